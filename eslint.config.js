@@ -1,0 +1,25 @@
+// @ts-check
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'coverage/**', '**/*.vue'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The engine runs under plain Node (CLI, server, tests): an Electron import would break all three.
+    files: ['src-main/engine/**/*.ts', 'src-shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The engine and the contract must not depend on Electron.' }],
+          patterns: [{ group: ['electron/*'], message: 'The engine and the contract must not depend on Electron.' }],
+        },
+      ],
+    },
+  },
+);

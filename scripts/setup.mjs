@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// One-step set-up for a fresh clone: installs dependencies when the lock file changed, then reports
+// what optional parts (Electron binary, native TensorFlow) this machine has. Runs before `npm run demo`
+// and `npm test`, so those two commands are all a new user types.
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stampPath = join(root, 'node_modules', '.covseg-setup-stamp');
+const quiet = process.argv.includes('--quiet');
+
+function log(message) {
+  if (!quiet) console.error(`[setup] ${message}`);
+}
+
+function checkNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 19)) {
+    console.error(`[setup] Node ${process.versions.node} is too old: CovSeg Studio needs Node >= 20.19.`);
+    process.exit(1);
+  }
+}
+
+function lockHash() {
+  const lock = join(root, 'package-lock.json');
+  const manifest = readFileSync(join(root, 'package.json'));
+  const hash = createHash('sha256').update(manifest);
+  if (existsSync(lock)) hash.update(readFileSync(lock));
+  return hash.digest('hex');
+}
+
+function installDependencies() {
+  const wanted = lockHash();
+  if (existsSync(stampPath) && readFileSync(stampPath, 'utf8') === wanted) return;
+  const hasLock = existsSync(join(root, 'package-lock.json'));
+  const args = hasLock ? ['ci'] : ['install'];
+  log(`installing dependencies (npm ${args.join(' ')}) ...`);
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const result = spawnSync(npm, [...args, '--no-audit', '--no-fund'], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    // The Electron binary and libtensorflow come from hosts outside the npm registry; neither may
+    // block the install. The desktop window is optional, the engine is not.
+    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+  });
+  if (result.status !== 0) {
+    console.error('[setup] npm install failed; see the messages above.');
+    process.exit(result.status ?? 1);
+  }
+  writeFileSync(stampPath, lockHash());
+}
+
+function reportOptionalParts() {
+  const electronDist = join(root, 'node_modules', 'electron', 'dist');
+  if (!existsSync(electronDist)) {
+    log('Electron binary not present: the desktop window is unavailable here (`covseg serve` gives the same UI in a browser).');
+  }
+  const native = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'].find((name) =>
+    existsSync(join(root, 'node_modules', ...name.split('/'), 'lib')),
+  );
+  log(native ? `native TensorFlow present: ${native}` : 'native TensorFlow not installed: training uses the wasm backend.');
+}
+
+checkNode();
+installDependencies();
+reportOptionalParts();

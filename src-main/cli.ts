@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { registerDatasetCommand } from './cli/dataset-command';
+import { registerDemoCommand } from './cli/demo-command';
+import { type CliIo, processIo, reportError, type CliContext } from './cli/output';
+import { registerSampleCommand } from './cli/sample-command';
+import { registerSplitCommand } from './cli/split-command';
+
+/** Builds the `covseg` program; every command prints to `io` and sets `io.exitCode` on failure. */
+export function buildProgram(io: CliContext): Command {
+  const program = new Command('covseg')
+    .description('CovSeg Studio: COVID-19 CT lesion segmentation — datasets, augmentation, training, comparison')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) })
+    .exitOverride();
+  registerSampleCommand(program, io);
+  registerDatasetCommand(program, io);
+  registerSplitCommand(program, io);
+  registerDemoCommand(program, io);
+  for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
+  for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride().configureOutput(program.configureOutput());
+  return program;
+}
+
+/** Runs `covseg` with `argv` (without node and script); resolves to the exit code: 0 ok, 1 failure, 2 usage. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const context: CliContext = { ...io, exitCode: 0 };
+  const program = buildProgram(context);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return context.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return 2;
+    }
+    return reportError(error, io);
+  }
+}

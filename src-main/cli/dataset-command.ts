@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { checkDataset, type DatasetReport } from '../engine/datasets/check-dataset';
+import { parseHuWindow } from '../engine/datasets/hu-window';
+import { CovsegError } from '../engine/errors';
+import { type CliContext, formatTable, percent } from './output';
+
+/** Human-readable `dataset check` report: summary first, then every problem with its fix. */
+export function formatReport(report: DatasetReport): string {
+  const lines = [
+    `dataset ${report.root} (${report.format})`,
+    `  slices: ${report.slices} listed, ${report.validSlices} valid`,
+    `  sizes: ${report.sizes.slice(0, 6).map((s) => `${s.size} x${s.count}`).join(', ')}${report.sizes.length > 6 ? `, ... (${report.sizes.length} sizes)` : ''}`,
+    `  width ${report.width.min}-${report.width.max} px, height ${report.height.min}-${report.height.max} px`,
+    `  lesion fraction of pixels: min ${percent(report.lesionFraction.min)}, median ${percent(report.lesionFraction.median)}, mean ${percent(report.lesionFraction.mean)}, max ${percent(report.lesionFraction.max)}`,
+    `  empty masks: ${report.emptyMasks}`,
+  ];
+  if (report.classes) {
+    lines.push(
+      `  classes (${report.classes.labelledSlices} labelled slices): ground-glass in ${report.classes.groundGlass.slices} slices (${report.classes.groundGlass.pixels} px), consolidation in ${report.classes.consolidation.slices} slices (${report.classes.consolidation.pixels} px)`,
+    );
+  } else lines.push('  classes: no class labels (binary masks only)');
+  lines.push(`  duplicates: ${report.duplicates}`, `  problems: ${report.errors} error(s), ${report.warnings} warning(s)`);
+  if (report.problems.length > 0) {
+    lines.push('');
+    lines.push(
+      formatTable(
+        ['severity', 'problem', 'file', 'what', 'fix'],
+        report.problems.map((p) => [p.severity, p.code, p.file, p.message, p.fix]),
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+export function registerDatasetCommand(program: Command, io: CliContext): void {
+  const dataset = program.command('dataset').description('inspect datasets');
+  dataset
+    .command('check')
+    .description('validate a dataset folder: counts, sizes, lesion statistics, classes and problems (exit 1 on errors)')
+    .argument('<dir>', 'folder with frames/ + masks/ (+ labels/), or images/ + labels/ NIfTI volumes')
+    .option('--window <W/L>', 'HU window for NIfTI volumes, e.g. W1500/L-600 (the default lung window)')
+    .option('--json', 'print the report as JSON')
+    .action(async (dir: string, options: { window?: string; json?: boolean }) => {
+      let window;
+      try {
+        window = options.window ? parseHuWindow(options.window) : undefined;
+      } catch (error) {
+        throw new CovsegError('bad-parameter', (error as Error).message);
+      }
+      const report = await checkDataset(dir, {
+        ...(window ? { window } : {}),
+        onProgress: (done, total) => {
+          if (io.interactive && (done % 50 === 0 || done === total)) process.stderr.write(`\rchecking ${done}/${total}`);
+        },
+      });
+      if (io.interactive) process.stderr.write('\r\x1b[K');
+      io.out(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
+      if (report.errors > 0) io.exitCode = 1;
+    });
+}

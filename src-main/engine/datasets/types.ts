@@ -1,0 +1,73 @@
+/** Where one slice's pixels come from. */
+export type SliceSource =
+  | { kind: 'png'; frame: string; mask: string; labels?: string }
+  | { kind: 'nifti'; image: string; label: string; z: number };
+
+/** One axial slice of a dataset, before decoding. */
+export interface SliceRef {
+  /** Unique and stable within the dataset: the file stem, or `volume:z042` for NIfTI. */
+  id: string;
+  source: SliceSource;
+}
+
+/**
+ * A decoded slice. All arrays are row-major `[height, width]`.
+ * - `image`: 8-bit windowed CT intensities.
+ * - `mask`: 0 background, 1 lesion (already thresholded).
+ * - `labels`: 0 background, 1 ground-glass, 2 consolidation, when the source has class labels.
+ */
+export interface SliceData {
+  id: string;
+  width: number;
+  height: number;
+  image: Uint8Array;
+  mask: Uint8Array;
+  labels?: Uint8Array;
+}
+
+export type ProblemSeverity = 'error' | 'warning';
+
+export type ProblemCode =
+  | 'corrupt-file'
+  | 'frame-without-mask'
+  | 'mask-without-frame'
+  | 'labels-without-frame'
+  | 'size-mismatch'
+  | 'non-binary-mask'
+  | 'mask-labels-disagree'
+  | 'bad-label-values'
+  | 'duplicate-image'
+  | 'nifti-shape-mismatch'
+  | 'nifti-orientation-mismatch'
+  | 'nifti-not-axial'
+  | 'nifti-without-label'
+  | 'empty-dataset';
+
+/** A problem found in a dataset: which file, what is wrong, and what to do about it. */
+export interface DatasetProblem {
+  severity: ProblemSeverity;
+  code: ProblemCode;
+  file: string;
+  message: string;
+  fix: string;
+}
+
+export type DatasetFormat = 'png-pairs' | 'nifti';
+
+export interface LoadOptions {
+  /** Resize to this square size (bilinear image, nearest mask and labels). Originals stay untouched. */
+  size?: number;
+}
+
+/** A dataset opened from disk: its slices, the problems found while listing them, and a loader. */
+export interface Dataset {
+  root: string;
+  format: DatasetFormat;
+  slices: SliceRef[];
+  /** Problems visible from the file listing alone (missing pairs, unreadable headers). */
+  listingProblems: DatasetProblem[];
+  /** Decodes one slice; throws a CovsegError naming the file when it cannot. */
+  load(ref: SliceRef, options?: LoadOptions): Promise<SliceData>;
+  /** Problems of one slice that need its pixels (non-binary mask, size mismatch, ...). */
+  inspect(ref: SliceRef): Promise<{ slice?: SliceData; problems: DatasetProblem[] }>;
+}
