@@ -21,7 +21,7 @@ export interface LesionSite {
 /** COVID-19 pneumonia presents peripheral and posterior, mostly ground-glass, sometimes consolidating. */
 export function sampleLesionSites(random: Random, healthy: boolean): LesionSite[] {
   if (healthy) return [];
-  const count = 1 + random.int(6);
+  const count = 2 + random.int(8);
   const sites: LesionSite[] = [];
   for (let i = 0; i < count; i++) {
     const roll = random.next();
@@ -32,7 +32,7 @@ export function sampleLesionSites(random: Random, healthy: boolean): LesionSite[
       lung: random.chance(0.5) ? 0 : 1,
       angle: posterior ? Math.PI / 2 + random.uniform(-1.2, 1.2) : random.uniform(0, Math.PI * 2),
       radial: random.uniform(0.62, 0.98),
-      radius: random.uniform(0.07, 0.26),
+      radius: random.uniform(0.04, 0.2),
       zCentre: random.uniform(0, 1),
       zExtent: random.uniform(0.6, 1.1),
       kind,
