@@ -1,0 +1,108 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core alone registers no gradients; the tfjs-layers bundle registers them all.
+import '@tensorflow/tfjs-layers';
+import { CovsegError } from '../errors';
+import { registerWasmKernels } from './wasm-kernels/register-wasm-kernels';
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** What computes: recorded in every run and shown by the CLI and the app. */
+export interface BackendInfo {
+  /** tfjs backend name: 'tensorflow' (tfjs-node or tfjs-node-gpu), 'wasm' or 'cpu'. */
+  name: string;
+  /** npm package providing it. */
+  package: string;
+  version: string;
+  gpu: boolean;
+  /** Why faster backends were skipped. */
+  skipped: string[];
+}
+
+const require = createRequire(import.meta.url);
+let active: BackendInfo | undefined;
+
+function packageVersion(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function tryNative(packageName: string): Promise<boolean> {
+  try {
+    await import(packageName);
+    return tf.findBackend('tensorflow') !== undefined && (await tf.setBackend('tensorflow'));
+  } catch {
+    return false;
+  }
+}
+
+async function tryWasm(): Promise<boolean> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  // In Node the .wasm binaries are read from the package's dist folder.
+  wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
+  // The threaded build needs Worker blob: URLs, which Node refuses: use the single-threaded SIMD build.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  const ok = await tf.setBackend('wasm');
+  // After initialisation, so the stock kernels kept as fallbacks have run their set-up.
+  if (ok) registerWasmKernels();
+  return ok;
+}
+
+function chosenFromEnv(choice: BackendChoice | undefined): BackendChoice {
+  const fromEnv = process.env.COVSEG_BACKEND as BackendChoice | undefined;
+  const wanted = choice ?? fromEnv ?? 'auto';
+  if (!BACKEND_CHOICES.includes(wanted)) {
+    throw new CovsegError('bad-parameter', `unknown backend "${wanted}"`, { fix: `use one of ${BACKEND_CHOICES.join(', ')}` });
+  }
+  return wanted;
+}
+
+/**
+ * Activates the fastest TensorFlow.js backend present — tfjs-node-gpu, then tfjs-node, then wasm,
+ * then cpu — or the one forced by `choice` / `COVSEG_BACKEND`. Returns what runs.
+ */
+export async function selectBackend(choice?: BackendChoice): Promise<BackendInfo> {
+  const wanted = chosenFromEnv(choice);
+  if (active && (wanted === 'auto' || backendChoiceOf(active) === wanted)) return active;
+  const skipped: string[] = [];
+  const attempts: { choice: BackendChoice; run: () => Promise<boolean>; info: Omit<BackendInfo, 'skipped'> }[] = [
+    { choice: 'tensorflow-gpu', run: () => tryNative('@tensorflow/tfjs-node-gpu'), info: { name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu', version: packageVersion('@tensorflow/tfjs-node-gpu'), gpu: true } },
+    { choice: 'tensorflow', run: () => tryNative('@tensorflow/tfjs-node'), info: { name: 'tensorflow', package: '@tensorflow/tfjs-node', version: packageVersion('@tensorflow/tfjs-node'), gpu: false } },
+    { choice: 'wasm', run: tryWasm, info: { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', version: packageVersion('@tensorflow/tfjs-backend-wasm'), gpu: false } },
+    { choice: 'cpu', run: () => tf.setBackend('cpu'), info: { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', version: packageVersion('@tensorflow/tfjs-backend-cpu'), gpu: false } },
+  ];
+  for (const attempt of attempts) {
+    if (wanted !== 'auto' && attempt.choice !== wanted) continue;
+    let ok = false;
+    try {
+      ok = await attempt.run();
+    } catch (error) {
+      skipped.push(`${attempt.info.package}: ${(error as Error).message.split('\n')[0]}`);
+    }
+    if (ok) {
+      await tf.ready();
+      active = { ...attempt.info, skipped };
+      return active;
+    }
+    if (!skipped.some((s) => s.startsWith(attempt.info.package))) skipped.push(`${attempt.info.package}: not installed or failed to load`);
+  }
+  throw new CovsegError('unsupported', `backend "${wanted}" is not available here (${skipped.join('; ')})`, {
+    fix: wanted === 'tensorflow-gpu' ? 'install @tensorflow/tfjs-node-gpu on a machine with CUDA' : 'use --backend auto',
+  });
+}
+
+function backendChoiceOf(info: BackendInfo): BackendChoice {
+  if (info.name === 'tensorflow') return info.gpu ? 'tensorflow-gpu' : 'tensorflow';
+  return info.name as BackendChoice;
+}
+
+/** One line for people: `wasm (@tensorflow/tfjs-backend-wasm 4.22.0, CPU)`. */
+export function describeBackend(info: BackendInfo): string {
+  return `${info.name} (${info.package} ${info.version}, ${info.gpu ? 'GPU' : 'CPU'})`;
+}

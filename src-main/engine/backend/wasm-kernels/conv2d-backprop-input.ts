@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { callKernel, free, matMul2d, reshape, stockKernels, transpose } from '../kernel-calls';
+
+type Args = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap };
+
+/**
+ * Input gradient of a 2-D convolution, which is also the forward pass of a transposed convolution.
+ * tfjs-wasm's own kernel is a naive loop; these paths use XNNPACK:
+ * - stride 1: a convolution of `dy` with the filter flipped and its channels swapped, padded so the
+ *   output has the input's size;
+ * - kernel == stride, no padding (U-Net's 2x2 up-convolution): one matmul to `[.., s*s*ci]` and a
+ *   depth-to-space;
+ * - anything else: the stock kernel.
+ */
+export function conv2dBackpropInput(args: Args): tf.TensorInfo {
+  const { backend } = args;
+  const dy = args.inputs.dy!;
+  const filter = args.inputs.filter!;
+  const { strides, pad, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, inChannels, outChannels, batchSize } = info;
+  const { top, left } = info.padInfo;
+  if (sh === 1 && sw === 1) {
+    const padTop = kh - 1 - top;
+    const padLeft = kw - 1 - left;
+    const padBottom = inHeight + kh - 1 - outHeight - padTop;
+    const padRight = inWidth + kw - 1 - outWidth - padLeft;
+    if (padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
+      const flipped = callKernel(backend, 'Reverse', { x: filter }, { dims: [0, 1] });
+      const swapped = transpose(backend, flipped, [0, 1, 3, 2]);
+      free(backend, flipped);
+      const dx = callKernel(
+        backend,
+        'Conv2D',
+        { x: dy, filter: swapped },
+        {
+          strides: [1, 1],
+          pad: [
+            [0, 0],
+            [padTop, padBottom],
+            [padLeft, padRight],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+          dilations: [1, 1],
+          dimRoundingMode: undefined,
+        },
+      );
+      free(backend, swapped);
+      return dx;
+    }
+  }
+  if (sh === kh && sw === kw && top === 0 && left === 0 && outHeight * sh === inHeight && outWidth * sw === inWidth && sh === sw) {
+    // dx[n, i*s + a, j*s + b, ci] = sum over co of dy[n, i, j, co] * W[a, b, ci, co]
+    const dy2 = reshape(backend, dy, [batchSize * outHeight * outWidth, outChannels]);
+    const wT = transpose(backend, filter, [3, 0, 1, 2]);
+    const w2 = reshape(backend, wT, [outChannels, kh * kw * inChannels]);
+    const product = matMul2d(backend, dy2, w2);
+    free(backend, dy2, wT, w2);
+    const depth = reshape(backend, product, [batchSize, outHeight, outWidth, kh * kw * inChannels]);
+    free(backend, product);
+    const dx = callKernel(backend, 'DepthToSpace', { x: depth }, { blockSize: sh, dataFormat: 'NHWC' });
+    free(backend, depth);
+    return dx;
+  }
+  return stockKernels.get('Conv2DBackpropInput')!.kernelFunc(args as never) as tf.TensorInfo;
+}

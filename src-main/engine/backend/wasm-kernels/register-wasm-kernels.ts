@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { stockKernels } from '../kernel-calls';
+import { conv2dBackpropFilter } from './conv2d-backprop-filter';
+import { conv2dBackpropInput } from './conv2d-backprop-input';
+import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-backprop';
+
+const KERNELS: { name: string; kernelFunc: tf.KernelFunc }[] = [
+  { name: 'Conv2DBackpropFilter', kernelFunc: conv2dBackpropFilter as unknown as tf.KernelFunc },
+  { name: 'Conv2DBackpropInput', kernelFunc: conv2dBackpropInput as unknown as tf.KernelFunc },
+  { name: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseBackpropInput as unknown as tf.KernelFunc },
+  { name: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseBackpropFilter as unknown as tf.KernelFunc },
+];
+
+let registered = false;
+
+/**
+ * Registers this project's gradient kernels for the 'wasm' backend through tfjs's public kernel
+ * registry, keeping any stock kernel they replace as the fallback. Idempotent.
+ */
+export function registerWasmKernels(): void {
+  if (registered) return;
+  for (const { name, kernelFunc } of KERNELS) {
+    const stock = tf.getKernel(name, 'wasm');
+    if (stock) {
+      stockKernels.set(name, stock);
+      tf.unregisterKernel(name, 'wasm');
+    }
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
+  }
+  registered = true;
+}
