@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'coverage/**', '**/*.vue'] },
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'coverage/**', 'scratch/**', '.covseg/**', '**/*.vue'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -57,10 +57,14 @@ export async function writeSyntheticSample(out: string, options: SampleOptions =
   const summary: SampleSummary = { out, count, size, seed, patients, lesionFreeSlices: 0, groundGlassSlices: 0, consolidationSlices: 0, meanLesionShareOfLung: 0 };
   let shareSum = 0;
   let done = 0;
+  // About 15 % of patients are lesion-free (at least one when there are several), chosen by seed,
+  // so every sample has lesion-free slices to learn "no lesion" from.
+  const healthyCount = patients < 2 ? 0 : Math.max(1, Math.round(patients * 0.15));
+  const healthy = new Set(root.fork('healthy').shuffle([...Array(patients).keys()]).slice(0, healthyCount));
   for (let p = 0; p < patients; p++) {
     const patientRandom = root.fork(`patient ${p}`);
     const anatomy = samplePatientAnatomy(patientRandom.fork('anatomy'));
-    const sites = sampleLesionSites(patientRandom.fork('lesions'), patientRandom.chance(0.1));
+    const sites = sampleLesionSites(patientRandom.fork('lesions'), healthy.has(p));
     const slices = Math.min(perPatient, count - p * perPatient);
     for (let s = 0; s < slices; s++) {
       const t = slices === 1 ? 0.5 : s / (slices - 1);
