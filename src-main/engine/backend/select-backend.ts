@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core alone registers no gradients; the tfjs-layers bundle registers them all.
 import '@tensorflow/tfjs-layers';
 import { CovsegError } from '../errors';
+import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerWasmKernels } from './wasm-kernels/register-wasm-kernels';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -70,6 +71,7 @@ function chosenFromEnv(choice: BackendChoice | undefined): BackendChoice {
 export async function selectBackend(choice?: BackendChoice): Promise<BackendInfo> {
   const wanted = chosenFromEnv(choice);
   if (active && (wanted === 'auto' || backendChoiceOf(active) === wanted)) return active;
+  registerBatchNormGradient();
   const skipped: string[] = [];
   const attempts: { choice: BackendChoice; run: () => Promise<boolean>; info: Omit<BackendInfo, 'skipped'> }[] = [
     { choice: 'tensorflow-gpu', run: () => tryNative('@tensorflow/tfjs-node-gpu'), info: { name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu', version: packageVersion('@tensorflow/tfjs-node-gpu'), gpu: true } },

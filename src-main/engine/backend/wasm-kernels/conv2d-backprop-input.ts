@@ -36,9 +36,7 @@ export function conv2dBackpropInput(args: Args): tf.TensorInfo {
     const padBottom = inHeight + kh - 1 - outHeight - padTop;
     const padRight = inWidth + kw - 1 - outWidth - padLeft;
     if (padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
-      const flipped = callKernel(backend, 'Reverse', { x: filter }, { dims: [0, 1] });
-      const swapped = transpose(backend, flipped, [0, 1, 3, 2]);
-      free(backend, flipped);
+      const swapped = flipAndSwapFilter(backend, filter);
       const dx = callKernel(
         backend,
         'Conv2D',
@@ -67,11 +65,30 @@ export function conv2dBackpropInput(args: Args): tf.TensorInfo {
     const w2 = reshape(backend, wT, [outChannels, kh * kw * inChannels]);
     const product = matMul2d(backend, dy2, w2);
     free(backend, dy2, wT, w2);
-    const depth = reshape(backend, product, [batchSize, outHeight, outWidth, kh * kw * inChannels]);
+    // Depth-to-space as reshape + transpose: tfjs-wasm's DepthToSpace works element by element.
+    const blocks = reshape(backend, product, [batchSize * outHeight, outWidth, kh, kw * inChannels]);
     free(backend, product);
-    const dx = callKernel(backend, 'DepthToSpace', { x: depth }, { blockSize: sh, dataFormat: 'NHWC' });
-    free(backend, depth);
+    const interleaved = transpose(backend, blocks, [0, 2, 1, 3]);
+    free(backend, blocks);
+    const dx = reshape(backend, interleaved, [batchSize, inHeight, inWidth, inChannels]);
+    free(backend, interleaved);
     return dx;
   }
   return stockKernels.get('Conv2DBackpropInput')!.kernelFunc(args as never) as tf.TensorInfo;
+}
+
+/** `W[kh-1-a, kw-1-b, co, ci]` from `W[a, b, ci, co]` in one pass (tfjs-wasm's Reverse is slow). */
+function flipAndSwapFilter(backend: BackendWasm, filter: tf.TensorInfo): tf.TensorInfo {
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const out = backend.makeOutput([kh, kw, co, ci], 'float32');
+  const source = backend.typedArrayFromHeap(filter);
+  const target = backend.typedArrayFromHeap(out);
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      const from = (a * kw + b) * ci * co;
+      const to = ((kh - 1 - a) * kw + (kw - 1 - b)) * co * ci;
+      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) target[to + o * ci + i] = source[from + i * co + o]!;
+    }
+  }
+  return out;
 }
