@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerDatasetCommand } from './cli/dataset-command';
 import { registerDemoCommand } from './cli/demo-command';
+import { registerEvalCommands } from './cli/eval-command';
 import { type CliIo, processIo, reportError, type CliContext } from './cli/output';
 import { registerSampleCommand } from './cli/sample-command';
 import { registerSplitCommand } from './cli/split-command';
+import { registerTrainCommand } from './cli/train-command';
 
 /** Builds the `covseg` program; every command prints to `io` and sets `io.exitCode` on failure. */
 export function buildProgram(io: CliContext): Command {
@@ -16,6 +18,8 @@ export function buildProgram(io: CliContext): Command {
   registerSampleCommand(program, io);
   registerDatasetCommand(program, io);
   registerSplitCommand(program, io);
+  registerTrainCommand(program, io);
+  registerEvalCommands(program, io);
   registerDemoCommand(program, io);
   for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
   for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride().configureOutput(program.configureOutput());

@@ -1,0 +1,45 @@
+import type { TrainingHooks } from '../engine/training/trainer';
+import type { CliIo } from './output';
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+const fmt = (v: number | null, digits = 3) => (v === null ? '-' : v.toFixed(digits));
+
+/**
+ * Training progress for a terminal: a bar with loss and ETA redrawn in place on a TTY, one plain line
+ * per epoch otherwise (logs, CI). ETA = remaining batches x mean time per batch so far.
+ */
+export function progressHook(io: CliIo, clock: () => number = () => performance.now()): TrainingHooks {
+  let start = 0;
+  let batchesDone = 0;
+  let firstEpoch = 0;
+  let lastDraw = 0;
+  return {
+    onTrainBegin: (context) => {
+      start = clock();
+      firstEpoch = context.state.epoch;
+      io.err(`training ${context.config.model.name} on ${context.record.split.train.length} slices (val ${context.record.split.val.length}, test ${context.record.split.test.length}), ${context.config.size} px, batch ${context.config.batch}, backend ${context.record.backend.name}`);
+      if (firstEpoch > 0) io.err(`resuming after epoch ${firstEpoch}`);
+    },
+    onBatchEnd: (log, context) => {
+      batchesDone++;
+      if (!io.interactive) return;
+      const now = clock();
+      if (now - lastDraw < 100 && log.batch + 1 < log.batches) return;
+      lastDraw = now;
+      const total = (context.config.epochs - firstEpoch) * log.batches;
+      const eta = ((now - start) / batchesDone) * (total - batchesDone) / 1000;
+      const width = 24;
+      const filled = Math.round(((log.batch + 1) / log.batches) * width);
+      process.stderr.write(`\r\x1b[Kepoch ${log.epoch + 1}/${context.config.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${log.batch + 1}/${log.batches} loss ${log.loss.toFixed(4)} ETA ${duration(eta)}`);
+    },
+    onEpochEnd: (log, context) => {
+      if (io.interactive) process.stderr.write('\r\x1b[K');
+      io.err(`epoch ${log.epoch}/${context.config.epochs}  train loss ${fmt(log.trainLoss, 4)}  val loss ${fmt(log.valLoss, 4)}  val Dice ${fmt(log.valDice)}  val IoU ${fmt(log.valIou)}${context.improved ? '  *best' : ''}  (${log.seconds.toFixed(1)} s)`);
+    },
+  };
+}

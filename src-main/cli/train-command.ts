@@ -1,0 +1,118 @@
+import type { Command } from 'commander';
+import { BACKEND_CHOICES, describeBackend, type BackendChoice } from '../engine/backend/select-backend';
+import { resolveTrainConfig, type LrSchedule } from '../engine/training/train-config';
+import { train, type RunSummary } from '../engine/training/trainer';
+import type { CliContext } from './output';
+import { parseFraction, parseInteger, parsePositiveNumber } from './parse-options';
+import { progressHook } from './progress-hook';
+import { formatMetricsTable } from './results-table';
+
+interface TrainFlags {
+  data: string;
+  out: string;
+  model: string;
+  loss: string;
+  epochs: number;
+  size: number;
+  batch: number;
+  lr: number;
+  lrSchedule: LrSchedule;
+  seed: number;
+  split?: string;
+  val: number;
+  test: number;
+  depth?: number;
+  baseFilters?: number;
+  dropout?: number;
+  batchNorm: boolean;
+  patience?: number;
+  backend: BackendChoice;
+  resume?: boolean;
+  savePredictions?: boolean;
+  json?: boolean;
+}
+
+/** Prints what a finished run achieved, and where it is. */
+export function formatRunResult(summary: RunSummary, runDir: string): string {
+  const lines = [
+    `run ${summary.status}: ${summary.epochs} epoch(s), best validation Dice ${summary.bestValDice?.toFixed(4) ?? '-'} at epoch ${summary.bestEpoch}`,
+    `backend ${describeBackend(summary.backend)}; ${summary.timings.msPerStep.toFixed(0)} ms/step, ${summary.timings.imagesPerSecond.toFixed(1)} images/s, ${summary.timings.totalSeconds.toFixed(0)} s in all`,
+  ];
+  if (summary.test) lines.push('', `test split (best checkpoint):`, formatMetricsTable(summary.test.metrics, summary.test.loss));
+  lines.push('', `run folder: ${runDir}`);
+  return lines.join('\n');
+}
+
+export function registerTrainCommand(program: Command, io: CliContext): void {
+  program
+    .command('train')
+    .description('train a segmentation model; writes a run folder (config, metrics.jsonl, checkpoints, summary)')
+    .requiredOption('--data <dir>', 'dataset folder')
+    .requiredOption('--out <rundir>', 'run folder to create (or to continue with --resume)')
+    .option('--model <name>', 'model: unet', 'unet')
+    .option('--loss <name>', 'bce, dice, bce+dice, focal, tversky', 'bce')
+    .option('--epochs <n>', 'epochs', parseInteger, 20)
+    .option('--size <px>', 'slices are resized to size x size', parseInteger, 128)
+    .option('--batch <n>', 'batch size', parseInteger, 4)
+    .option('--lr <rate>', 'Adam learning rate', parsePositiveNumber, 1e-3)
+    .option('--lr-schedule <kind>', 'constant, cosine or step', 'constant')
+    .option('--seed <n>', 'seed of weights, batch order and the generated split', parseInteger, 1)
+    .option('--split <file>', 'split file from `covseg split` (default: a grouped split made now)')
+    .option('--val <fraction>', 'validation share when no --split is given', parseFraction, 0.25)
+    .option('--test <fraction>', 'test share when no --split is given', parseFraction, 0.15)
+    .option('--depth <n>', 'U-Net depth', parseInteger)
+    .option('--base-filters <n>', 'U-Net filters at the first level', parseInteger)
+    .option('--dropout <rate>', 'dropout in the bottleneck', parseFraction)
+    .option('--no-batch-norm', 'U-Net without batch normalisation')
+    .option('--patience <n>', 'early stopping: epochs without a better validation Dice', parseInteger)
+    .option('--backend <name>', `compute backend: ${BACKEND_CHOICES.join(', ')}`, process.env.COVSEG_BACKEND ?? 'auto')
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--save-predictions', 'write predicted test masks to RUNDIR/predictions')
+    .option('--json', 'print the summary as JSON')
+    .action(async (flags: TrainFlags) => {
+      const modelOptions: Record<string, unknown> = {};
+      if (flags.depth !== undefined) modelOptions.depth = flags.depth;
+      if (flags.baseFilters !== undefined) modelOptions.baseFilters = flags.baseFilters;
+      if (flags.dropout !== undefined) modelOptions.dropout = flags.dropout;
+      if (!flags.batchNorm) modelOptions.batchNorm = false;
+      const config = resolveTrainConfig({
+        data: flags.data,
+        ...(flags.split ? { splitFile: flags.split } : {}),
+        split: { val: flags.val, test: flags.test, seed: flags.seed },
+        model: { name: flags.model, options: modelOptions },
+        loss: flags.loss,
+        epochs: flags.epochs,
+        size: flags.size,
+        batch: flags.batch,
+        lr: flags.lr,
+        lrSchedule: flags.lrSchedule,
+        seed: flags.seed,
+        patience: flags.patience ?? null,
+        backend: flags.backend,
+        savePredictions: Boolean(flags.savePredictions),
+      });
+      const controller = new AbortController();
+      const onInterrupt = () => {
+        if (controller.signal.aborted) process.exit(130);
+        io.err('\ncancelling after the current batch (Ctrl-C again to quit at once) ...');
+        controller.abort();
+      };
+      process.on('SIGINT', onInterrupt);
+      try {
+        const summary = await train({
+          runDir: flags.out,
+          config,
+          resume: Boolean(flags.resume),
+          ...(flags.resume && process.argv.includes('--epochs') ? { epochs: flags.epochs } : {}),
+          hooks: [progressHook(io)],
+          signal: controller.signal,
+        });
+        if (flags.json) io.out(JSON.stringify(summary, null, 2));
+        else io.out(formatRunResult(summary, flags.out));
+        if (summary.status === 'cancelled') io.err(`cancelled; continue with: covseg train --data ${flags.data} --out ${flags.out} --resume`);
+      } finally {
+        process.off('SIGINT', onInterrupt);
+      }
+    });
+}
+

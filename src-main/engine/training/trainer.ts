@@ -1,0 +1,340 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { selectBackend, type BackendInfo } from '../backend/select-backend';
+import { openDataset } from '../datasets/open-dataset';
+import { scanDataset } from '../datasets/scan-dataset';
+import { readSplit, splitDataset, type DatasetSplit } from '../datasets/split-dataset';
+import { CovsegError } from '../errors';
+import { writeJsonAtomic } from '../files/atomic-write';
+import { createLoss } from '../losses/segmentation-losses';
+import type { DatasetMetrics, SliceMetrics } from '../metrics/segmentation-metrics';
+import { createModel } from '../models/registry';
+import { createRandom } from '../random/seeded-random';
+import { loadCheckpoint, saveCheckpoint, type TrainerState } from '../runs/checkpoints';
+import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, writeStatus } from '../runs/run-files';
+import { adamStep, createAdamState, type AdamState } from './adam';
+import { evaluateModel } from './evaluate';
+import { batchArrays, prepareSlices, type PreparedSlices } from './slice-cache';
+import { learningRateAt, type TrainConfig } from './train-config';
+
+/** config.json of a run: the configuration plus what it ran on, so it can be reproduced. */
+export interface RunRecord {
+  version: 1;
+  createdAt: string;
+  config: TrainConfig;
+  dataset: { root: string; format: string; contentHash: string; slices: number };
+  split: { source: 'file' | 'generated'; file?: string; seed: number; fractions: DatasetSplit['fractions']; train: string[]; val: string[]; test: string[] };
+  backend: BackendInfo;
+  versions: { covseg: string; tfjs: string; node: string; platform: string };
+}
+
+export interface BatchLog {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  /** Milliseconds since training (this invocation) began, by the injected clock. */
+  elapsedMs: number;
+}
+
+export interface EpochLog {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number | null;
+  valDice: number | null;
+  valIou: number | null;
+  valPooledDice: number | null;
+  lr: number;
+  seconds: number;
+  /** Live tensors after the epoch: flat across epochs unless something leaks. */
+  tensors: number;
+}
+
+export interface RunSummary {
+  status: 'completed' | 'cancelled';
+  epochs: number;
+  bestEpoch: number;
+  bestValDice: number | null;
+  test?: { loss: number; metrics: DatasetMetrics; slices: SliceMetrics[] };
+  timings: { totalSeconds: number; msPerStep: number; imagesPerSecond: number };
+  backend: BackendInfo;
+}
+
+/** What every hook sees; checkpointing needs the model and optimizer, the progress bar only the logs. */
+export interface TrainingContext {
+  runDir: string;
+  config: TrainConfig;
+  record: RunRecord;
+  model: tfl.LayersModel;
+  optimizer: AdamState;
+  state: TrainerState;
+  batchesPerEpoch: number;
+}
+
+/** tfjs-style hooks; each concern (progress, metrics log, checkpoints, pushes) is one of these. */
+export interface TrainingHooks {
+  onTrainBegin?(context: TrainingContext): void | Promise<void>;
+  onEpochBegin?(epoch: number, context: TrainingContext): void | Promise<void>;
+  onBatchEnd?(log: BatchLog, context: TrainingContext): void | Promise<void>;
+  onEpochEnd?(log: EpochLog, context: TrainingContext & { improved: boolean }): void | Promise<void>;
+  onTrainEnd?(summary: RunSummary, context: TrainingContext): void | Promise<void>;
+}
+
+export interface TrainOptions {
+  runDir: string;
+  /** The configuration of a new run; ignored on resume (the run's own config.json is used). */
+  config: TrainConfig;
+  resume?: boolean;
+  hooks?: TrainingHooks[];
+  /** Cancel: training stops after the current batch and the run stays valid and resumable. */
+  signal?: AbortSignal;
+  /** Milliseconds; injectable so tests control time. */
+  clock?: () => number;
+  cacheDir?: string;
+  /** Extra epochs on resume beyond the stored config (e.g. `--epochs` raised). */
+  epochs?: number;
+}
+
+const require = createRequire(import.meta.url);
+const covsegVersion = (require('../../../package.json') as { version: string }).version;
+
+/** The hooks every run has: metrics.jsonl and checkpoints. */
+export const metricsLogHook: TrainingHooks = {
+  onEpochEnd: async (log, context) => appendMetrics(context.runDir, log),
+};
+
+export const checkpointHook: TrainingHooks = {
+  onEpochEnd: async (_log, context) => saveCheckpoint(context.runDir, context.model, context.optimizer, context.state, context.improved),
+};
+
+async function callHooks<K extends keyof TrainingHooks>(hooks: TrainingHooks[], name: K, ...args: Parameters<NonNullable<TrainingHooks[K]>>): Promise<void> {
+  for (const hook of hooks) await (hook[name] as ((...a: unknown[]) => unknown) | undefined)?.(...args);
+}
+
+async function resolveSplit(config: TrainConfig): Promise<{ dataset: Awaited<ReturnType<typeof openDataset>>; split: DatasetSplit; contentHash: string }> {
+  const dataset = await openDataset(config.data);
+  const scan = await scanDataset(dataset);
+  const invalid = scan.summaries.filter((s) => !s.valid).length;
+  if (scan.summaries.length - invalid === 0) {
+    throw new CovsegError('bad-layout', 'the dataset has no valid slices to train on', { file: config.data, fix: 'run `covseg dataset check` on it' });
+  }
+  let split: DatasetSplit;
+  if (config.splitFile) {
+    split = await readSplit(config.splitFile);
+    const known = new Set(scan.summaries.filter((s) => s.valid).map((s) => s.id));
+    const unknown = [...split.slices.train, ...split.slices.val, ...split.slices.test].filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      throw new CovsegError('bad-split', `split file names ${unknown.length} slice(s) this dataset does not have (e.g. ${unknown[0]})`, {
+        file: config.splitFile,
+        fix: 'make the split from this dataset with `covseg split`',
+      });
+    }
+  } else {
+    split = splitDataset(scan.summaries, { root: dataset.root, format: dataset.format, contentHash: scan.contentHash }, config.split);
+  }
+  if (split.slices.train.length === 0) throw new CovsegError('bad-split', 'the training split is empty', { fix: 'lower --val/--test or use a larger dataset' });
+  return { dataset, split, contentHash: scan.contentHash };
+}
+
+function weightArrays(variables: tf.Variable[]): Float32Array[] {
+  return variables.map((v) => (v.dataSync() as Float32Array).slice());
+}
+
+function assignWeights(variables: tf.Variable[], values: Float32Array[]): void {
+  tf.tidy(() => variables.forEach((v, k) => v.assign(tf.tensor(values[k]!, v.shape))));
+}
+
+function modelVariables(model: tfl.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/**
+ * Trains a segmentation model into `runDir`: per epoch shuffled batches (seeded), Adam, validation
+ * Dice, a checkpoint, a metrics line; early stopping; at the end the best checkpoint is evaluated on
+ * the test split. Resumable from the last checkpoint; cancellable through `signal`.
+ */
+export async function train(options: TrainOptions): Promise<RunSummary> {
+  const runDir = resolve(options.runDir);
+  const clock = options.clock ?? (() => performance.now());
+  const started = clock();
+  let config = options.config;
+  let record: RunRecord;
+  const configFile = join(runDir, RUN_FILES.config);
+  if (options.resume) {
+    record = await readJsonFile<RunRecord>(runDir, RUN_FILES.config, 'run configuration');
+    config = { ...record.config, epochs: options.epochs ?? record.config.epochs };
+  } else if (existsSync(configFile)) {
+    throw new CovsegError('bad-parameter', 'this folder already holds a run', { file: runDir, fix: 'resume it with --resume, or choose another --out' });
+  }
+  const backend = await selectBackend(config.backend);
+  const { dataset, split, contentHash } = await resolveSplit(config);
+  if (options.resume) {
+    if (record!.dataset.contentHash !== contentHash) {
+      throw new CovsegError('bad-run', 'the dataset changed since this run started (content hash differs)', { file: config.data, fix: 'resume with the original data, or start a new run' });
+    }
+  } else {
+    record = {
+      version: 1,
+      createdAt: new Date().toISOString(),
+      config,
+      dataset: { root: dataset.root, format: dataset.format, contentHash, slices: dataset.slices.length },
+      split: {
+        source: config.splitFile ? 'file' : 'generated',
+        ...(config.splitFile ? { file: resolve(config.splitFile) } : {}),
+        seed: split.seed,
+        fractions: split.fractions,
+        train: split.slices.train,
+        val: split.slices.val,
+        test: split.slices.test,
+      },
+      backend,
+      versions: { covseg: covsegVersion, tfjs: tf.version_core, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
+    };
+    await ensureRunDir(runDir);
+    await writeJsonAtomic(configFile, record);
+  }
+  const runRecord = record!;
+  const ids = { train: runRecord.split.train, val: runRecord.split.val, test: runRecord.split.test };
+  const prepare = (list: string[]) => prepareSlices(dataset, list, config.size, options.cacheDir ? { cacheDir: options.cacheDir } : {});
+  const trainSlices = await prepare(ids.train);
+  const valSlices = await prepare(ids.val);
+  const testSlices = await prepare(ids.test);
+
+  const loss = createLoss(config.loss, config.lossOptions);
+  let model: tfl.LayersModel;
+  let optimizer: AdamState;
+  let state: TrainerState;
+  if (options.resume) {
+    const checkpoint = await loadCheckpoint(runDir, 'last');
+    ({ model, optimizer, state } = checkpoint);
+  } else {
+    model = createModel(config.model.name, { ...config.model.options, seed: config.seed });
+    optimizer = createAdamState(model.trainableWeights.map((w) => w.read().size));
+    state = { epoch: 0, bestEpoch: 0, bestValDice: -1, epochsWithoutImprovement: 0 };
+  }
+  const hooks = [metricsLogHook, checkpointHook, ...(options.hooks ?? [])];
+  const batchesPerEpoch = Math.ceil(trainSlices.ids.length / config.batch);
+  const context: TrainingContext = { runDir, config, record: runRecord, model, optimizer, state, batchesPerEpoch };
+  await writeStatus(runDir, { state: 'running', epoch: state.epoch, pid: process.pid });
+  let steps = 0;
+  let stepMs = 0;
+  try {
+    await callHooks(hooks, 'onTrainBegin', context);
+    const variables = modelVariables(model);
+    const weights = weightArrays(variables);
+    let cancelled = false;
+    while (state.epoch < config.epochs && !cancelled) {
+      const epoch = state.epoch;
+      const epochStart = clock();
+      await callHooks(hooks, 'onEpochBegin', epoch, context);
+      // Each epoch's order depends only on seed and epoch, so a resumed run sees the same batches.
+      const order = createRandom(config.seed).fork(`epoch ${epoch}`).shuffle([...trainSlices.ids.keys()]);
+      const lr = learningRateAt(config, epoch);
+      let lossSum = 0;
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        const stepStart = clock();
+        const indices = order.slice(b * config.batch, (b + 1) * config.batch);
+        const value = trainStep(model, variables, weights, optimizer, trainSlices, indices, loss, lr);
+        stepMs += clock() - stepStart;
+        steps++;
+        lossSum += value * indices.length;
+        await callHooks(hooks, 'onBatchEnd', { epoch, batch: b, batches: batchesPerEpoch, loss: value, elapsedMs: clock() - started }, context);
+        if (options.signal?.aborted) {
+          cancelled = true;
+          break;
+        }
+      }
+      if (cancelled) break;
+      const validation = valSlices.ids.length > 0 ? evaluateModel(model, valSlices, loss, config.batch, config.threshold) : undefined;
+      const valDice = validation ? (validation.metrics.dice ?? validation.metrics.pooled.dice ?? 0) : null;
+      const improved = valDice === null || valDice > state.bestValDice;
+      state.epoch = epoch + 1;
+      if (improved) {
+        state.bestValDice = valDice ?? state.bestValDice;
+        state.bestEpoch = state.epoch;
+        state.epochsWithoutImprovement = 0;
+      } else state.epochsWithoutImprovement++;
+      const log: EpochLog = {
+        epoch: state.epoch,
+        trainLoss: lossSum / trainSlices.ids.length,
+        valLoss: validation?.loss ?? null,
+        valDice,
+        valIou: validation ? (validation.metrics.iou ?? validation.metrics.pooled.iou) : null,
+        valPooledDice: validation?.metrics.pooled.dice ?? null,
+        lr,
+        seconds: (clock() - epochStart) / 1000,
+        tensors: tf.memory().numTensors,
+      };
+      await callHooks(hooks, 'onEpochEnd', log, { ...context, improved });
+      await writeStatus(runDir, { state: 'running', epoch: state.epoch, pid: process.pid });
+      if (config.patience !== null && state.epochsWithoutImprovement >= config.patience) break;
+      if (options.signal?.aborted) cancelled = true;
+    }
+    const totalSeconds = (clock() - started) / 1000;
+    const timings = { totalSeconds, msPerStep: steps > 0 ? stepMs / steps : 0, imagesPerSecond: stepMs > 0 ? (steps * config.batch * 1000) / stepMs : 0 };
+    if (cancelled) {
+      await writeStatus(runDir, { state: 'cancelled', epoch: state.epoch });
+      const summary: RunSummary = { status: 'cancelled', epochs: state.epoch, bestEpoch: state.bestEpoch, bestValDice: state.bestValDice >= 0 ? state.bestValDice : null, timings, backend };
+      await callHooks(hooks, 'onTrainEnd', summary, context);
+      return summary;
+    }
+    const summary = await finishRun(runDir, config, testSlices, state, timings, backend);
+    await writeStatus(runDir, { state: 'completed', epoch: state.epoch });
+    await callHooks(hooks, 'onTrainEnd', summary, context);
+    return summary;
+  } catch (error) {
+    await writeStatus(runDir, { state: 'failed', epoch: state.epoch, error: (error as Error).message });
+    throw error;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** One optimisation step; returns the batch loss. Gradients leave tfjs as arrays for the JS Adam. */
+function trainStep(
+  model: tfl.LayersModel,
+  variables: tf.Variable[],
+  weights: Float32Array[],
+  optimizer: AdamState,
+  slices: PreparedSlices,
+  indices: number[],
+  loss: ReturnType<typeof createLoss>,
+  lr: number,
+): number {
+  const { x, y } = batchArrays(slices, indices);
+  const shape: [number, number, number, number] = [indices.length, slices.size, slices.size, 1];
+  const result = tf.tidy(() => {
+    const input = tf.tensor4d(x, shape);
+    const target = tf.tensor4d(y, shape);
+    return tf.variableGrads(() => loss(model.apply(input, { training: true }) as tf.Tensor4D, target), variables);
+  });
+  // Read outside tidy: tidy scans whatever it returns for tensors, element by element for typed arrays.
+  const value = result.value.dataSync()[0]!;
+  const gradients = variables.map((v) => result.grads[v.name]!.dataSync() as Float32Array);
+  tf.dispose([result.value, ...Object.values(result.grads)]);
+  adamStep(weights, gradients, optimizer, lr);
+  assignWeights(variables, weights);
+  return value;
+}
+
+async function finishRun(runDir: string, config: TrainConfig, testSlices: PreparedSlices, state: TrainerState, timings: RunSummary['timings'], backend: BackendInfo): Promise<RunSummary> {
+  const summary: RunSummary = { status: 'completed', epochs: state.epoch, bestEpoch: state.bestEpoch, bestValDice: state.bestValDice >= 0 ? state.bestValDice : null, timings, backend };
+  if (testSlices.ids.length > 0) {
+    const { model: best } = await loadCheckpoint(runDir, 'best');
+    try {
+      const evaluation = evaluateModel(best, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold);
+      summary.test = { loss: evaluation.loss, metrics: evaluation.metrics, slices: evaluation.slices };
+      if (config.savePredictions) {
+        const { writePredictions } = await import('./predictions');
+        await writePredictions(best, testSlices, join(runDir, RUN_FILES.predictions), config.batch, config.threshold);
+      }
+    } finally {
+      best.dispose();
+    }
+  }
+  await writeJsonAtomic(join(runDir, RUN_FILES.summary), summary);
+  return summary;
+}
