@@ -1,39 +1,59 @@
 import type { Command } from 'commander';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { checkDataset } from '../engine/datasets/check-dataset';
 import { openDataset } from '../engine/datasets/open-dataset';
 import { scanDataset } from '../engine/datasets/scan-dataset';
 import { splitDataset, writeSplit } from '../engine/datasets/split-dataset';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
+import { resolveTrainConfig } from '../engine/training/train-config';
+import { train } from '../engine/training/trainer';
 import { formatReport } from './dataset-command';
 import type { CliContext } from './output';
+import { parseInteger } from './parse-options';
+import { progressHook } from './progress-hook';
 import { formatSplit } from './split-command';
+import { formatRunResult } from './train-command';
 
-/** The main job on the built-in sample: make it, check it, split it (training joins in later steps). */
+/**
+ * The main job on the built-in sample, start to finish: make it, check it, split it by patient,
+ * train a U-Net, evaluate it on the held-out test patients and print the results.
+ */
 export function registerDemoCommand(program: Command, io: CliContext): void {
   program
     .command('demo')
-    .description('run the main job on the built-in synthetic sample (no download needed)')
-    .option('--workspace <dir>', 'where the sample, split and runs go', '.covseg/demo')
-    .action(async (options: { workspace: string }) => {
+    .description('run the main job on the built-in synthetic sample (no download): sample, check, split, train, test')
+    .option('--workspace <dir>', 'where the sample, split and run go (replaced on each demo)', '.covseg/demo')
+    .option('--epochs <n>', 'training epochs', parseInteger, 15)
+    .option('--size <px>', 'training image size', parseInteger, 128)
+    .action(async (options: { workspace: string; epochs: number; size: number }) => {
       const workspace = resolve(options.workspace);
       const sampleDir = join(workspace, 'sample');
-      io.out('1/3 writing the built-in synthetic CT sample ...');
+      const runDir = join(workspace, 'runs', 'unet-bce');
+      await rm(runDir, { recursive: true, force: true });
+      const backend = await selectBackend();
+      io.out(`compute backend: ${describeBackend(backend)}${backend.skipped.length ? ` (skipped: ${backend.skipped.join('; ')})` : ''}`);
+      io.out('1/4 writing the built-in synthetic CT sample ...');
       const sample = await writeSyntheticSample(sampleDir, { count: 120, size: 256, seed: 1 });
       io.out(`    ${sample.count} slices from ${sample.patients} synthetic patients in ${sampleDir}`);
-      io.out('2/3 checking it ...');
+      io.out('2/4 checking it ...');
       const report = await checkDataset(sampleDir);
       io.out(formatReport(report).replace(/^/gm, '    '));
       if (report.errors > 0) {
         io.exitCode = 1;
         return;
       }
-      io.out('3/3 splitting it by synthetic patient ...');
+      io.out('3/4 splitting it by synthetic patient ...');
       const dataset = await openDataset(sampleDir);
       const scan = await scanDataset(dataset);
       const split = splitDataset(scan.summaries, { root: dataset.root, format: dataset.format, contentHash: scan.contentHash }, { val: 0.25, test: 0.15, seed: 1 });
       const splitFile = join(workspace, 'split.json');
       await writeSplit(splitFile, split);
       io.out(formatSplit(split, splitFile).replace(/^/gm, '    '));
+      io.out(`4/4 training a U-Net (base 16, depth 4) with BCE for ${options.epochs} epochs at ${options.size} px, then testing it ...`);
+      const config = resolveTrainConfig({ data: sampleDir, splitFile, epochs: options.epochs, size: options.size, batch: 4, lr: 1e-3, loss: 'bce', seed: 1, savePredictions: true });
+      const summary = await train({ runDir, config, hooks: [progressHook(io)] });
+      io.out(formatRunResult(summary, runDir));
     });
 }

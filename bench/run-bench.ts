@@ -1,0 +1,115 @@
+// `npm run bench`: speed of the training engine on this machine, printed as JSON and as a table.
+// Shapes: U-Net depth 4, base 16 filters, batch 4, BCE, Adam — training at 128 and 256 px,
+// inference of one 256-px slice; where the time goes (per kernel); PyTorch CPU ratios when Debian's
+// python3-torch is installed (a reference only, never a test).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { describeBackend, selectBackend, type BackendChoice } from '../src-main/engine/backend/select-backend';
+import { createLoss } from '../src-main/engine/losses/segmentation-losses';
+import { buildUnet } from '../src-main/engine/models/unet/unet';
+import { adamStep, createAdamState } from '../src-main/engine/training/adam';
+
+const backendChoice = (process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] ?? 'auto') as BackendChoice;
+const quick = process.argv.includes('--quick');
+
+function trainStepper(size: number) {
+  const model = buildUnet({ depth: 4, baseFilters: 16 });
+  const loss = createLoss('bce');
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const weights = variables.map((v) => (v.dataSync() as Float32Array).slice());
+  const adam = createAdamState(variables.map((v) => v.size));
+  const x = tf.randomUniform([4, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const y = tf.cast(tf.greater(tf.randomUniform([4, size, size, 1], 0, 1, 'float32', 2), 0.8), 'float32') as tf.Tensor4D;
+  // The same step the trainer takes: gradients from tfjs, Adam in JavaScript, weights assigned back.
+  const step = () => {
+    const result = tf.variableGrads(() => loss(model.apply(x, { training: true }) as tf.Tensor4D, y), variables);
+    result.value.dataSync();
+    const grads = variables.map((v) => result.grads[v.name]!.dataSync() as Float32Array);
+    tf.dispose([result.value, ...Object.values(result.grads)]);
+    adamStep(weights, grads, adam, 1e-3);
+    tf.tidy(() => variables.forEach((v, k) => v.assign(tf.tensor(weights[k]!, v.shape))));
+  };
+  return { step, dispose: () => { tf.dispose([x, y]); model.dispose(); } };
+}
+
+function timeIt(fn: () => void, warmup: number, runs: number): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const start = performance.now();
+  for (let i = 0; i < runs; i++) fn();
+  return (performance.now() - start) / runs;
+}
+
+async function kernelProfile(size: number): Promise<{ kernel: string; ms: number; share: number }[]> {
+  const { step } = trainStepper(size);
+  step();
+  const info = await tf.profile(() => step());
+  const byKernel = new Map<string, number>();
+  // tf.profile also lists op wrappers (`fusedConv2d__op`) around kernels: count kernels only.
+  for (const k of info.kernels.filter((k) => !k.name.endsWith('__op'))) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+  const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+  return [...byKernel]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([kernel, ms]) => ({ kernel, ms: Math.round(ms * 10) / 10, share: Math.round((ms / total) * 1000) / 10 }));
+}
+
+function torchReference(threads: number): Record<string, number> | undefined {
+  const python = ['/usr/bin/python3', 'python3'].find((p) => p === 'python3' || existsSync(p))!;
+  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return undefined;
+  const run = spawnSync(python, [join(import.meta.dirname, 'torch_unet.py'), String(threads)], { encoding: 'utf8', timeout: 600_000 });
+  if (run.status !== 0) return undefined;
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
+}
+
+const backend = await selectBackend(backendChoice);
+const runs128 = quick ? 2 : 5;
+const runs256 = quick ? 1 : 3;
+const t128 = trainStepper(128);
+const train128 = timeIt(t128.step, 2, runs128);
+t128.dispose();
+const t256 = trainStepper(256);
+const train256 = timeIt(t256.step, 1, runs256);
+t256.dispose();
+const inferModel = buildUnet({ depth: 4, baseFilters: 16 });
+const slice = tf.randomUniform([1, 256, 256, 1], 0, 1, 'float32', 3);
+const infer256 = timeIt(() => tf.tidy(() => (inferModel.apply(slice, { training: false }) as tf.Tensor).dataSync()), 2, quick ? 3 : 10);
+const profile = await kernelProfile(128);
+const torch1 = quick ? undefined : torchReference(1);
+const torch2 = quick ? undefined : torchReference(2);
+
+const result = {
+  backend: describeBackend(backend),
+  shapes: 'U-Net depth 4, base 16, batch 4, BCE + Adam',
+  train128: { msPerStep: Math.round(train128), imagesPerSecond: Math.round((4000 / train128) * 10) / 10 },
+  train256: { msPerStep: Math.round(train256), imagesPerSecond: Math.round((4000 / train256) * 10) / 10 },
+  inference256: { msPerSlice: Math.round(infer256) },
+  kernelProfile128: profile,
+  pytorch: torch1
+    ? {
+        version: torch1.torch,
+        oneThread: torch1,
+        twoThreads: torch2,
+        ratios: {
+          train128VsOneThread: Math.round((train128 / torch1.train128!) * 100) / 100,
+          train256VsOneThread: Math.round((train256 / torch1.train256!) * 100) / 100,
+          inference256VsOneThread: Math.round((infer256 / torch1.infer256!) * 100) / 100,
+          train128VsTwoThreads: torch2 ? Math.round((train128 / torch2.train128!) * 100) / 100 : null,
+          train256VsTwoThreads: torch2 ? Math.round((train256 / torch2.train256!) * 100) / 100 : null,
+        },
+      }
+    : 'python3-torch not installed: no reference ratios (apt-get install python3-torch)',
+};
+console.log(JSON.stringify(result, null, 2));
+console.log(`\n${result.backend}`);
+console.log(`train 128 px: ${result.train128.msPerStep} ms/step (${result.train128.imagesPerSecond} images/s)`);
+console.log(`train 256 px: ${result.train256.msPerStep} ms/step (${result.train256.imagesPerSecond} images/s)`);
+console.log(`inference 256 px: ${result.inference256.msPerSlice} ms/slice`);
+if (torch1) {
+  const r = (result.pytorch as { ratios: Record<string, number | null> }).ratios;
+  console.log(`PyTorch ${torch1.torch} 1 thread: train128 ${torch1.train128!.toFixed(0)} ms, train256 ${torch1.train256!.toFixed(0)} ms, infer256 ${torch1.infer256!.toFixed(0)} ms`);
+  if (torch2) console.log(`PyTorch 2 threads: train128 ${torch2.train128!.toFixed(0)} ms, train256 ${torch2.train256!.toFixed(0)} ms, infer256 ${torch2.infer256!.toFixed(0)} ms`);
+  console.log(`ratios (this / PyTorch 1 thread): train128 ${r.train128VsOneThread}x, train256 ${r.train256VsOneThread}x, inference ${r.inference256VsOneThread}x`);
+}
