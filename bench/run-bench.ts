@@ -9,29 +9,37 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend, type BackendChoice } from '../src-main/engine/backend/select-backend';
 import { createLoss } from '../src-main/engine/losses/segmentation-losses';
 import { buildUnet } from '../src-main/engine/models/unet/unet';
-import { adamStep, createAdamState } from '../src-main/engine/training/adam';
+import { createRandom } from '../src-main/engine/random/seeded-random';
+import { createAdamState } from '../src-main/engine/training/adam';
+import type { PreparedSlices } from '../src-main/engine/training/slice-cache';
+import { parallelStepEngine, resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
 
 const backendChoice = (process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] ?? 'auto') as BackendChoice;
 const quick = process.argv.includes('--quick');
 
-function trainStepper(size: number) {
+/** Random CT-like slices in the trainer's in-memory form. */
+function randomSlices(size: number, count: number): PreparedSlices {
+  const random = createRandom(size);
+  const images = Array.from({ length: count }, () => Uint8Array.from({ length: size * size }, () => random.int(256)));
+  const masks = Array.from({ length: count }, () => Uint8Array.from({ length: size * size }, () => (random.next() > 0.8 ? 1 : 0)));
+  return { ids: images.map((_, k) => String(k)), size, images, masks };
+}
+
+/** The trainer's own step (gradients, JS Adam, weight assignment) on one or two replicas. */
+async function stepTimer(size: number, workers: number, warmup: number, runs: number): Promise<number> {
   const model = buildUnet({ depth: 4, baseFilters: 16 });
   const loss = createLoss('bce');
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const weights = variables.map((v) => (v.dataSync() as Float32Array).slice());
-  const adam = createAdamState(variables.map((v) => v.size));
-  const x = tf.randomUniform([4, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const y = tf.cast(tf.greater(tf.randomUniform([4, size, size, 1], 0, 1, 'float32', 2), 0.8), 'float32') as tf.Tensor4D;
-  // The same step the trainer takes: gradients from tfjs, Adam in JavaScript, weights assigned back.
-  const step = () => {
-    const result = tf.variableGrads(() => loss(model.apply(x, { training: true }) as tf.Tensor4D, y), variables);
-    result.value.dataSync();
-    const grads = variables.map((v) => result.grads[v.name]!.dataSync() as Float32Array);
-    tf.dispose([result.value, ...Object.values(result.grads)]);
-    adamStep(weights, grads, adam, 1e-3);
-    tf.tidy(() => variables.forEach((v, k) => v.assign(tf.tensor(weights[k]!, v.shape))));
-  };
-  return { step, dispose: () => { tf.dispose([x, y]); model.dispose(); } };
+  const slices = randomSlices(size, 4);
+  const optimizer = createAdamState(model.trainableWeights.map((w) => w.read().size));
+  const engine = workers > 1 ? await parallelStepEngine(model, optimizer, slices, loss, { backend: backendChoice, loss: 'bce', lossOptions: {} }) : singleStepEngine(model, optimizer, slices, loss);
+  const batch = [0, 1, 2, 3];
+  for (let i = 0; i < warmup; i++) await engine.step(batch, 1e-3);
+  const start = performance.now();
+  for (let i = 0; i < runs; i++) await engine.step(batch, 1e-3);
+  const ms = (performance.now() - start) / runs;
+  await engine.dispose();
+  model.dispose();
+  return ms;
 }
 
 function timeIt(fn: () => void, warmup: number, runs: number): number {
@@ -42,9 +50,13 @@ function timeIt(fn: () => void, warmup: number, runs: number): number {
 }
 
 async function kernelProfile(size: number): Promise<{ kernel: string; ms: number; share: number }[]> {
-  const { step } = trainStepper(size);
-  step();
-  const info = await tf.profile(() => step());
+  const model = buildUnet({ depth: 4, baseFilters: 16 });
+  const loss = createLoss('bce');
+  const slices = randomSlices(size, 4);
+  const engine = singleStepEngine(model, createAdamState(model.trainableWeights.map((w) => w.read().size)), slices, loss);
+  await engine.step([0, 1, 2, 3], 1e-3);
+  const info = await tf.profile(async () => void (await engine.step([0, 1, 2, 3], 1e-3)));
+  model.dispose();
   const byKernel = new Map<string, number>();
   // tf.profile also lists op wrappers (`fusedConv2d__op`) around kernels: count kernels only.
   for (const k of info.kernels.filter((k) => !k.name.endsWith('__op'))) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
@@ -67,12 +79,11 @@ function torchReference(threads: number): Record<string, number> | undefined {
 const backend = await selectBackend(backendChoice);
 const runs128 = quick ? 2 : 5;
 const runs256 = quick ? 1 : 3;
-const t128 = trainStepper(128);
-const train128 = timeIt(t128.step, 2, runs128);
-t128.dispose();
-const t256 = trainStepper(256);
-const train256 = timeIt(t256.step, 1, runs256);
-t256.dispose();
+const train128 = await stepTimer(128, 1, 2, runs128);
+const train256 = await stepTimer(256, 1, 1, runs256);
+const workers = resolveWorkers(0, backend);
+const parallel128 = workers > 1 ? await stepTimer(128, 2, 2, runs128) : undefined;
+const parallel256 = workers > 1 ? await stepTimer(256, 2, 1, runs256) : undefined;
 const inferModel = buildUnet({ depth: 4, baseFilters: 16 });
 const slice = tf.randomUniform([1, 256, 256, 1], 0, 1, 'float32', 3);
 const infer256 = timeIt(() => tf.tidy(() => (inferModel.apply(slice, { training: false }) as tf.Tensor).dataSync()), 2, quick ? 3 : 10);
@@ -85,6 +96,12 @@ const result = {
   shapes: 'U-Net depth 4, base 16, batch 4, BCE + Adam',
   train128: { msPerStep: Math.round(train128), imagesPerSecond: Math.round((4000 / train128) * 10) / 10 },
   train256: { msPerStep: Math.round(train256), imagesPerSecond: Math.round((4000 / train256) * 10) / 10 },
+  dataParallel2: parallel128 && parallel256
+    ? {
+        train128: { msPerStep: Math.round(parallel128), imagesPerSecond: Math.round((4000 / parallel128) * 10) / 10, speedup: Math.round((train128 / parallel128) * 100) / 100 },
+        train256: { msPerStep: Math.round(parallel256), imagesPerSecond: Math.round((4000 / parallel256) * 10) / 10, speedup: Math.round((train256 / parallel256) * 100) / 100 },
+      }
+    : 'one core or a native backend: no data-parallel figures',
   inference256: { msPerSlice: Math.round(infer256) },
   kernelProfile128: profile,
   pytorch: torch1
@@ -96,8 +113,9 @@ const result = {
           train128VsOneThread: Math.round((train128 / torch1.train128!) * 100) / 100,
           train256VsOneThread: Math.round((train256 / torch1.train256!) * 100) / 100,
           inference256VsOneThread: Math.round((infer256 / torch1.infer256!) * 100) / 100,
-          train128VsTwoThreads: torch2 ? Math.round((train128 / torch2.train128!) * 100) / 100 : null,
-          train256VsTwoThreads: torch2 ? Math.round((train256 / torch2.train256!) * 100) / 100 : null,
+          inference256VsTwoThreads: torch2 ? Math.round((infer256 / torch2.infer256!) * 100) / 100 : null,
+          train128TwoWorkersVsTwoThreads: torch2 && parallel128 ? Math.round((parallel128 / torch2.train128!) * 100) / 100 : null,
+          train256TwoWorkersVsTwoThreads: torch2 && parallel256 ? Math.round((parallel256 / torch2.train256!) * 100) / 100 : null,
         },
       }
     : 'python3-torch not installed: no reference ratios (apt-get install python3-torch)',
@@ -106,10 +124,12 @@ console.log(JSON.stringify(result, null, 2));
 console.log(`\n${result.backend}`);
 console.log(`train 128 px: ${result.train128.msPerStep} ms/step (${result.train128.imagesPerSecond} images/s)`);
 console.log(`train 256 px: ${result.train256.msPerStep} ms/step (${result.train256.imagesPerSecond} images/s)`);
+if (parallel128 && parallel256) console.log(`train, 2 workers: 128 px ${Math.round(parallel128)} ms/step (${(train128 / parallel128).toFixed(2)}x), 256 px ${Math.round(parallel256)} ms/step (${(train256 / parallel256).toFixed(2)}x)`);
 console.log(`inference 256 px: ${result.inference256.msPerSlice} ms/slice`);
 if (torch1) {
   const r = (result.pytorch as { ratios: Record<string, number | null> }).ratios;
   console.log(`PyTorch ${torch1.torch} 1 thread: train128 ${torch1.train128!.toFixed(0)} ms, train256 ${torch1.train256!.toFixed(0)} ms, infer256 ${torch1.infer256!.toFixed(0)} ms`);
   if (torch2) console.log(`PyTorch 2 threads: train128 ${torch2.train128!.toFixed(0)} ms, train256 ${torch2.train256!.toFixed(0)} ms, infer256 ${torch2.infer256!.toFixed(0)} ms`);
-  console.log(`ratios (this / PyTorch 1 thread): train128 ${r.train128VsOneThread}x, train256 ${r.train256VsOneThread}x, inference ${r.inference256VsOneThread}x`);
+  console.log(`ratios, 1 core each (this / PyTorch 1 thread): train128 ${r.train128VsOneThread}x, train256 ${r.train256VsOneThread}x, inference ${r.inference256VsOneThread}x`);
+  if (torch2) console.log(`ratios, 2 cores each (2 workers / PyTorch 2 threads): train128 ${r.train128TwoWorkersVsTwoThreads}x, train256 ${r.train256TwoWorkersVsTwoThreads}x, inference (1 worker) ${r.inference256VsTwoThreads}x`);
 }

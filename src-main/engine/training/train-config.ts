@@ -27,6 +27,8 @@ export interface TrainConfig {
   /** Probability threshold for the binary masks that metrics score. */
   threshold: number;
   backend: BackendChoice;
+  /** Data-parallel replicas (threads); 0 picks: 2 on wasm/cpu when 2 cores exist, else 1. */
+  workers: number;
   savePredictions: boolean;
 }
 
@@ -44,6 +46,7 @@ export const TRAIN_DEFAULTS: Omit<TrainConfig, 'data'> = {
   patience: null,
   threshold: 0.5,
   backend: 'auto',
+  workers: 0,
   savePredictions: false,
 };
 
@@ -63,6 +66,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { data: strin
   requireParameter((LOSS_NAMES as readonly string[]).includes(config.loss), `unknown loss "${config.loss}"`, `use one of: ${LOSS_NAMES.join(', ')}`);
   requireParameter(Number.isInteger(config.seed), `--seed must be an integer, got ${config.seed}`);
   requireParameter(config.patience === null || (Number.isInteger(config.patience) && config.patience >= 1), `--patience must be a positive integer, got ${config.patience}`);
+  requireParameter(Number.isInteger(config.workers) && config.workers >= 0 && config.workers <= 2, `--workers must be 0 (auto), 1 or 2, got ${config.workers}`);
   requireParameter(config.threshold > 0 && config.threshold < 1, `--threshold must be in (0, 1), got ${config.threshold}`);
   requireParameter((LR_SCHEDULES as readonly string[]).includes(config.lrSchedule), `unknown schedule "${config.lrSchedule}"`, `use one of: ${LR_SCHEDULES.join(', ')}`);
   return config;

@@ -15,9 +15,10 @@ import { createModel } from '../models/registry';
 import { createRandom } from '../random/seeded-random';
 import { loadCheckpoint, saveCheckpoint, type TrainerState } from '../runs/checkpoints';
 import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, writeStatus } from '../runs/run-files';
-import { adamStep, createAdamState, type AdamState } from './adam';
+import { createAdamState, type AdamState } from './adam';
 import { evaluateModel } from './evaluate';
-import { batchArrays, prepareSlices, type PreparedSlices } from './slice-cache';
+import { prepareSlices, type PreparedSlices } from './slice-cache';
+import { parallelStepEngine, resolveWorkers, singleStepEngine, type StepEngine } from './step-engine';
 import { learningRateAt, type TrainConfig } from './train-config';
 
 /** config.json of a run: the configuration plus what it ran on, so it can be reproduced. */
@@ -28,6 +29,8 @@ export interface RunRecord {
   dataset: { root: string; format: string; contentHash: string; slices: number };
   split: { source: 'file' | 'generated'; file?: string; seed: number; fractions: DatasetSplit['fractions']; train: string[]; val: string[]; test: string[] };
   backend: BackendInfo;
+  /** Data-parallel replicas the run trains with. */
+  workers: number;
   versions: { covseg: string; tfjs: string; node: string; platform: string };
 }
 
@@ -139,17 +142,6 @@ async function resolveSplit(config: TrainConfig): Promise<{ dataset: Awaited<Ret
   return { dataset, split, contentHash: scan.contentHash };
 }
 
-function weightArrays(variables: tf.Variable[]): Float32Array[] {
-  return variables.map((v) => (v.dataSync() as Float32Array).slice());
-}
-
-function assignWeights(variables: tf.Variable[], values: Float32Array[]): void {
-  tf.tidy(() => variables.forEach((v, k) => v.assign(tf.tensor(values[k]!, v.shape))));
-}
-
-function modelVariables(model: tfl.LayersModel): tf.Variable[] {
-  return model.trainableWeights.map((w) => w.read() as tf.Variable);
-}
 
 /**
  * Trains a segmentation model into `runDir`: per epoch shuffled batches (seeded), Adam, validation
@@ -191,6 +183,7 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
         test: split.slices.test,
       },
       backend,
+      workers: resolveWorkers(config.workers ?? 0, backend),
       versions: { covseg: covsegVersion, tfjs: tf.version_core, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
     };
     await ensureRunDir(runDir);
@@ -221,10 +214,14 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
   await writeStatus(runDir, { state: 'running', epoch: state.epoch, pid: process.pid });
   let steps = 0;
   let stepMs = 0;
+  let engine: StepEngine | undefined;
   try {
+    const workers = runRecord.workers ?? 1;
+    engine =
+      workers > 1 && trainSlices.ids.length > 1
+        ? await parallelStepEngine(model, optimizer, trainSlices, loss, { backend: config.backend, loss: config.loss, lossOptions: config.lossOptions })
+        : singleStepEngine(model, optimizer, trainSlices, loss);
     await callHooks(hooks, 'onTrainBegin', context);
-    const variables = modelVariables(model);
-    const weights = weightArrays(variables);
     let cancelled = false;
     while (state.epoch < config.epochs && !cancelled) {
       const epoch = state.epoch;
@@ -237,7 +234,7 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
       for (let b = 0; b < batchesPerEpoch; b++) {
         const stepStart = clock();
         const indices = order.slice(b * config.batch, (b + 1) * config.batch);
-        const value = trainStep(model, variables, weights, optimizer, trainSlices, indices, loss, lr);
+        const value = await engine.step(indices, lr);
         stepMs += clock() - stepStart;
         steps++;
         lossSum += value * indices.length;
@@ -289,36 +286,11 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
     await writeStatus(runDir, { state: 'failed', epoch: state.epoch, error: (error as Error).message });
     throw error;
   } finally {
+    await engine?.dispose();
     model.dispose();
   }
 }
 
-/** One optimisation step; returns the batch loss. Gradients leave tfjs as arrays for the JS Adam. */
-function trainStep(
-  model: tfl.LayersModel,
-  variables: tf.Variable[],
-  weights: Float32Array[],
-  optimizer: AdamState,
-  slices: PreparedSlices,
-  indices: number[],
-  loss: ReturnType<typeof createLoss>,
-  lr: number,
-): number {
-  const { x, y } = batchArrays(slices, indices);
-  const shape: [number, number, number, number] = [indices.length, slices.size, slices.size, 1];
-  const result = tf.tidy(() => {
-    const input = tf.tensor4d(x, shape);
-    const target = tf.tensor4d(y, shape);
-    return tf.variableGrads(() => loss(model.apply(input, { training: true }) as tf.Tensor4D, target), variables);
-  });
-  // Read outside tidy: tidy scans whatever it returns for tensors, element by element for typed arrays.
-  const value = result.value.dataSync()[0]!;
-  const gradients = variables.map((v) => result.grads[v.name]!.dataSync() as Float32Array);
-  tf.dispose([result.value, ...Object.values(result.grads)]);
-  adamStep(weights, gradients, optimizer, lr);
-  assignWeights(variables, weights);
-  return value;
-}
 
 async function finishRun(runDir: string, config: TrainConfig, testSlices: PreparedSlices, state: TrainerState, timings: RunSummary['timings'], backend: BackendInfo): Promise<RunSummary> {
   const summary: RunSummary = { status: 'completed', epochs: state.epoch, bestEpoch: state.bestEpoch, bestValDice: state.bestValDice >= 0 ? state.bestValDice : null, timings, backend };

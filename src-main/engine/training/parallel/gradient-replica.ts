@@ -1,0 +1,65 @@
+// Worker thread: one data-parallel replica. It holds its own tfjs backend, a copy of the model and
+// of the prepared slices; per step it loads the shared weights, computes the gradient of its part
+// of the batch and writes it to shared memory.
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { selectBackend } from '../../backend/select-backend';
+import { createLoss } from '../../losses/segmentation-losses';
+import { batchArrays, type PreparedSlices } from '../slice-cache';
+import type { FromReplica, ToReplica } from './replica-protocol';
+import { readWeightsFrom, writeGradientsTo, writeWeightsTo } from './shared-weights';
+
+if (!parentPort) throw new Error('gradient-replica must run in a worker thread');
+const port = parentPort;
+let model: tfl.LayersModel | undefined;
+let slices: PreparedSlices | undefined;
+let loss: ReturnType<typeof createLoss> | undefined;
+let buffers: { weights: Float32Array; gradients: Float32Array; state: Float32Array } | undefined;
+
+function send(message: FromReplica): void {
+  port.postMessage(message);
+}
+
+async function init(message: Extract<ToReplica, { type: 'init' }>): Promise<void> {
+  await selectBackend(message.backend);
+  model = await tfl.models.modelFromJSON(JSON.parse(message.topology));
+  loss = createLoss(message.loss, message.lossOptions);
+  slices = { ids: message.images.map((_, k) => String(k)), size: message.size, images: message.images, masks: message.masks };
+  buffers = { weights: new Float32Array(message.weights), gradients: new Float32Array(message.gradients), state: new Float32Array(message.state) };
+}
+
+function step(indices: number[]): number {
+  const variables = model!.trainableWeights.map((w) => w.read() as tf.Variable);
+  readWeightsFrom(buffers!.weights, model!);
+  const { x, y } = batchArrays(slices!, indices);
+  const shape: [number, number, number, number] = [indices.length, slices!.size, slices!.size, 1];
+  const result = tf.tidy(() => {
+    const input = tf.tensor4d(x, shape);
+    const target = tf.tensor4d(y, shape);
+    return tf.variableGrads(() => loss!(model!.apply(input, { training: true }) as tf.Tensor4D, target), variables);
+  });
+  const value = result.value.dataSync()[0]!;
+  writeGradientsTo(buffers!.gradients, variables.map((v) => result.grads[v.name]!));
+  tf.dispose([result.value, ...Object.values(result.grads)]);
+  writeWeightsTo(buffers!.state, model!.nonTrainableWeights.map((w) => w.read()));
+  return value;
+}
+
+port.on('message', (message: ToReplica) => {
+  void (async () => {
+    try {
+      if (message.type === 'init') {
+        await init(message);
+        send({ type: 'ready' });
+      } else if (message.type === 'step') {
+        send({ type: 'stepped', loss: step(message.indices) });
+      } else {
+        model?.dispose();
+        port.close();
+      }
+    } catch (error) {
+      send({ type: 'error', message: (error as Error).stack ?? String(error) });
+    }
+  })();
+});

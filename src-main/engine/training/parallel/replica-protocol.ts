@@ -1,0 +1,26 @@
+import type { BackendChoice } from '../../backend/select-backend';
+import type { LossOptions } from '../../losses/segmentation-losses';
+
+/** Messages between the trainer (replica 0) and a gradient replica worker. */
+export type ToReplica =
+  | {
+      type: 'init';
+      backend: BackendChoice;
+      /** Model topology (`model.toJSON()`), rebuilt in the worker. */
+      topology: string;
+      loss: string;
+      lossOptions: LossOptions;
+      size: number;
+      images: Uint8Array[];
+      masks: Uint8Array[];
+      /** Shared: trainable then non-trainable weights, written by the trainer after each update. */
+      weights: SharedArrayBuffer;
+      /** Shared: this replica's gradients, written after each step. */
+      gradients: SharedArrayBuffer;
+      /** Shared: this replica's non-trainable weights (batch-norm moving statistics) after each step. */
+      state: SharedArrayBuffer;
+    }
+  | { type: 'step'; indices: number[] }
+  | { type: 'close' };
+
+export type FromReplica = { type: 'ready' } | { type: 'stepped'; loss: number } | { type: 'error'; message: string };

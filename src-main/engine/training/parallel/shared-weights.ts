@@ -1,0 +1,32 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+/** Number of values of each weight, in model order. */
+export function weightSizes(weights: readonly { read(): tf.Tensor }[]): number[] {
+  return weights.map((w) => w.read().size);
+}
+
+/** Copies tensors' values one after another into `target`. */
+export function writeGradientsTo(target: Float32Array, tensors: tf.Tensor[]): void {
+  let offset = 0;
+  for (const t of tensors) {
+    const values = t.dataSync() as Float32Array;
+    target.set(values, offset);
+    offset += values.length;
+  }
+}
+
+export const writeWeightsTo = writeGradientsTo;
+
+/** Assigns trainable then non-trainable weights of `model` from one flat array. */
+export function readWeightsFrom(source: Float32Array, model: tfl.LayersModel): void {
+  let offset = 0;
+  tf.tidy(() => {
+    for (const w of [...model.trainableWeights, ...model.nonTrainableWeights]) {
+      const variable = w.read() as tf.Variable;
+      // A copy: the cpu backend would otherwise keep a view of shared memory that changes later.
+      variable.assign(tf.tensor(source.slice(offset, offset + variable.size), variable.shape));
+      offset += variable.size;
+    }
+  });
+}

@@ -1,0 +1,172 @@
+import { availableParallelism } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { BackendChoice, BackendInfo } from '../backend/select-backend';
+import { startWorker } from '../concurrency/start-worker';
+import type { LossOptions, SegmentationLoss } from '../losses/segmentation-losses';
+import { adamStep, type AdamState } from './adam';
+import type { FromReplica, ToReplica } from './parallel/replica-protocol';
+import { weightSizes, writeWeightsTo } from './parallel/shared-weights';
+import { batchArrays, type PreparedSlices } from './slice-cache';
+
+/** Takes one optimisation step on a batch (indices into the prepared slices); resolves to its loss. */
+export interface StepEngine {
+  readonly workers: number;
+  step(indices: number[], learningRate: number): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * How many replicas train in parallel: `requested` when > 0; otherwise both cores for the
+ * single-threaded backends (wasm, cpu) and 1 for TensorFlow native, which threads by itself.
+ */
+export function resolveWorkers(requested: number, backend: BackendInfo): number {
+  if (requested > 0) return requested;
+  return backend.name === 'tensorflow' ? 1 : Math.max(1, Math.min(2, availableParallelism()));
+}
+
+/** Gradients of `loss` on a batch, read out of tfjs as arrays (outside any tidy: see below). */
+function gradientsOf(model: tfl.LayersModel, variables: tf.Variable[], slices: PreparedSlices, indices: number[], loss: SegmentationLoss): { value: number; gradients: Float32Array[] } {
+  const { x, y } = batchArrays(slices, indices);
+  const shape: [number, number, number, number] = [indices.length, slices.size, slices.size, 1];
+  const result = tf.tidy(() => {
+    const input = tf.tensor4d(x, shape);
+    const target = tf.tensor4d(y, shape);
+    return tf.variableGrads(() => loss(model.apply(input, { training: true }) as tf.Tensor4D, target), variables);
+  });
+  // Read outside tidy: tidy scans whatever it returns for tensors, element by element for typed arrays.
+  const value = result.value.dataSync()[0]!;
+  const gradients = variables.map((v) => result.grads[v.name]!.dataSync() as Float32Array);
+  tf.dispose([result.value, ...Object.values(result.grads)]);
+  return { value, gradients };
+}
+
+function assign(variables: tf.Variable[], values: Float32Array[]): void {
+  tf.tidy(() => variables.forEach((v, k) => v.assign(tf.tensor(values[k]!, v.shape))));
+}
+
+/** Everything on this thread: gradients from tfjs, Adam in JavaScript, weights assigned back. */
+export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, slices: PreparedSlices, loss: SegmentationLoss): StepEngine {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const weights = variables.map((v) => (v.dataSync() as Float32Array).slice());
+  return {
+    workers: 1,
+    step: async (indices, learningRate) => {
+      const { value, gradients } = gradientsOf(model, variables, slices, indices, loss);
+      adamStep(weights, gradients, optimizer, learningRate);
+      assign(variables, weights);
+      return value;
+    },
+    dispose: async () => {},
+  };
+}
+
+
+/**
+ * Data-parallel over two threads (Li et al. 2020, PyTorch DDP's scheme): this thread and one worker
+ * each compute the gradient of half the batch; the halves are averaged, weighted by their sample
+ * counts, which is the full batch's gradient up to float rounding. One Adam step follows, and the
+ * new weights go to the worker through shared memory, so both replicas stay identical. Batch norm
+ * sees per-replica batch statistics (as DDP without SyncBN); its moving averages are averaged.
+ */
+export async function parallelStepEngine(
+  model: tfl.LayersModel,
+  optimizer: AdamState,
+  slices: PreparedSlices,
+  loss: SegmentationLoss,
+  setup: { backend: BackendChoice; loss: string; lossOptions: LossOptions },
+): Promise<StepEngine> {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const stateVariables = model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
+  const trainableSizes = weightSizes(model.trainableWeights);
+  const stateSizes = weightSizes(model.nonTrainableWeights);
+  const trainableTotal = trainableSizes.reduce((a, b) => a + b, 0);
+  const stateTotal = stateSizes.reduce((a, b) => a + b, 0);
+  const sharedWeights = new Float32Array(new SharedArrayBuffer(4 * (trainableTotal + stateTotal)));
+  const sharedGradients = new Float32Array(new SharedArrayBuffer(4 * Math.max(1, trainableTotal)));
+  const sharedState = new Float32Array(new SharedArrayBuffer(4 * Math.max(1, stateTotal)));
+  const weights = variables.map((v) => (v.dataSync() as Float32Array).slice());
+  const publish = () => writeWeightsTo(sharedWeights, [...variables, ...stateVariables]);
+  publish();
+
+  const worker = startWorker('./parallel/gradient-replica', import.meta.url);
+  let pending: { resolve: (m: FromReplica) => void; reject: (e: Error) => void } | undefined;
+  worker.on('message', (message: FromReplica) => {
+    const waiting = pending;
+    pending = undefined;
+    if (message.type === 'error') waiting?.reject(new Error(`training worker failed: ${message.message}`));
+    else waiting?.resolve(message);
+  });
+  worker.on('error', (error) => {
+    pending?.reject(error);
+    pending = undefined;
+  });
+  const request = (message: ToReplica) =>
+    new Promise<FromReplica>((resolve, reject) => {
+      pending = { resolve, reject };
+      worker.postMessage(message);
+    });
+  await request({
+    type: 'init',
+    backend: setup.backend,
+    topology: JSON.stringify(model.toJSON(null, false)),
+    loss: setup.loss,
+    lossOptions: setup.lossOptions,
+    size: slices.size,
+    images: slices.images,
+    masks: slices.masks,
+    weights: sharedWeights.buffer as SharedArrayBuffer,
+    gradients: sharedGradients.buffer as SharedArrayBuffer,
+    state: sharedState.buffer as SharedArrayBuffer,
+  });
+
+  const splitSizes = (arrays: Float32Array, sizes: number[]) => {
+    const out: Float32Array[] = [];
+    let offset = 0;
+    for (const size of sizes) {
+      out.push(arrays.subarray(offset, offset + size));
+      offset += size;
+    }
+    return out;
+  };
+  const workerGradients = splitSizes(sharedGradients, trainableSizes);
+  const workerState = splitSizes(sharedState, stateSizes);
+
+  return {
+    workers: 2,
+    step: async (indices, learningRate) => {
+      const own = indices.slice(0, Math.ceil(indices.length / 2));
+      const theirs = indices.slice(own.length);
+      const reply = theirs.length > 0 ? request({ type: 'step', indices: theirs }) : undefined;
+      const mine = gradientsOf(model, variables, slices, own, loss);
+      let value = mine.value;
+      if (reply) {
+        const answer = await reply;
+        const theirLoss = answer.type === 'stepped' ? answer.loss : NaN;
+        const a = own.length / indices.length;
+        const b = theirs.length / indices.length;
+        for (let k = 0; k < mine.gradients.length; k++) {
+          const g = mine.gradients[k]!;
+          const h = workerGradients[k]!;
+          for (let i = 0; i < g.length; i++) g[i] = a * g[i]! + b * h[i]!;
+        }
+        value = a * value + b * theirLoss;
+        const averaged = stateVariables.map((v, k) => {
+          const ownValues = (v.dataSync() as Float32Array).slice();
+          const other = workerState[k]!;
+          for (let i = 0; i < ownValues.length; i++) ownValues[i] = 0.5 * (ownValues[i]! + other[i]!);
+          return ownValues;
+        });
+        assign(stateVariables, averaged);
+      }
+      adamStep(weights, mine.gradients, optimizer, learningRate);
+      assign(variables, weights);
+      publish();
+      return value;
+    },
+    dispose: async () => {
+      worker.postMessage({ type: 'close' } satisfies ToReplica);
+      await worker.terminate();
+    },
+  };
+}
