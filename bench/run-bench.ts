@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend, type BackendChoice } from '../src-main/engine/backend/select-backend';
 import { createLoss } from '../src-main/engine/losses/segmentation-losses';
+import { inferenceCopy, resolveModelSpec } from '../src-main/engine/models/registry';
 import { buildUnet } from '../src-main/engine/models/unet/unet';
 import { createRandom } from '../src-main/engine/random/seeded-random';
 import { createAdamState } from '../src-main/engine/training/adam';
@@ -84,7 +85,8 @@ const train256 = await stepTimer(256, 1, 1, runs256);
 const workers = resolveWorkers(0, backend);
 const parallel128 = workers > 1 ? await stepTimer(128, 2, 2, runs128) : undefined;
 const parallel256 = workers > 1 ? await stepTimer(256, 2, 1, runs256) : undefined;
-const inferModel = buildUnet({ depth: 4, baseFilters: 16 });
+// The path `covseg predict` and evaluation take: batch norm folded into the convolutions.
+const inferModel = inferenceCopy(buildUnet({ depth: 4, baseFilters: 16 }), resolveModelSpec('unet', { depth: 4, baseFilters: 16 })).model;
 const slice = tf.randomUniform([1, 256, 256, 1], 0, 1, 'float32', 3);
 const infer256 = timeIt(() => tf.tidy(() => (inferModel.apply(slice, { training: false }) as tf.Tensor).dataSync()), 2, quick ? 3 : 10);
 const profile = await kernelProfile(128);

@@ -10,9 +10,6 @@ import time
 import torch
 from torch import nn
 
-threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-torch.set_num_threads(threads)
-torch.manual_seed(0)
 
 
 def block(cin, cout):
@@ -77,10 +74,14 @@ def infer_ms(size, steps):
     return (time.perf_counter() - start) * 1000 / steps
 
 
-print(json.dumps({
-    "threads": threads,
-    "torch": torch.__version__,
-    "train128": train_ms(128, 10),
-    "train256": train_ms(256, 5),
-    "infer256": infer_ms(256, 10),
-}))
+if __name__ == "__main__":
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    print(json.dumps({
+        "threads": threads,
+        "torch": torch.__version__,
+        "train128": train_ms(128, 10),
+        "train256": train_ms(256, 5),
+        "infer256": infer_ms(256, 10),
+    }))

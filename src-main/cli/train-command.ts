@@ -27,6 +27,7 @@ interface TrainFlags {
   batchNorm: boolean;
   patience?: number;
   backend: BackendChoice;
+  workers: number;
   resume?: boolean;
   savePredictions?: boolean;
   json?: boolean;
@@ -66,6 +67,7 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
     .option('--no-batch-norm', 'U-Net without batch normalisation')
     .option('--patience <n>', 'early stopping: epochs without a better validation Dice', parseInteger)
     .option('--backend <name>', `compute backend: ${BACKEND_CHOICES.join(', ')}`, process.env.COVSEG_BACKEND ?? 'auto')
+    .option('--workers <n>', 'data-parallel threads: 0 = auto (2 on wasm/cpu with 2+ cores), 1 or 2', parseInteger, 0)
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--save-predictions', 'write predicted test masks to RUNDIR/predictions')
     .option('--json', 'print the summary as JSON')
@@ -89,6 +91,7 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
         seed: flags.seed,
         patience: flags.patience ?? null,
         backend: flags.backend,
+        workers: flags.workers,
         savePredictions: Boolean(flags.savePredictions),
       });
       const controller = new AbortController();

@@ -1,5 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { CovsegError } from '../errors';
+import { foldUnetForInference } from './unet/fold-batch-norm';
 import { buildUnet, UNET_DEFAULTS, type UnetOptions } from './unet/unet';
 
 /** What a run records to rebuild its model: the registry name and its options. */
@@ -12,6 +13,8 @@ interface ModelEntry {
   description: string;
   defaults: Record<string, unknown>;
   build: (options: Record<string, unknown>) => tfl.LayersModel;
+  /** A faster copy for inference (same outputs up to rounding), or undefined to use the model itself. */
+  forInference?: (trained: tfl.LayersModel, options: Record<string, unknown>) => tfl.LayersModel;
   /** Input sides must be multiples of this. */
   sizeMultiple: (options: Record<string, unknown>) => number;
 }
@@ -21,6 +24,7 @@ const REGISTRY: Record<string, ModelEntry> = {
     description: 'U-Net (Ronneberger et al. 2015) with batch norm; options depth, baseFilters, batchNorm, dropout',
     defaults: { ...UNET_DEFAULTS },
     build: (options) => buildUnet(options as Partial<UnetOptions>),
+    forInference: (trained, options) => foldUnetForInference(trained, options as unknown as UnetOptions),
     sizeMultiple: (options) => 2 ** Number(options.depth ?? UNET_DEFAULTS.depth),
   },
 };
@@ -45,4 +49,25 @@ export function createModel(name: string, options: Record<string, unknown> = {})
 
 export function modelSizeMultiple(spec: ModelSpec): number {
   return entry(spec.name).sizeMultiple(spec.options);
+}
+
+/**
+ * The fastest inference form of a trained model (for a U-Net, batch norm folded into the
+ * convolutions) and how to release it; the trained model itself when there is none.
+ */
+export function inferenceCopy(trained: tfl.LayersModel, spec: ModelSpec): { model: tfl.LayersModel; release: () => void } {
+  const fold = entry(spec.name).forInference;
+  if (!fold) return { model: trained, release: () => {} };
+  const fast = fold(trained, resolveModelSpec(spec.name, spec.options).options);
+  return { model: fast, release: () => fast.dispose() };
+}
+
+/** Runs `use` with {@link inferenceCopy} of a trained model, releasing the copy afterwards. */
+export function withInferenceModel<T>(trained: tfl.LayersModel, spec: ModelSpec, use: (model: tfl.LayersModel) => T): T {
+  const { model, release } = inferenceCopy(trained, spec);
+  try {
+    return use(model);
+  } finally {
+    release();
+  }
 }

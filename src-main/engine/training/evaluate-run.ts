@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../files/atomic-write';
 import { readGray, encodeGrayPng } from '../imaging/png-io';
 import { resizeGray } from '../imaging/resize';
 import { createLoss } from '../losses/segmentation-losses';
+import { inferenceCopy, withInferenceModel } from '../models/registry';
 import { loadCheckpoint } from '../runs/checkpoints';
 import { readRun } from '../runs/read-run';
 import { evaluateModel, type Evaluation } from './evaluate';
@@ -37,7 +38,8 @@ export async function evaluateRun(
   const slices = await prepareSlices(dataset, ids, config.size, options.cacheDir ? { cacheDir: options.cacheDir } : {});
   const { model } = await loadCheckpoint(run.dir, options.checkpoint ?? 'best');
   try {
-    return { ...evaluateModel(model, slices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold), ids: ids.length, split };
+    const evaluation = withInferenceModel(model, config.model, (m) => evaluateModel(m, slices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold));
+    return { ...evaluation, ids: ids.length, split };
   } finally {
     model.dispose();
   }
@@ -77,7 +79,8 @@ export async function predictImages(runDir: string, input: string, outDir: strin
   const { size, threshold } = run.record.config;
   await selectBackend(options.backend ?? run.record.config.backend);
   const files = await listInputs(input);
-  const { model } = await loadCheckpoint(run.dir, options.checkpoint ?? 'best');
+  const { model: trained } = await loadCheckpoint(run.dir, options.checkpoint ?? 'best');
+  const { model, release } = inferenceCopy(trained, run.record.config.model);
   const written: string[] = [];
   try {
     for (const file of files) {
@@ -92,7 +95,8 @@ export async function predictImages(runDir: string, input: string, outDir: strin
       written.push(out);
     }
   } finally {
-    model.dispose();
+    release();
+    trained.dispose();
   }
   return written;
 }

@@ -11,7 +11,7 @@ import { CovsegError } from '../errors';
 import { writeJsonAtomic } from '../files/atomic-write';
 import { createLoss } from '../losses/segmentation-losses';
 import type { DatasetMetrics, SliceMetrics } from '../metrics/segmentation-metrics';
-import { createModel } from '../models/registry';
+import { createModel, withInferenceModel } from '../models/registry';
 import { createRandom } from '../random/seeded-random';
 import { loadCheckpoint, saveCheckpoint, type TrainerState } from '../runs/checkpoints';
 import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, writeStatus } from '../runs/run-files';
@@ -245,7 +245,7 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
         }
       }
       if (cancelled) break;
-      const validation = valSlices.ids.length > 0 ? evaluateModel(model, valSlices, loss, config.batch, config.threshold) : undefined;
+      const validation = valSlices.ids.length > 0 ? withInferenceModel(model, config.model, (m) => evaluateModel(m, valSlices, loss, config.batch, config.threshold)) : undefined;
       const valDice = validation ? (validation.metrics.dice ?? validation.metrics.pooled.dice ?? 0) : null;
       const improved = valDice === null || valDice > state.bestValDice;
       state.epoch = epoch + 1;
@@ -297,11 +297,11 @@ async function finishRun(runDir: string, config: TrainConfig, testSlices: Prepar
   if (testSlices.ids.length > 0) {
     const { model: best } = await loadCheckpoint(runDir, 'best');
     try {
-      const evaluation = evaluateModel(best, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold);
+      const evaluation = withInferenceModel(best, config.model, (m) => evaluateModel(m, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold));
       summary.test = { loss: evaluation.loss, metrics: evaluation.metrics, slices: evaluation.slices };
       if (config.savePredictions) {
         const { writePredictions } = await import('./predictions');
-        await writePredictions(best, testSlices, join(runDir, RUN_FILES.predictions), config.batch, config.threshold);
+        await writePredictions(best, config.model, testSlices, join(runDir, RUN_FILES.predictions), config.batch, config.threshold);
       }
     } finally {
       best.dispose();

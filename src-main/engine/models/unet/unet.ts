@@ -23,7 +23,7 @@ export const UNET_DEFAULTS: UnetOptions = { depth: 4, baseFilters: 16, batchNorm
  * convolutions up, skip connections by concatenation, a 1x1 convolution to one logit per pixel.
  * Input `[batch, height, width, channels]`, output logits `[batch, height, width, 1]`.
  */
-export function buildUnet(options: Partial<UnetOptions> = {}): tfl.LayersModel {
+export function buildUnet(options: Partial<UnetOptions> = {}, fusedForInference = false): tfl.LayersModel {
   const o = { ...UNET_DEFAULTS, ...options };
   requireParameter(Number.isInteger(o.depth) && o.depth >= 1 && o.depth <= 6, `U-Net depth must be 1-6, got ${o.depth}`);
   requireParameter(Number.isInteger(o.baseFilters) && o.baseFilters >= 1 && o.baseFilters <= 256, `U-Net base filters must be 1-256, got ${o.baseFilters}`);
@@ -33,9 +33,16 @@ export function buildUnet(options: Partial<UnetOptions> = {}): tfl.LayersModel {
   const convBlock = (x: tfl.SymbolicTensor, filters: number, name: string, dropout = 0): tfl.SymbolicTensor => {
     let y = x;
     for (let i = 1; i <= 2; i++) {
+      if (fusedForInference) {
+        // Batch norm folded into the kernel and bias, ReLU fused: one FusedConv2D kernel per conv.
+        y = tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: true, activation: 'relu', name: `${name}_conv${i}` }).apply(y) as tfl.SymbolicTensor;
+        continue;
+      }
       if (i === 2 && dropout > 0) y = tfl.layers.dropout({ rate: dropout, seed: seed++, name: `${name}_dropout` }).apply(y) as tfl.SymbolicTensor;
       y = tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: !o.batchNorm, kernelInitializer: init(), name: `${name}_conv${i}` }).apply(y) as tfl.SymbolicTensor;
-      if (o.batchNorm) y = tfl.layers.batchNormalization({ name: `${name}_bn${i}` }).apply(y) as tfl.SymbolicTensor;
+      // Momentum 0.9 (PyTorch's default) rather than Keras' 0.99: moving statistics settle within the
+      // few hundred steps a small CT dataset gives, so validation in inference mode is not stale.
+      if (o.batchNorm) y = tfl.layers.batchNormalization({ momentum: 0.9, name: `${name}_bn${i}` }).apply(y) as tfl.SymbolicTensor;
       y = tfl.layers.reLU({ name: `${name}_relu${i}` }).apply(y) as tfl.SymbolicTensor;
     }
     return y;
