@@ -20,12 +20,16 @@ export default defineConfig({
   preload: {
     build: {
       outDir: 'out/preload',
+      // A sandboxed preload can require nothing but electron: bundle its dependencies (zod).
+      externalizeDeps: false,
       // A sandboxed preload cannot be an ES module.
       rollupOptions: { input: { index: resolve(root, 'src-preload/index.ts') }, output: { format: 'cjs', entryFileNames: '[name].cjs' } },
     },
   },
   renderer: {
     root: resolve(root, 'src-renderer'),
+    // Relative asset paths: the same build loads from file:// in Electron and over HTTP from `covseg serve`.
+    base: './',
     plugins: [vue()],
     build: {
       outDir: resolve(root, 'out/renderer'),

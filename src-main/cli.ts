@@ -4,6 +4,7 @@ import { registerDemoCommand } from './cli/demo-command';
 import { registerEvalCommands } from './cli/eval-command';
 import { type CliIo, processIo, reportError, type CliContext } from './cli/output';
 import { registerSampleCommand } from './cli/sample-command';
+import { registerServeCommand } from './cli/serve-command';
 import { registerSplitCommand } from './cli/split-command';
 import { registerTrainCommand } from './cli/train-command';
 
@@ -20,6 +21,7 @@ export function buildProgram(io: CliContext): Command {
   registerSplitCommand(program, io);
   registerTrainCommand(program, io);
   registerEvalCommands(program, io);
+  registerServeCommand(program, io);
   registerDemoCommand(program, io);
   for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
   for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride().configureOutput(program.configureOutput());

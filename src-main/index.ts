@@ -1,7 +1,10 @@
-import { app, BrowserWindow, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, session, shell } from 'electron';
 import { join } from 'node:path';
+import { bindIpc, emitToWindows } from './ipc/ipc-transport';
+import { createAppServices } from './services/app-services';
 
-// Electron entry: one hardened window. The typed contract is bound to IPC in a later step.
+// Electron entry: one hardened window, the contract bound to IPC, the engine in this process and in
+// child training processes.
 const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 function createWindow(): BrowserWindow {
@@ -32,10 +35,24 @@ void app.whenReady().then(() => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
   });
+  const services = createAppServices({
+    transport: 'electron',
+    workspace: join(app.getPath('userData'), 'workspace'),
+    allowedRoots: [],
+    emit: emitToWindows,
+    pickFolder: async () => {
+      const window = BrowserWindow.getFocusedWindow();
+      const options = { properties: ['openDirectory' as const], title: 'Open a CT dataset folder' };
+      const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+      return result.canceled ? null : (result.filePaths[0] ?? null);
+    },
+  });
+  bindIpc(services);
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
+  app.on('before-quit', () => services.dispose());
 });
 
 app.on('window-all-closed', () => {

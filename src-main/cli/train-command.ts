@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, describeBackend, type BackendChoice } from '../engine/backend/select-backend';
 import { resolveTrainConfig, type LrSchedule } from '../engine/training/train-config';
-import { train, type RunSummary } from '../engine/training/trainer';
+import { train, type RunSummary, type TrainingHooks } from '../engine/training/trainer';
 import type { CliContext } from './output';
 import { parseFraction, parseInteger, parsePositiveNumber } from './parse-options';
 import { progressHook } from './progress-hook';
@@ -31,6 +31,16 @@ interface TrainFlags {
   resume?: boolean;
   savePredictions?: boolean;
   json?: boolean;
+  progressJson?: boolean;
+}
+
+/** Machine-readable progress on stdout, one JSON object per line, for the app's training service. */
+function jsonProgressHook(io: CliContext): TrainingHooks {
+  return {
+    onTrainBegin: (context) => io.out(JSON.stringify({ type: 'begin', runDir: context.runDir, epoch: context.state.epoch, epochs: context.config.epochs, batches: context.batchesPerEpoch })),
+    onBatchEnd: (log, context) => io.out(JSON.stringify({ type: 'batch', ...log, epochs: context.config.epochs })),
+    onEpochEnd: (log, context) => io.out(JSON.stringify({ type: 'epoch', ...log, epochs: context.config.epochs })),
+  };
 }
 
 /** Prints what a finished run achieved, and where it is. */
@@ -71,6 +81,7 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--save-predictions', 'write predicted test masks to RUNDIR/predictions')
     .option('--json', 'print the summary as JSON')
+    .option('--progress-json', 'print progress as JSON lines on stdout (for the app)')
     .action(async (flags: TrainFlags) => {
       const modelOptions: Record<string, unknown> = {};
       if (flags.depth !== undefined) modelOptions.depth = flags.depth;
@@ -107,10 +118,11 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
           config,
           resume: Boolean(flags.resume),
           ...(flags.resume && process.argv.includes('--epochs') ? { epochs: flags.epochs } : {}),
-          hooks: [progressHook(io)],
+          hooks: flags.progressJson ? [progressHook(io), jsonProgressHook(io)] : [progressHook(io)],
           signal: controller.signal,
         });
-        if (flags.json) io.out(JSON.stringify(summary, null, 2));
+        if (flags.progressJson) io.out(JSON.stringify({ type: 'end', status: summary.status, epochs: summary.epochs }));
+        else if (flags.json) io.out(JSON.stringify(summary, null, 2));
         else io.out(formatRunResult(summary, flags.out));
         if (summary.status === 'cancelled') io.err(`cancelled; continue with: covseg train --data ${flags.data} --out ${flags.out} --resume`);
       } finally {

@@ -1,7 +1,7 @@
 import { openDataset } from './open-dataset';
 import type { NiftiOptions } from './nifti-dataset';
-import { scanDataset, type SliceSummary } from './scan-dataset';
-import type { DatasetFormat, DatasetProblem } from './types';
+import { scanDataset, type DatasetScan, type SliceSummary } from './scan-dataset';
+import type { Dataset, DatasetFormat, DatasetProblem } from './types';
 
 export interface Distribution {
   min: number;
@@ -71,6 +71,14 @@ export async function checkDataset(
   root: string,
   options: NiftiOptions & { onProgress?: (done: number, total: number) => void } = {},
 ): Promise<DatasetReport> {
+  return (await inspectDataset(root, options)).report;
+}
+
+/** {@link checkDataset} that also hands back the opened dataset and its scan, for callers that need them. */
+export async function inspectDataset(
+  root: string,
+  options: NiftiOptions & { onProgress?: (done: number, total: number) => void } = {},
+): Promise<{ dataset: Dataset; scan: DatasetScan; report: DatasetReport }> {
   const dataset = await openDataset(root, options);
   const scan = await scanDataset(dataset, options.onProgress);
   const problems = [...scan.problems, ...duplicateProblems(scan.summaries)];
@@ -117,5 +125,5 @@ export async function checkDataset(
       },
     };
   }
-  return report;
+  return { dataset, scan, report };
 }

@@ -1,0 +1,123 @@
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import {
+  COMMAND_CHANNELS,
+  ERROR_CODES,
+  fail,
+  ok,
+  requestSchema,
+  type CommandChannel,
+  type CommandHandlers,
+  type ErrorCode,
+  type EventChannel,
+  type Result,
+  type TrainingProgress,
+} from '../../src-shared/contract';
+import { describeBackend, selectBackend } from '../engine/backend/select-backend';
+import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
+import { CovsegError } from '../engine/errors';
+import { DatasetService } from './dataset-service';
+import { FileAccess } from './file-access';
+import { RunsService } from './runs-service';
+import { TrainingService } from './training-service';
+
+export interface AppServicesOptions {
+  transport: 'electron' | 'http';
+  /** Where the built-in sample and runs live. */
+  workspace: string;
+  /** Folders datasets may be opened from, besides the sample and picked folders. */
+  allowedRoots: string[];
+  /** Pushes an event to every connected window or socket. */
+  emit: (channel: EventChannel, payload: unknown) => void;
+  /** Electron's native folder dialog; absent in server mode. */
+  pickFolder?: () => Promise<string | null>;
+}
+
+export interface AppServices {
+  handlers: CommandHandlers;
+  /** Validates the raw request, runs the handler, and returns errors as values. */
+  dispatch(channel: string, request: unknown): Promise<Result<unknown>>;
+  dispose(): void;
+}
+
+const require = createRequire(import.meta.url);
+const VERSION = (require('../../package.json') as { version: string }).version;
+
+function toContractError(error: unknown): Result<never> {
+  if (error instanceof CovsegError) {
+    const code: ErrorCode = (ERROR_CODES as readonly string[]).includes(error.code) ? (error.code as ErrorCode) : 'internal';
+    return fail({ code, message: error.message, details: { ...(error.file ? { file: error.file } : {}), ...(error.fix ? { fix: error.fix } : {}) } });
+  }
+  return fail({ code: 'internal', message: (error as Error)?.message ?? String(error) });
+}
+
+/** Implements the whole contract on the engine. Transports (IPC, HTTP) only call `dispatch`. */
+export function createAppServices(options: AppServicesOptions): AppServices {
+  const samplePath = join(options.workspace, 'sample');
+  const runsDir = join(options.workspace, 'runs');
+  const access = new FileAccess([...options.allowedRoots, samplePath, runsDir]);
+  const datasets = new DatasetService(access);
+  const training = new TrainingService(runsDir, (progress: TrainingProgress) => options.emit('training:progress', progress));
+  const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
+
+  const handlers: CommandHandlers = {
+    'system:info': async () => ({
+      version: VERSION,
+      transport: options.transport,
+      backend: describeBackend(await selectBackend()),
+      allowedRoots: options.allowedRoots,
+      samplePath,
+    }),
+    'datasets:open': async ({ path }) => datasets.openFolder(path),
+    'datasets:pickFolder': async () => {
+      if (!options.pickFolder) return null;
+      const picked = await options.pickFolder();
+      if (picked) access.grant(picked);
+      return picked;
+    },
+    'datasets:openSample': async () => {
+      if (!existsSync(join(samplePath, 'sample.json'))) await writeSyntheticSample(samplePath, { count: 120, size: 256, seed: 1 });
+      return datasets.openFolder(samplePath);
+    },
+    'slices:list': async ({ datasetId }) => datasets.list(datasetId),
+    'slices:get': async ({ datasetId, sliceId }) => datasets.pixels(datasetId, sliceId),
+    'slices:thumbnail': async ({ datasetId, sliceId, size }) => datasets.thumbnail(datasetId, sliceId, size),
+    'training:start': async (request) => {
+      datasets.entry(request.datasetId);
+      return training.start(request, request.datasetId);
+    },
+    'training:cancel': async ({ runId }) => training.cancel(runId),
+    'runs:list': async () => runs.list(),
+    'runs:get': async ({ runId }) => runs.get(runId),
+    'runs:prediction': async ({ runId, datasetId, sliceId }) => runs.prediction(runId, datasetId, sliceId),
+    'runs:sliceScores': async ({ runId, datasetId }) => runs.sliceScores(runId, datasetId),
+  };
+
+  async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {
+    if (!(COMMAND_CHANNELS as string[]).includes(channel)) return fail({ code: 'unknown-command', message: `unknown command "${channel}"` });
+    const parsed = requestSchema(channel as CommandChannel).safeParse(request ?? {});
+    if (!parsed.success) {
+      return fail({
+        code: 'invalid-argument',
+        message: `invalid arguments for ${channel}`,
+        details: { issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`) },
+      });
+    }
+    try {
+      const handler = handlers[channel as CommandChannel] as (request: unknown) => Promise<unknown>;
+      return ok(await handler(parsed.data));
+    } catch (error) {
+      return toContractError(error);
+    }
+  }
+
+  return {
+    handlers,
+    dispatch,
+    dispose: () => {
+      training.dispose();
+      runs.dispose();
+    },
+  };
+}

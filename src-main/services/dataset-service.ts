@@ -1,0 +1,84 @@
+import sharp from 'sharp';
+import type { DatasetReportView, OpenedDataset, SliceListItem, SlicePixels } from '../../src-shared/contract';
+import { inspectDataset } from '../engine/datasets/check-dataset';
+import type { SliceSummary } from '../engine/datasets/scan-dataset';
+import type { Dataset } from '../engine/datasets/types';
+import { CovsegError } from '../engine/errors';
+import { resizeGray } from '../engine/imaging/resize';
+import type { FileAccess } from './file-access';
+
+interface OpenEntry {
+  dataset: Dataset;
+  report: DatasetReportView;
+  summaries: SliceSummary[];
+}
+
+const toBase64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
+/** Datasets the app has open, their slices, pixels and thumbnails. */
+export class DatasetService {
+  private readonly open = new Map<string, OpenEntry>();
+  private readonly thumbnails = new Map<string, string>();
+
+  constructor(private readonly access: FileAccess) {}
+
+  async openFolder(path: string): Promise<OpenedDataset> {
+    const root = await this.access.check(path);
+    const { dataset, scan, report } = await inspectDataset(root);
+    const view: DatasetReportView = {
+      root: report.root,
+      format: report.format,
+      slices: report.slices,
+      validSlices: report.validSlices,
+      sizes: report.sizes,
+      lesionFraction: report.lesionFraction,
+      emptyMasks: report.emptyMasks,
+      ...(report.classes ? { classes: report.classes } : {}),
+      duplicates: report.duplicates,
+      problems: report.problems,
+      errors: report.errors,
+      warnings: report.warnings,
+    };
+    this.open.set(root, { dataset, report: view, summaries: scan.summaries });
+    return { id: root, report: view };
+  }
+
+  entry(datasetId: string): OpenEntry {
+    const found = this.open.get(datasetId);
+    if (!found) throw new CovsegError('not-found', 'dataset is not open', { file: datasetId, fix: 'open it first (datasets:open)' });
+    return found;
+  }
+
+  list(datasetId: string): SliceListItem[] {
+    return this.entry(datasetId)
+      .summaries.filter((s) => s.valid)
+      .map((s) => ({ id: s.id, width: s.width, height: s.height, lesionFraction: s.lesionPixels / (s.width * s.height), hasLabels: s.hasLabels }));
+  }
+
+  ref(datasetId: string, sliceId: string) {
+    const ref = this.entry(datasetId).dataset.slices.find((s) => s.id === sliceId);
+    if (!ref) throw new CovsegError('not-found', `slice ${sliceId} is not in the dataset`, { file: datasetId });
+    return ref;
+  }
+
+  async pixels(datasetId: string, sliceId: string): Promise<SlicePixels> {
+    const slice = await this.entry(datasetId).dataset.load(this.ref(datasetId, sliceId));
+    const out: SlicePixels = { id: slice.id, width: slice.width, height: slice.height, image: toBase64(slice.image), mask: toBase64(slice.mask) };
+    if (slice.labels) out.labels = toBase64(slice.labels);
+    return out;
+  }
+
+  async thumbnail(datasetId: string, sliceId: string, size: number): Promise<string> {
+    const key = `${datasetId}\0${sliceId}\0${size}`;
+    const cached = this.thumbnails.get(key);
+    if (cached) return cached;
+    const slice = await this.entry(datasetId).dataset.load(this.ref(datasetId, sliceId));
+    const scale = size / Math.max(slice.width, slice.height);
+    const small = await resizeGray({ width: slice.width, height: slice.height, data: slice.image }, Math.max(1, Math.round(slice.width * scale)), Math.max(1, Math.round(slice.height * scale)), 'bilinear');
+    const png = await sharp(Buffer.from(small.data), { raw: { width: small.width, height: small.height, channels: 1 } }).png().toBuffer();
+    const url = `data:image/png;base64,${png.toString('base64')}`;
+    if (this.thumbnails.size > 5000) this.thumbnails.clear();
+    this.thumbnails.set(key, url);
+    return url;
+  }
+}

@@ -1,0 +1,132 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { RunDetail, RunListItem, SliceScore } from '../../src-shared/contract';
+import { describeBackend, selectBackend } from '../engine/backend/select-backend';
+import { CovsegError } from '../engine/errors';
+import { resizeGray } from '../engine/imaging/resize';
+import { sliceMetrics } from '../engine/metrics/segmentation-metrics';
+import { inferenceCopy } from '../engine/models/registry';
+import { loadCheckpoint } from '../engine/runs/checkpoints';
+import { readRun, type RunView } from '../engine/runs/read-run';
+import type { DatasetService } from './dataset-service';
+
+const RUN_ID = /^[A-Za-z0-9._-]+$/;
+
+/** Runs on disk: lists, details, and predictions of their best checkpoint on any open dataset. */
+export class RunsService {
+  /** The last run used for predictions: its trained model and the folded copy that predicts. */
+  private loaded: { runId: string; trained: tfl.LayersModel; fast: tfl.LayersModel; release: () => void; size: number; threshold: number } | undefined;
+  private readonly scores = new Map<string, SliceScore[]>();
+
+  constructor(
+    private readonly runsDir: string,
+    private readonly datasets: DatasetService,
+    private readonly isTraining: (runId: string) => boolean,
+  ) {}
+
+  private dir(runId: string): string {
+    // Ids come from the renderer: only plain folder names inside the runs folder.
+    if (!RUN_ID.test(runId)) throw new CovsegError('bad-parameter', `invalid run id "${runId}"`);
+    return join(this.runsDir, runId);
+  }
+
+  private item(runId: string, run: RunView): RunListItem {
+    const state = this.isTraining(runId) ? 'running' : run.status.state;
+    return {
+      runId,
+      state,
+      createdAt: run.record.createdAt,
+      model: run.record.config.model.name,
+      loss: run.record.config.loss,
+      dataset: run.record.dataset.root,
+      epoch: run.status.epoch,
+      epochs: run.record.config.epochs,
+      testDice: run.summary?.test?.metrics.dice ?? null,
+    };
+  }
+
+  async list(): Promise<RunListItem[]> {
+    let names: string[] = [];
+    try {
+      names = await readdir(this.runsDir);
+    } catch {
+      return [];
+    }
+    const items: RunListItem[] = [];
+    for (const name of names.sort().reverse()) {
+      try {
+        items.push(this.item(name, await readRun(join(this.runsDir, name))));
+      } catch {
+        // A folder being created or not a run: listed once it has a config.
+      }
+    }
+    return items;
+  }
+
+  async get(runId: string): Promise<RunDetail> {
+    const run = await readRun(this.dir(runId));
+    return {
+      ...this.item(runId, run),
+      config: run.record.config as unknown as Record<string, unknown>,
+      metrics: run.metrics.map((m) => ({ epoch: m.epoch, trainLoss: m.trainLoss, valLoss: m.valLoss, valDice: m.valDice, valIou: m.valIou })),
+      test: run.summary?.test ? { loss: run.summary.test.loss, ...run.summary.test.metrics } : null,
+      backend: describeBackend(run.record.backend),
+    };
+  }
+
+  private async model(runId: string) {
+    if (this.loaded?.runId === runId) return this.loaded;
+    this.unload();
+    const run = await readRun(this.dir(runId));
+    await selectBackend();
+    const { model: trained } = await loadCheckpoint(run.dir, 'best');
+    const { model: fast, release } = inferenceCopy(trained, run.record.config.model);
+    this.loaded = { runId, trained, fast, release, size: run.record.config.size, threshold: run.record.config.threshold };
+    return this.loaded;
+  }
+
+  private unload(): void {
+    this.loaded?.release();
+    this.loaded?.trained.dispose();
+    this.loaded = undefined;
+  }
+
+  private async predictMask(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: Uint8Array; truth: Uint8Array }> {
+    const loaded = await this.model(runId);
+    const { fast } = loaded;
+    const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId));
+    const resized = await resizeGray({ width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.size, 'bilinear');
+    const probabilities = tf.tidy(() => tf.sigmoid(fast.apply(tf.tensor4d(Float32Array.from(resized.data, (v) => v / 255), [1, loaded.size, loaded.size, 1]), { training: false }) as tf.Tensor));
+    const values = probabilities.dataSync();
+    probabilities.dispose();
+    const small = new Uint8Array(values.length);
+    for (let i = 0; i < values.length; i++) small[i] = values[i]! >= loaded.threshold ? 1 : 0;
+    const mask = (await resizeGray({ width: loaded.size, height: loaded.size, data: small }, slice.width, slice.height, 'nearest')).data;
+    return { width: slice.width, height: slice.height, mask, truth: slice.mask };
+  }
+
+  async prediction(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: string }> {
+    const { width, height, mask } = await this.predictMask(runId, datasetId, sliceId);
+    return { width, height, mask: Buffer.from(mask).toString('base64') };
+  }
+
+  async sliceScores(runId: string, datasetId: string): Promise<SliceScore[]> {
+    const key = `${runId}\0${datasetId}`;
+    const cached = this.scores.get(key);
+    if (cached) return cached;
+    const scores: SliceScore[] = [];
+    for (const item of this.datasets.list(datasetId)) {
+      const { width, height, mask, truth } = await this.predictMask(runId, datasetId, item.id);
+      const m = sliceMetrics(item.id, mask, truth, width, height);
+      scores.push({ sliceId: item.id, dice: m.dice, iou: m.iou, truthPixels: m.truthPixels, predictedPixels: m.predictedPixels });
+    }
+    this.scores.set(key, scores);
+    return scores;
+  }
+
+  dispose(): void {
+    this.unload();
+  }
+}

@@ -1,0 +1,66 @@
+import type { LayerName } from '../../stores/viewer';
+
+export interface ComposeInput {
+  width: number;
+  height: number;
+  image: Uint8Array;
+  truth: Uint8Array;
+  labels: Uint8Array | null;
+  prediction: Uint8Array | null;
+  layers: Record<LayerName, { visible: boolean; opacity: number }>;
+  outline: boolean;
+}
+
+/** Overlay colours: ground-glass amber, consolidation red, lesion (no classes) green, prediction blue; diff TP/FP/FN. */
+export const COLOURS = {
+  groundGlass: [245, 197, 66],
+  consolidation: [255, 90, 54],
+  lesion: [61, 220, 132],
+  prediction: [58, 160, 255],
+  truePositive: [61, 220, 132],
+  falsePositive: [255, 59, 107],
+  falseNegative: [255, 210, 63],
+} as const;
+
+function edge(mask: Uint8Array, width: number, height: number, i: number): boolean {
+  const x = i % width;
+  const y = (i - x) / width;
+  return x === 0 || y === 0 || x === width - 1 || y === height - 1 || !mask[i - 1] || !mask[i + 1] || !mask[i - width] || !mask[i + width];
+}
+
+/** RGBA pixels of a slice with its overlays, at the slice's own resolution. */
+export function composeSlice(input: ComposeInput): Uint8ClampedArray {
+  const { width, height, image, truth, labels, prediction, layers, outline } = input;
+  const out = new Uint8ClampedArray(width * height * 4);
+  const blend = (o: number, colour: readonly number[], alpha: number) => {
+    out[o] = out[o]! * (1 - alpha) + colour[0]! * alpha;
+    out[o + 1] = out[o + 1]! * (1 - alpha) + colour[1]! * alpha;
+    out[o + 2] = out[o + 2]! * (1 - alpha) + colour[2]! * alpha;
+  };
+  const shown = (mask: Uint8Array, i: number) => mask[i]! > 0 && (!outline || edge(mask, width, height, i));
+  for (let i = 0; i < width * height; i++) {
+    const o = i * 4;
+    out[o] = out[o + 1] = out[o + 2] = image[i]!;
+    out[o + 3] = 255;
+    if (layers.truth.visible && shown(truth, i)) {
+      const colour = labels ? (labels[i] === 2 ? COLOURS.consolidation : COLOURS.groundGlass) : COLOURS.lesion;
+      blend(o, colour, layers.truth.opacity);
+    }
+    if (prediction && layers.prediction.visible && shown(prediction, i)) blend(o, COLOURS.prediction, layers.prediction.opacity);
+    if (prediction && layers.diff.visible) {
+      const t = truth[i]! > 0;
+      const p = prediction[i]! > 0;
+      if (t && p) blend(o, COLOURS.truePositive, layers.diff.opacity);
+      else if (p) blend(o, COLOURS.falsePositive, layers.diff.opacity);
+      else if (t) blend(o, COLOURS.falseNegative, layers.diff.opacity);
+    }
+  }
+  return out;
+}
+
+export function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

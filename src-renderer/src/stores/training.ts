@@ -1,0 +1,96 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { RunDetail, RunListItem, TrainingProgress, TrainRequest } from '../../../src-shared/contract';
+import { unwrap, useApi } from '../api/app-api';
+
+export interface EpochPoint {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number | null;
+  valDice: number | null;
+  valIou: number | null;
+}
+
+export interface LiveRun {
+  runId: string;
+  state: RunListItem['state'];
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number | null;
+  etaSeconds: number | null;
+  points: EpochPoint[];
+  message?: string;
+}
+
+/** Runs: the list, the one being watched, and live progress pushed by the back end. */
+export const useTrainingStore = defineStore('training', () => {
+  const runs = ref<RunListItem[]>([]);
+  const live = ref<Record<string, LiveRun>>({});
+  const watched = ref<string | null>(null);
+  const detail = ref<RunDetail | null>(null);
+  const error = ref<string | null>(null);
+  let unsubscribe: (() => void) | undefined;
+
+  const watchedRun = computed(() => (watched.value ? (live.value[watched.value] ?? null) : null));
+
+  function ensureLive(runId: string): LiveRun {
+    live.value[runId] ??= { runId, state: 'running', epoch: 0, epochs: 0, batch: 0, batches: 0, loss: null, etaSeconds: null, points: [] };
+    return live.value[runId]!;
+  }
+
+  function onProgress(progress: TrainingProgress) {
+    const run = ensureLive(progress.runId);
+    if (progress.kind === 'batch') Object.assign(run, { epoch: progress.epoch, epochs: progress.epochs, batch: progress.batch, batches: progress.batches, loss: progress.loss, etaSeconds: progress.etaSeconds });
+    else if (progress.kind === 'epoch') {
+      run.epochs = progress.epochs;
+      if (!run.points.some((p) => p.epoch === progress.epoch)) run.points.push({ epoch: progress.epoch, trainLoss: progress.trainLoss, valLoss: progress.valLoss, valDice: progress.valDice, valIou: progress.valIou });
+    } else {
+      run.state = progress.state;
+      if (progress.message) run.message = progress.message;
+      if (progress.state !== 'running') void refresh();
+    }
+  }
+
+  function subscribe() {
+    unsubscribe ??= useApi().training.onProgress(onProgress);
+  }
+
+  async function refresh() {
+    runs.value = unwrap(await useApi().runs.list({}));
+    // After a reload, pick up runs that are still training, with the epochs they already logged.
+    for (const item of runs.value.filter((r) => r.state === 'running')) {
+      const run = ensureLive(item.runId);
+      if (run.points.length === 0) {
+        const d = unwrap(await useApi().runs.get({ runId: item.runId }));
+        run.points = d.metrics.map((m) => ({ ...m }));
+        run.epochs = d.epochs;
+      }
+      watched.value ??= item.runId;
+    }
+  }
+
+  async function start(request: TrainRequest) {
+    error.value = null;
+    try {
+      subscribe();
+      const { runId } = unwrap(await useApi().training.start(request));
+      ensureLive(runId).epochs = request.epochs ?? 0;
+      watched.value = runId;
+      await refresh();
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  }
+
+  async function cancel(runId: string) {
+    unwrap(await useApi().training.cancel({ runId }));
+  }
+
+  async function open(runId: string) {
+    detail.value = unwrap(await useApi().runs.get({ runId }));
+  }
+
+  return { runs, live, watched, watchedRun, detail, error, subscribe, refresh, start, cancel, open, onProgress };
+});

@@ -1,0 +1,105 @@
+import { defineStore } from 'pinia';
+import { computed, ref, watch } from 'vue';
+import type { SlicePixels, SliceScore } from '../../../src-shared/contract';
+import { unwrap, useApi } from '../api/app-api';
+import { useDatasetsStore } from './datasets';
+
+export type LayerName = 'truth' | 'prediction' | 'diff';
+export type SortOrder = 'name' | 'lesion' | 'worst-dice';
+export type LesionFilter = 'all' | 'with-lesion' | 'without-lesion';
+
+/** The slice browser: current slice, layers, view transform, run overlay, sorting and filtering. */
+export const useViewerStore = defineStore('viewer', () => {
+  const datasets = useDatasetsStore();
+  const index = ref(0);
+  const pixels = ref<SlicePixels | null>(null);
+  const prediction = ref<Uint8Array | null>(null);
+  const layers = ref<Record<LayerName, { visible: boolean; opacity: number }>>({
+    truth: { visible: true, opacity: 0.5 },
+    prediction: { visible: true, opacity: 0.5 },
+    diff: { visible: false, opacity: 0.7 },
+  });
+  const outline = ref(false);
+  const zoom = ref(1);
+  const pan = ref({ x: 0, y: 0 });
+  const runId = ref<string | null>(null);
+  const scores = ref<Map<string, SliceScore>>(new Map());
+  const sort = ref<SortOrder>('name');
+  const filter = ref<LesionFilter>('all');
+  const error = ref<string | null>(null);
+  const thumbnails = ref<Map<string, string>>(new Map());
+
+  const ordered = computed(() => {
+    let list = datasets.slices.slice();
+    if (filter.value === 'with-lesion') list = list.filter((s) => s.lesionFraction > 0);
+    if (filter.value === 'without-lesion') list = list.filter((s) => s.lesionFraction === 0);
+    if (sort.value === 'lesion') list.sort((a, b) => b.lesionFraction - a.lesionFraction);
+    if (sort.value === 'worst-dice') {
+      // Slices without a defined Dice (both masks empty) go last: nothing to fix there.
+      const dice = (id: string) => scores.value.get(id)?.dice ?? Infinity;
+      list.sort((a, b) => dice(a.id) - dice(b.id));
+    }
+    return list;
+  });
+  const current = computed(() => ordered.value[Math.min(index.value, ordered.value.length - 1)] ?? null);
+  const currentScore = computed(() => (current.value ? (scores.value.get(current.value.id) ?? null) : null));
+
+  async function load() {
+    const slice = current.value;
+    if (!slice || !datasets.datasetId) {
+      pixels.value = null;
+      return;
+    }
+    error.value = null;
+    try {
+      const [got, predicted] = await Promise.all([
+        useApi().slices.get({ datasetId: datasets.datasetId, sliceId: slice.id }),
+        runId.value ? useApi().runs.prediction({ runId: runId.value, datasetId: datasets.datasetId, sliceId: slice.id }) : Promise.resolve(null),
+      ]);
+      if (current.value?.id !== slice.id) return;
+      pixels.value = unwrap(got);
+      prediction.value = predicted ? Uint8Array.from(atob(unwrap(predicted).mask), (c) => c.charCodeAt(0)) : null;
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  }
+
+  watch([current, runId], () => void load());
+
+  function step(delta: number) {
+    if (ordered.value.length === 0) return;
+    index.value = (index.value + delta + ordered.value.length) % ordered.value.length;
+  }
+  function select(id: string) {
+    const found = ordered.value.findIndex((s) => s.id === id);
+    if (found >= 0) index.value = found;
+  }
+  function toggle(layer: LayerName) {
+    layers.value[layer].visible = !layers.value[layer].visible;
+  }
+  function zoomBy(factor: number) {
+    zoom.value = Math.min(16, Math.max(0.25, zoom.value * factor));
+  }
+  function resetView() {
+    zoom.value = 1;
+    pan.value = { x: 0, y: 0 };
+  }
+  async function chooseRun(id: string | null) {
+    runId.value = id;
+    scores.value = new Map();
+    if (id && datasets.datasetId) {
+      const list = unwrap(await useApi().runs.sliceScores({ runId: id, datasetId: datasets.datasetId }));
+      scores.value = new Map(list.map((s) => [s.sliceId, s]));
+    }
+  }
+  async function thumbnail(id: string): Promise<string | undefined> {
+    const cached = thumbnails.value.get(id);
+    if (cached || !datasets.datasetId) return cached;
+    const url = unwrap(await useApi().slices.thumbnail({ datasetId: datasets.datasetId, sliceId: id, size: 64 }));
+    thumbnails.value.set(id, url);
+    return url;
+  }
+  watch([sort, filter], () => (index.value = 0));
+
+  return { index, pixels, prediction, layers, outline, zoom, pan, runId, scores, sort, filter, error, ordered, current, currentScore, load, step, select, toggle, zoomBy, resetView, chooseRun, thumbnail };
+});

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { command } from './define';
+
+export interface DatasetProblemView {
+  severity: 'error' | 'warning';
+  code: string;
+  file: string;
+  message: string;
+  fix: string;
+}
+
+/** What `dataset check` reports, as the app shows it. */
+export interface DatasetReportView {
+  root: string;
+  format: 'png-pairs' | 'nifti';
+  slices: number;
+  validSlices: number;
+  sizes: { size: string; count: number }[];
+  lesionFraction: { min: number; median: number; mean: number; max: number };
+  emptyMasks: number;
+  classes?: { labelledSlices: number; groundGlass: { slices: number; pixels: number }; consolidation: { slices: number; pixels: number } };
+  duplicates: number;
+  problems: DatasetProblemView[];
+  errors: number;
+  warnings: number;
+}
+
+export interface OpenedDataset {
+  /** Id for later calls: the dataset's absolute path. */
+  id: string;
+  report: DatasetReportView;
+}
+
+export const datasetsCommands = {
+  /** Opens and checks a dataset folder (server: only under the allowed roots). */
+  open: command<z.ZodObject<{ path: z.ZodString }>, OpenedDataset>(z.object({ path: z.string().min(1).max(4096) })),
+  /** Electron: a native folder dialog; server: not available (returns null). */
+  pickFolder: command<z.ZodObject<Record<string, never>>, string | null>(z.object({})),
+  /** Writes the built-in synthetic sample if needed and opens it. */
+  openSample: command<z.ZodObject<Record<string, never>>, OpenedDataset>(z.object({})),
+};
+export const datasetsEvents = {};

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { command } from './define';
+
+export interface SliceListItem {
+  id: string;
+  width: number;
+  height: number;
+  /** Lesion pixels / all pixels. */
+  lesionFraction: number;
+  hasLabels: boolean;
+}
+
+/** Pixels of one slice, base64 of row-major bytes: image 0..255, mask 0/1, labels 0/1/2. */
+export interface SlicePixels {
+  id: string;
+  width: number;
+  height: number;
+  image: string;
+  mask: string;
+  labels?: string;
+  /** NIfTI sources: HU values (base64 of Float32 little endian) for window/level in the viewer. */
+  hu?: string;
+}
+
+const datasetId = z.string().min(1).max(4096);
+const sliceId = z.string().min(1).max(1024);
+
+export const slicesCommands = {
+  list: command<z.ZodObject<{ datasetId: typeof datasetId }>, SliceListItem[]>(z.object({ datasetId })),
+  get: command<z.ZodObject<{ datasetId: typeof datasetId; sliceId: typeof sliceId }>, SlicePixels>(z.object({ datasetId, sliceId })),
+  /** A small grayscale PNG (data URL) for the thumbnail strip. */
+  thumbnail: command<z.ZodObject<{ datasetId: typeof datasetId; sliceId: typeof sliceId; size: z.ZodNumber }>, string>(
+    z.object({ datasetId, sliceId, size: z.number().int().min(16).max(256) }),
+  ),
+};
+export const slicesEvents = {};
