@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stampPath = join(root, 'node_modules', '.covseg-setup-stamp');
 const quiet = process.argv.includes('--quiet');
+const wantBrowser = process.argv.includes('--browser');
 
 function log(message) {
   if (!quiet) console.error(`[setup] ${message}`);
@@ -64,6 +65,23 @@ function reportOptionalParts() {
   log(native ? `native TensorFlow present: ${native}` : 'native TensorFlow not installed: training uses the wasm backend.');
 }
 
+/** Browser tests drive Debian's Chromium; install it with apt when this machine lets us. */
+function ensureChromium() {
+  const chromium = process.env.COVSEG_CHROMIUM ?? '/usr/bin/chromium';
+  if (existsSync(chromium)) return;
+  const canApt = process.platform === 'linux' && process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (!canApt) {
+    log(`${chromium} is missing: browser tests will be skipped. Install Chromium (Debian: apt-get install chromium) or set COVSEG_CHROMIUM.`);
+    return;
+  }
+  log('installing Chromium for the browser tests (apt-get install chromium) ...');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env }) : update;
+  if (install.status !== 0) log('Chromium could not be installed: browser tests will fail in CI.');
+}
+
 checkNode();
 installDependencies();
+if (wantBrowser) ensureChromium();
 reportOptionalParts();

@@ -19,6 +19,8 @@ interface ActiveRun {
   totalBatches: number;
   startedAt: number;
   lastPush: number;
+  /** The state the CLI reported in its last line; a cancelled run exits with code 0 too. */
+  endState?: 'completed' | 'cancelled';
 }
 
 /**
@@ -57,8 +59,9 @@ export class TrainingService {
     createInterface({ input: child.stdout! }).on('line', (line) => this.onLine(runId, run, line));
     child.on('exit', (code, signal) => {
       this.active.delete(runId);
-      const message = code === 0 ? undefined : (stderrTail.split('\n').filter((l) => l.startsWith('error:')).pop() ?? `training process ended (${signal ?? code})`);
-      this.emit({ runId, kind: 'status', state: code === 0 ? 'completed' : 'failed', ...(message ? { message } : {}) });
+      const state = code === 0 ? (run.endState ?? 'completed') : 'failed';
+      const message = state !== 'failed' ? undefined : (stderrTail.split('\n').filter((l) => l.startsWith('error:')).pop() ?? `training process ended (${signal ?? code})`);
+      this.emit({ runId, kind: 'status', state, ...(message ? { message } : {}) });
     });
     this.emit({ runId, kind: 'status', state: 'running' });
     return { runId };
@@ -93,8 +96,8 @@ export class TrainingService {
     } else if (message.type === 'epoch') {
       const nullable = (v: unknown) => (v === null || v === undefined ? null : Number(v));
       this.emit({ runId, kind: 'epoch', epoch: Number(message.epoch), epochs: Number(message.epochs), trainLoss: Number(message.trainLoss), valLoss: nullable(message.valLoss), valDice: nullable(message.valDice), valIou: nullable(message.valIou) });
-    } else if (message.type === 'end' && message.status === 'cancelled') {
-      this.emit({ runId, kind: 'status', state: 'cancelled' });
+    } else if (message.type === 'end') {
+      run.endState = message.status === 'cancelled' ? 'cancelled' : 'completed';
     }
   }
 

@@ -64,11 +64,20 @@ function chosenFromEnv(choice: BackendChoice | undefined): BackendChoice {
   return wanted;
 }
 
+let selecting: Promise<unknown> = Promise.resolve();
+
 /**
  * Activates the fastest TensorFlow.js backend present — tfjs-node-gpu, then tfjs-node, then wasm,
- * then cpu — or the one forced by `choice` / `COVSEG_BACKEND`. Returns what runs.
+ * then cpu — or the one forced by `choice` / `COVSEG_BACKEND`. Returns what runs. Calls are
+ * serialised: two at once would race `tf.setBackend` and could leave the slow cpu backend active.
  */
-export async function selectBackend(choice?: BackendChoice): Promise<BackendInfo> {
+export function selectBackend(choice?: BackendChoice): Promise<BackendInfo> {
+  const next = selecting.then(() => selectBackendNow(choice));
+  selecting = next.catch(() => undefined);
+  return next;
+}
+
+async function selectBackendNow(choice?: BackendChoice): Promise<BackendInfo> {
   const wanted = chosenFromEnv(choice);
   if (active && (wanted === 'auto' || backendChoiceOf(active) === wanted)) return active;
   registerBatchNormGradient();

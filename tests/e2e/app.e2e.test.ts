@@ -1,0 +1,163 @@
+/// <reference lib="dom" />
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { serve } from '../../src-main/server';
+import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+
+// Screenshots of each main screen: into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
+const SHOTS = process.env.COVSEG_SCREENSHOTS === 'docs' ? resolve(import.meta.dirname, '../../docs/images') : join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots');
+const TINY_RUN = { epochs: '3', size: '32', depth: '2', baseFilters: '4', batch: '8' };
+
+/** Counts pixels of the viewer canvas that carry an overlay colour (grayscale CT has r = g = b). */
+async function colouredPixels(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('.viewer-canvas')!;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - data[i + 1]!) > 8 || Math.abs(data[i + 1]! - data[i + 2]!) > 8) n++;
+    return n;
+  });
+}
+
+async function fillTraining(page: Page, values: Record<string, string>): Promise<void> {
+  await page.click('[data-tab="training"]');
+  for (const [name, value] of Object.entries(values)) await page.fill(`[data-testid="train-form"] [name="${name}"]`, value);
+  await page.click('[data-testid="train-form"] button[type="submit"]');
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () => {
+  let server: Awaited<ReturnType<typeof serve>>;
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+
+  beforeAll(async () => {
+    // Lives for the whole suite (the per-test temp folders are removed after each test).
+    workspace = await mkdtemp(join(tmpdir(), 'covseg-e2e-'));
+    await mkdir(SHOTS, { recursive: true });
+    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [], workspace });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1300, height: 820 } });
+    await page.goto(server.url);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await rm(workspace, { recursive: true, force: true });
+  });
+
+  it('refuses requests and sockets without the token', async () => {
+    const base = `http://127.0.0.1:${server.port}`;
+    expect((await fetch(`${base}/`)).status).toBe(401);
+    expect((await fetch(`${base}/api/system/info`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${base}/api/system/info`, { method: 'POST', headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+    const ok = await fetch(`${base}/api/system/info`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}` } });
+    expect(((await ok.json()) as { ok: boolean }).ok).toBe(true);
+    const attempt = (url: string) =>
+      new Promise<string>((r) => {
+        const socket = new WebSocket(url);
+        socket.on('open', () => {
+          socket.close();
+          r('open');
+        });
+        socket.on('error', () => r('refused'));
+      });
+    expect(await attempt(`ws://127.0.0.1:${server.port}/events`)).toBe('refused');
+    expect(await attempt(`ws://127.0.0.1:${server.port}/events?token=wrong`)).toBe('refused');
+    expect(await attempt(`ws://127.0.0.1:${server.port}/events?token=${server.token}`)).toBe('open');
+  });
+
+  it('validates arguments and refuses folders outside the allowed roots', async () => {
+    const post = (channel: string, body: unknown) =>
+      fetch(`http://127.0.0.1:${server.port}/api/${channel}`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}` }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<{ ok: boolean; error?: { code: string; message: string } }>);
+    expect((await post('slices/thumbnail', { datasetId: 'x', sliceId: 'y', size: 'big' })).error?.code).toBe('invalid-argument');
+    expect((await post('datasets/open', { path: '/etc' })).error?.message).toMatch(/outside the folders/);
+    expect((await post('nothing/here', {})).error?.code).toBe('unknown-command');
+  });
+
+  it('opens the built-in sample and shows the dataset check', async () => {
+    await page.getByTestId('slice-count').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('slice-count').textContent()).toMatch(/120 valid of 120 slices/);
+    expect(await page.getByTestId('backend').textContent()).toMatch(/wasm/);
+    await page.screenshot({ path: join(SHOTS, 'screen-datasets.png') });
+  });
+
+  it('steps through slices with the keyboard and toggles overlays, changing the canvas pixels', async () => {
+    await page.click('[data-tab="browser"]');
+    await expect.poll(() => page.getByTestId('current-slice').textContent()).toMatch(/synth_p001_s01 \(1\/120\)/);
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.getByTestId('current-slice').textContent()).toMatch(/synth_p001_s02 \(2\/120\)/);
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => page.locator('.viewer-canvas').getAttribute('data-slice-id')).toBe('synth_p001_s01');
+    // Largest lesion first, so the slice has an overlay to see.
+    await page.selectOption('[data-testid="sort-select"]', 'lesion');
+    await expect.poll(() => colouredPixels(page)).toBeGreaterThan(500);
+    const withTruth = await colouredPixels(page);
+    await page.keyboard.press('1');
+    await expect.poll(() => colouredPixels(page)).toBe(0);
+    await page.keyboard.press('1');
+    await expect.poll(() => colouredPixels(page)).toBe(withTruth);
+    // The strip renders only what is in view, however many slices there are.
+    expect(await page.locator('[data-testid="thumbnail-strip"] .thumb').count()).toBeLessThan(30);
+    await page.screenshot({ path: join(SHOTS, 'screen-slices.png') });
+  });
+
+  it('launches a tiny run and watches the chart gain points until it completes', async () => {
+    await fillTraining(page, TINY_RUN);
+    const progress = page.getByTestId('run-progress');
+    await progress.waitFor();
+    const chart = page.getByTestId('curves').first();
+    await expect.poll(() => chart.getAttribute('data-points'), { timeout: 120_000 }).toBe('1');
+    await expect.poll(() => chart.getAttribute('data-points'), { timeout: 120_000 }).toBe('3');
+    await expect.poll(() => progress.getAttribute('data-state'), { timeout: 120_000 }).toBe('completed');
+    await page.screenshot({ path: join(SHOTS, 'screen-training.png') });
+  }, 300_000);
+
+  it('sorts slices by the worst Dice of the finished run and shows the diff layer', async () => {
+    await page.click('[data-tab="browser"]');
+    const select = page.getByTestId('run-select');
+    await expect.poll(() => select.locator('option').count(), { timeout: 30_000 }).toBeGreaterThan(1);
+    const runId = await select.locator('option').nth(1).getAttribute('value');
+    await select.selectOption(runId!);
+    await page.getByTestId('slice-score').waitFor({ timeout: 120_000 });
+    await page.selectOption('[data-testid="filter-select"]', 'with-lesion');
+    await page.selectOption('[data-testid="sort-select"]', 'worst-dice');
+    const dice = async (n: number) => Number((await page.locator('.thumb .meta').nth(n).textContent())!.match(/Dice ([\d.]+)/)![1]);
+    await expect.poll(() => page.locator('.thumb .meta').first().textContent()).toMatch(/Dice/);
+    expect(await dice(0)).toBeLessThanOrEqual(await dice(1));
+    expect(await dice(1)).toBeLessThanOrEqual(await dice(2));
+    await page.keyboard.press('3');
+    await page.screenshot({ path: join(SHOTS, 'screen-slices-diff.png') });
+    await page.keyboard.press('3');
+  }, 180_000);
+
+  it('keeps a run going across a page reload, then cancels it', async () => {
+    await fillTraining(page, { ...TINY_RUN, epochs: '200' });
+    const progress = page.getByTestId('run-progress');
+    await expect.poll(() => progress.getAttribute('data-state'), { timeout: 60_000 }).toBe('running');
+    const runId = await progress.getAttribute('data-run');
+    await expect.poll(() => page.getByTestId('curves').first().getAttribute('data-points'), { timeout: 120_000 }).not.toBe('0');
+    await page.reload();
+    await page.click('[data-tab="training"]');
+    const again = page.getByTestId('run-progress');
+    await expect.poll(() => again.getAttribute('data-run'), { timeout: 60_000 }).toBe(runId);
+    expect(await again.getAttribute('data-state')).toBe('running');
+    const before = Number(await page.getByTestId('curves').first().getAttribute('data-points'));
+    expect(before).toBeGreaterThan(0);
+    await expect.poll(async () => Number(await page.getByTestId('curves').first().getAttribute('data-points')), { timeout: 120_000 }).toBeGreaterThan(before);
+    await page.getByTestId('cancel-run').click();
+    await expect.poll(() => again.getAttribute('data-state'), { timeout: 120_000 }).toBe('cancelled');
+    await page.click('[data-tab="runs"]');
+    const row = page.locator(`[data-testid="runs-table"] tr[data-run="${runId}"]`);
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
+    const finished = page.locator('[data-testid="runs-table"] tr[data-state="completed"]').first();
+    await finished.click();
+    await page.getByTestId('run-detail').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'screen-runs.png') });
+  }, 300_000);
+});
