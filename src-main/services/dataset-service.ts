@@ -65,6 +65,7 @@ export class DatasetService {
     const slice = await this.entry(datasetId).dataset.load(this.ref(datasetId, sliceId));
     const out: SlicePixels = { id: slice.id, width: slice.width, height: slice.height, image: toBase64(slice.image), mask: toBase64(slice.mask) };
     if (slice.labels) out.labels = toBase64(slice.labels);
+    if (slice.hu) out.hu = toBase64(new Uint8Array(slice.hu.buffer, slice.hu.byteOffset, slice.hu.byteLength));
     return out;
   }
 

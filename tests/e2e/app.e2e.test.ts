@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { serve } from '../../src-main/server';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { writeNifti } from '../fixtures/nifti-writer';
 
 // Screenshots of each main screen: into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
 const SHOTS = process.env.COVSEG_SCREENSHOTS === 'docs' ? resolve(import.meta.dirname, '../../docs/images') : join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots');
@@ -39,7 +40,16 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
     // Lives for the whole suite (the per-test temp folders are removed after each test).
     workspace = await mkdtemp(join(tmpdir(), 'covseg-e2e-'));
     await mkdir(SHOTS, { recursive: true });
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [], workspace });
+    // A small CT volume with labels, under the one folder the server may open.
+    const volumes = join(workspace, 'data', 'volumes');
+    await mkdir(join(volumes, 'images'), { recursive: true });
+    await mkdir(join(volumes, 'labels'), { recursive: true });
+    const n = 48;
+    const hu = new Int16Array(n * n * 3).map((_, v) => Math.round(-1000 + ((v % n) / n) * 1400));
+    const labels = new Uint8Array(n * n * 3).map((_, v) => ((v % n) > 10 && (v % n) < 20 && Math.floor(v / n) % n > 10 && Math.floor(v / n) % n < 20 ? 1 : 0));
+    await writeNifti(join(volumes, 'images', 'case1.nii.gz'), { shape: [n, n, 3], values: hu, datatype: 'int16' });
+    await writeNifti(join(volumes, 'labels', 'case1.nii.gz'), { shape: [n, n, 3], values: labels, datatype: 'uint8' });
+    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1300, height: 820 } });
     await page.goto(server.url);
@@ -160,4 +170,33 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
     await page.getByTestId('run-detail').waitFor();
     await page.screenshot({ path: join(SHOTS, 'screen-runs.png') });
   }, 300_000);
+
+  it('opens a NIfTI volume by path and changes window/level in the viewer', async () => {
+    await page.click('[data-tab="datasets"]');
+    await page.fill('[data-testid="dataset-path"]', join(workspace, 'data', 'volumes'));
+    await page.click('form button[type="submit"]');
+    await expect.poll(() => page.getByTestId('slice-count').textContent(), { timeout: 60_000 }).toMatch(/3 valid of 3 slices/);
+    await page.click('[data-tab="browser"]');
+    await page.getByTestId('window-level').waitFor();
+    await page.selectOption('[data-testid="sort-select"]', 'name');
+    await expect.poll(() => page.locator('.viewer-canvas').getAttribute('data-slice-id')).toBe('case1:z000');
+    const brightness = () =>
+      page.evaluate(() => {
+        const canvas = document.querySelector<HTMLCanvasElement>('.viewer-canvas')!;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let sum = 0;
+        for (let i = 0; i < data.length; i += 4) sum += data[i]!;
+        return sum;
+      });
+    await page.keyboard.press('1');
+    const lung = await brightness();
+    await page.getByRole('button', { name: 'mediastinum' }).click();
+    // A narrow soft-tissue window turns most of this -1000..400 HU ramp black.
+    await expect.poll(brightness).toBeLessThan(lung * 0.8);
+    // Outside the allowed root the server refuses, with the fix.
+    await page.click('[data-tab="datasets"]');
+    await page.fill('[data-testid="dataset-path"]', '/etc');
+    await page.click('form button[type="submit"]');
+    await expect.poll(() => page.getByTestId('dataset-error').textContent()).toMatch(/outside the folders the app may read/);
+  });
 });

@@ -159,12 +159,14 @@ export async function openNifti(root: string, options: NiftiOptions = {}): Promi
     const pixels = new Uint8Array(plane);
     const mask = new Uint8Array(plane);
     const classes = new Uint8Array(plane);
+    const hu = new Float32Array(plane);
     let otherLabels = 0;
     // Row 0 is the highest j (anterior for RAS-stored volumes), so the slice appears the usual way up.
     for (let j = 0; j < ny; j++) {
       const row = (ny - 1 - j) * nx;
       for (let i = 0; i < nx; i++) {
         const voxel = z * plane + j * nx + i;
+        hu[row + i] = image.values[voxel]!;
         pixels[row + i] = windowHu(image.values[voxel]!, window);
         const value = Math.round(label.values[voxel]!);
         if (value === GROUND_GLASS || value === CONSOLIDATION) {
@@ -173,7 +175,7 @@ export async function openNifti(root: string, options: NiftiOptions = {}): Promi
         } else if (value !== 0) otherLabels++;
       }
     }
-    return { slice: { id: ref.id, width: nx, height: ny, image: pixels, mask, labels: classes }, otherLabels };
+    return { slice: { id: ref.id, width: nx, height: ny, image: pixels, mask, labels: classes, hu }, otherLabels };
   }
 
   async function inspect(ref: SliceRef): Promise<{ slice?: SliceData; problems: DatasetProblem[] }> {

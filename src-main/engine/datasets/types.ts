@@ -23,6 +23,8 @@ export interface SliceData {
   image: Uint8Array;
   mask: Uint8Array;
   labels?: Uint8Array;
+  /** NIfTI sources: Hounsfield values of the same pixels, for window/level in the viewer. */
+  hu?: Float32Array;
 }
 
 export type ProblemSeverity = 'error' | 'warning';

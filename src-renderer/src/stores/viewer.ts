@@ -20,6 +20,8 @@ export const useViewerStore = defineStore('viewer', () => {
     diff: { visible: false, opacity: 0.7 },
   });
   const outline = ref(false);
+  /** Window/level in HU for NIfTI sources (the lung window by default). */
+  const huWindow = ref({ width: 1500, level: -600 });
   const zoom = ref(1);
   const pan = ref({ x: 0, y: 0 });
   const runId = ref<string | null>(null);
@@ -101,5 +103,5 @@ export const useViewerStore = defineStore('viewer', () => {
   }
   watch([sort, filter], () => (index.value = 0));
 
-  return { index, pixels, prediction, layers, outline, zoom, pan, runId, scores, sort, filter, error, ordered, current, currentScore, load, step, select, toggle, zoomBy, resetView, chooseRun, thumbnail };
+  return { index, pixels, prediction, layers, outline, huWindow, zoom, pan, runId, scores, sort, filter, error, ordered, current, currentScore, load, step, select, toggle, zoomBy, resetView, chooseRun, thumbnail };
 });

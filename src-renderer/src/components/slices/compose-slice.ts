@@ -9,6 +9,9 @@ export interface ComposeInput {
   prediction: Uint8Array | null;
   layers: Record<LayerName, { visible: boolean; opacity: number }>;
   outline: boolean;
+  /** Hounsfield values (NIfTI) and the window to show them through; replaces `image` when given. */
+  hu?: Float32Array | null;
+  huWindow?: { width: number; level: number };
 }
 
 /** Overlay colours: ground-glass amber, consolidation red, lesion (no classes) green, prediction blue; diff TP/FP/FN. */
@@ -30,7 +33,9 @@ function edge(mask: Uint8Array, width: number, height: number, i: number): boole
 
 /** RGBA pixels of a slice with its overlays, at the slice's own resolution. */
 export function composeSlice(input: ComposeInput): Uint8ClampedArray {
-  const { width, height, image, truth, labels, prediction, layers, outline } = input;
+  const { width, height, image, truth, labels, prediction, layers, outline, hu, huWindow } = input;
+  const low = huWindow ? huWindow.level - huWindow.width / 2 : 0;
+  const gray = hu && huWindow ? (i: number) => ((hu[i]! - low) / huWindow.width) * 255 : (i: number) => image[i]!;
   const out = new Uint8ClampedArray(width * height * 4);
   const blend = (o: number, colour: readonly number[], alpha: number) => {
     out[o] = out[o]! * (1 - alpha) + colour[0]! * alpha;
@@ -40,7 +45,7 @@ export function composeSlice(input: ComposeInput): Uint8ClampedArray {
   const shown = (mask: Uint8Array, i: number) => mask[i]! > 0 && (!outline || edge(mask, width, height, i));
   for (let i = 0; i < width * height; i++) {
     const o = i * 4;
-    out[o] = out[o + 1] = out[o + 2] = image[i]!;
+    out[o] = out[o + 1] = out[o + 2] = gray(i);
     out[o + 3] = 255;
     if (layers.truth.visible && shown(truth, i)) {
       const colour = labels ? (labels[i] === 2 ? COLOURS.consolidation : COLOURS.groundGlass) : COLOURS.lesion;
