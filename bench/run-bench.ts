@@ -12,7 +12,7 @@ import { inferenceCopy, resolveModelSpec } from '../src-main/engine/models/regis
 import { buildUnet } from '../src-main/engine/models/unet/unet';
 import { createRandom } from '../src-main/engine/random/seeded-random';
 import { createAdamState } from '../src-main/engine/training/adam';
-import type { PreparedSlices } from '../src-main/engine/training/slice-cache';
+import { batchArrays, type PreparedSlices } from '../src-main/engine/training/slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
 
 const backendChoice = (process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] ?? 'auto') as BackendChoice;
@@ -32,8 +32,8 @@ async function stepTimer(size: number, workers: number, warmup: number, runs: nu
   const loss = createLoss('bce');
   const slices = randomSlices(size, 4);
   const optimizer = createAdamState(model.trainableWeights.map((w) => w.read().size));
-  const engine = workers > 1 ? await parallelStepEngine(model, optimizer, slices, loss, { backend: backendChoice, loss: 'bce', lossOptions: {} }) : singleStepEngine(model, optimizer, slices, loss);
-  const batch = [0, 1, 2, 3];
+  const engine = workers > 1 ? await parallelStepEngine(model, optimizer, size, loss, { backend: backendChoice, loss: 'bce', lossOptions: {} }) : singleStepEngine(model, optimizer, size, loss);
+  const batch = { ...batchArrays(slices, [0, 1, 2, 3]), count: 4 };
   for (let i = 0; i < warmup; i++) await engine.step(batch, 1e-3);
   const start = performance.now();
   for (let i = 0; i < runs; i++) await engine.step(batch, 1e-3);
@@ -54,9 +54,10 @@ async function kernelProfile(size: number): Promise<{ kernel: string; ms: number
   const model = buildUnet({ depth: 4, baseFilters: 16 });
   const loss = createLoss('bce');
   const slices = randomSlices(size, 4);
-  const engine = singleStepEngine(model, createAdamState(model.trainableWeights.map((w) => w.read().size)), slices, loss);
-  await engine.step([0, 1, 2, 3], 1e-3);
-  const info = await tf.profile(async () => void (await engine.step([0, 1, 2, 3], 1e-3)));
+  const engine = singleStepEngine(model, createAdamState(model.trainableWeights.map((w) => w.read().size)), size, loss);
+  const batch = { ...batchArrays(slices, [0, 1, 2, 3]), count: 4 };
+  await engine.step(batch, 1e-3);
+  const info = await tf.profile(async () => void (await engine.step(batch, 1e-3)));
   model.dispose();
   const byKernel = new Map<string, number>();
   // tf.profile also lists op wrappers (`fusedConv2d__op`) around kernels: count kernels only.

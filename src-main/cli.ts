@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAugmentCommands } from './cli/augment-commands';
 import { registerDatasetCommand } from './cli/dataset-command';
 import { registerDemoCommand } from './cli/demo-command';
 import { registerEvalCommands } from './cli/eval-command';
@@ -19,6 +20,7 @@ export function buildProgram(io: CliContext): Command {
   registerSampleCommand(program, io);
   registerDatasetCommand(program, io);
   registerSplitCommand(program, io);
+  registerAugmentCommands(program, io);
   registerTrainCommand(program, io);
   registerEvalCommands(program, io);
   registerServeCommand(program, io);

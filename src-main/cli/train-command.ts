@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, describeBackend, type BackendChoice } from '../engine/backend/select-backend';
+import { loadRecipe } from '../engine/transforms/recipes';
 import { resolveTrainConfig, type LrSchedule } from '../engine/training/train-config';
 import { train, type RunSummary, type TrainingHooks } from '../engine/training/trainer';
 import type { CliContext } from './output';
@@ -32,6 +33,10 @@ interface TrainFlags {
   savePredictions?: boolean;
   json?: boolean;
   progressJson?: boolean;
+  recipe?: string;
+  recipeMode?: 'online' | 'offline';
+  copies?: number;
+  ganDir?: string;
 }
 
 /** Machine-readable progress on stdout, one JSON object per line, for the app's training service. */
@@ -77,6 +82,10 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
     .option('--no-batch-norm', 'U-Net without batch normalisation')
     .option('--patience <n>', 'early stopping: epochs without a better validation Dice', parseInteger)
     .option('--backend <name>', `compute backend: ${BACKEND_CHOICES.join(', ')}`, process.env.COVSEG_BACKEND ?? 'auto')
+    .option('--recipe <name|file>', 'augmentation: a preset (origin, fliprot+elastic, fliprot+mixup, mixup+jpeg, fliprot+mixup+jpeg, origin+gan...) or a recipe JSON file')
+    .option('--recipe-mode <mode>', 'online (random per batch) or offline (originals + K augmented copies made once)')
+    .option('--copies <k>', 'offline mode: augmented copies per slice', parseInteger)
+    .option('--gan-dir <dir>', 'generated image/mask pairs (frames/ + masks/) for recipes with GAN steps')
     .option('--workers <n>', 'data-parallel threads: 0 = auto (2 on wasm/cpu with 2+ cores), 1 or 2', parseInteger, 0)
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--save-predictions', 'write predicted test masks to RUNDIR/predictions')
@@ -88,7 +97,15 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
       if (flags.baseFilters !== undefined) modelOptions.baseFilters = flags.baseFilters;
       if (flags.dropout !== undefined) modelOptions.dropout = flags.dropout;
       if (!flags.batchNorm) modelOptions.batchNorm = false;
+      const recipe = flags.recipe
+        ? await loadRecipe(flags.recipe, {
+            ...(flags.ganDir ? { ganDir: flags.ganDir } : {}),
+            ...(flags.recipeMode ? { mode: flags.recipeMode } : {}),
+            ...(flags.copies !== undefined ? { copies: flags.copies } : {}),
+          })
+        : undefined;
       const config = resolveTrainConfig({
+        ...(recipe ? { recipe } : {}),
         data: flags.data,
         ...(flags.split ? { splitFile: flags.split } : {}),
         split: { val: flags.val, test: flags.test, seed: flags.seed },

@@ -7,13 +7,24 @@ import type { LossOptions, SegmentationLoss } from '../losses/segmentation-losse
 import { adamStep, type AdamState } from './adam';
 import type { FromReplica, ToReplica } from './parallel/replica-protocol';
 import { weightSizes, writeWeightsTo } from './parallel/shared-weights';
-import { batchArrays, type PreparedSlices } from './slice-cache';
 
-/** Takes one optimisation step on a batch (indices into the prepared slices); resolves to its loss. */
+/** A training batch: inputs `[count, size, size, 1]` scaled 0..1 and targets of the same shape (0..1). */
+export interface Batch {
+  x: Float32Array;
+  y: Float32Array;
+  count: number;
+}
+
+/** Takes one optimisation step on a batch; resolves to its loss. */
 export interface StepEngine {
   readonly workers: number;
-  step(indices: number[], learningRate: number): Promise<number>;
+  step(batch: Batch, learningRate: number): Promise<number>;
   dispose(): Promise<void>;
+}
+
+/** Rows `[from, to)` of a batch, copied (they may be transferred to a worker). */
+function rows(batch: Batch, from: number, to: number, plane: number): Batch {
+  return { x: batch.x.slice(from * plane, to * plane), y: batch.y.slice(from * plane, to * plane), count: to - from };
 }
 
 /**
@@ -26,9 +37,9 @@ export function resolveWorkers(requested: number, backend: BackendInfo): number 
 }
 
 /** Gradients of `loss` on a batch, read out of tfjs as arrays (outside any tidy: see below). */
-function gradientsOf(model: tfl.LayersModel, variables: tf.Variable[], slices: PreparedSlices, indices: number[], loss: SegmentationLoss): { value: number; gradients: Float32Array[] } {
-  const { x, y } = batchArrays(slices, indices);
-  const shape: [number, number, number, number] = [indices.length, slices.size, slices.size, 1];
+export function gradientsOf(model: tfl.LayersModel, variables: tf.Variable[], size: number, batch: Batch, loss: SegmentationLoss): { value: number; gradients: Float32Array[] } {
+  const { x, y } = batch;
+  const shape: [number, number, number, number] = [batch.count, size, size, 1];
   const result = tf.tidy(() => {
     const input = tf.tensor4d(x, shape);
     const target = tf.tensor4d(y, shape);
@@ -46,13 +57,13 @@ function assign(variables: tf.Variable[], values: Float32Array[]): void {
 }
 
 /** Everything on this thread: gradients from tfjs, Adam in JavaScript, weights assigned back. */
-export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, slices: PreparedSlices, loss: SegmentationLoss): StepEngine {
+export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, size: number, loss: SegmentationLoss): StepEngine {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const weights = variables.map((v) => (v.dataSync() as Float32Array).slice());
   return {
     workers: 1,
-    step: async (indices, learningRate) => {
-      const { value, gradients } = gradientsOf(model, variables, slices, indices, loss);
+    step: async (batch, learningRate) => {
+      const { value, gradients } = gradientsOf(model, variables, size, batch, loss);
       adamStep(weights, gradients, optimizer, learningRate);
       assign(variables, weights);
       return value;
@@ -72,7 +83,7 @@ export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, s
 export async function parallelStepEngine(
   model: tfl.LayersModel,
   optimizer: AdamState,
-  slices: PreparedSlices,
+  size: number,
   loss: SegmentationLoss,
   setup: { backend: BackendChoice; loss: string; lossOptions: LossOptions },
 ): Promise<StepEngine> {
@@ -112,9 +123,7 @@ export async function parallelStepEngine(
     topology: JSON.stringify(model.toJSON(null, false)),
     loss: setup.loss,
     lossOptions: setup.lossOptions,
-    size: slices.size,
-    images: slices.images,
-    masks: slices.masks,
+    size,
     weights: sharedWeights.buffer as SharedArrayBuffer,
     gradients: sharedGradients.buffer as SharedArrayBuffer,
     state: sharedState.buffer as SharedArrayBuffer,
@@ -134,17 +143,19 @@ export async function parallelStepEngine(
 
   return {
     workers: 2,
-    step: async (indices, learningRate) => {
-      const own = indices.slice(0, Math.ceil(indices.length / 2));
-      const theirs = indices.slice(own.length);
-      const reply = theirs.length > 0 ? request({ type: 'step', indices: theirs }) : undefined;
-      const mine = gradientsOf(model, variables, slices, own, loss);
+    step: async (batch, learningRate) => {
+      const plane = size * size;
+      const ownCount = Math.ceil(batch.count / 2);
+      const own = rows(batch, 0, ownCount, plane);
+      const theirs = rows(batch, ownCount, batch.count, plane);
+      const reply = theirs.count > 0 ? request({ type: 'step', x: theirs.x, y: theirs.y, count: theirs.count }) : undefined;
+      const mine = gradientsOf(model, variables, size, own, loss);
       let value = mine.value;
       if (reply) {
         const answer = await reply;
         const theirLoss = answer.type === 'stepped' ? answer.loss : NaN;
-        const a = own.length / indices.length;
-        const b = theirs.length / indices.length;
+        const a = own.count / batch.count;
+        const b = theirs.count / batch.count;
         for (let k = 0; k < mine.gradients.length; k++) {
           const g = mine.gradients[k]!;
           const h = workerGradients[k]!;

@@ -2,6 +2,7 @@ import type { BackendChoice } from '../backend/select-backend';
 import { requireParameter } from '../errors';
 import { LOSS_NAMES, type LossOptions } from '../losses/segmentation-losses';
 import { modelSizeMultiple, resolveModelSpec, type ModelSpec } from '../models/registry';
+import type { Recipe } from '../transforms/recipes';
 
 export const LR_SCHEDULES = ['constant', 'cosine', 'step'] as const;
 export type LrSchedule = (typeof LR_SCHEDULES)[number];
@@ -30,6 +31,8 @@ export interface TrainConfig {
   /** Data-parallel replicas (threads); 0 picks: 2 on wasm/cpu when 2 cores exist, else 1. */
   workers: number;
   savePredictions: boolean;
+  /** Augmentation recipe (stored whole, with its mode), or absent for none. */
+  recipe?: Recipe;
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainConfig, 'data'> = {

@@ -18,7 +18,8 @@ import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, writeStatus } fro
 import { createAdamState, type AdamState } from './adam';
 import { evaluateModel } from './evaluate';
 import { prepareSlices, type PreparedSlices } from './slice-cache';
-import { parallelStepEngine, resolveWorkers, singleStepEngine, type StepEngine } from './step-engine';
+import { parallelStepEngine, resolveWorkers, singleStepEngine, type Batch, type StepEngine } from './step-engine';
+import { trainingPool, type TrainingPool } from './training-pool';
 import { learningRateAt, type TrainConfig } from './train-config';
 
 /** config.json of a run: the configuration plus what it ran on, so it can be reproduced. */
@@ -209,7 +210,8 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
     state = { epoch: 0, bestEpoch: 0, bestValDice: -1, epochsWithoutImprovement: 0 };
   }
   const hooks = [metricsLogHook, checkpointHook, ...(options.hooks ?? [])];
-  const batchesPerEpoch = Math.ceil(trainSlices.ids.length / config.batch);
+  const pool: TrainingPool = await trainingPool(trainSlices, config);
+  const batchesPerEpoch = Math.ceil(pool.count / config.batch);
   const context: TrainingContext = { runDir, config, record: runRecord, model, optimizer, state, batchesPerEpoch };
   await writeStatus(runDir, { state: 'running', epoch: state.epoch, pid: process.pid });
   let steps = 0;
@@ -218,9 +220,9 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
   try {
     const workers = runRecord.workers ?? 1;
     engine =
-      workers > 1 && trainSlices.ids.length > 1
-        ? await parallelStepEngine(model, optimizer, trainSlices, loss, { backend: config.backend, loss: config.loss, lossOptions: config.lossOptions })
-        : singleStepEngine(model, optimizer, trainSlices, loss);
+      workers > 1 && config.batch > 1
+        ? await parallelStepEngine(model, optimizer, config.size, loss, { backend: config.backend, loss: config.loss, lossOptions: config.lossOptions })
+        : singleStepEngine(model, optimizer, config.size, loss);
     await callHooks(hooks, 'onTrainBegin', context);
     let cancelled = false;
     while (state.epoch < config.epochs && !cancelled) {
@@ -228,16 +230,20 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
       const epochStart = clock();
       await callHooks(hooks, 'onEpochBegin', epoch, context);
       // Each epoch's order depends only on seed and epoch, so a resumed run sees the same batches.
-      const order = createRandom(config.seed).fork(`epoch ${epoch}`).shuffle([...trainSlices.ids.keys()]);
+      const order = createRandom(config.seed).fork(`epoch ${epoch}`).shuffle([...Array(pool.count).keys()]);
       const lr = learningRateAt(config, epoch);
       let lossSum = 0;
+      const batchAt = (b: number): Promise<Batch> => pool.batch(order.slice(b * config.batch, (b + 1) * config.batch), epoch, b);
+      // The next batch is assembled (and augmented) while the current step waits for its worker.
+      let upcoming = batchAt(0);
       for (let b = 0; b < batchesPerEpoch; b++) {
+        const batch = await upcoming;
+        if (b + 1 < batchesPerEpoch) upcoming = batchAt(b + 1);
         const stepStart = clock();
-        const indices = order.slice(b * config.batch, (b + 1) * config.batch);
-        const value = await engine.step(indices, lr);
+        const value = await engine.step(batch, lr);
         stepMs += clock() - stepStart;
         steps++;
-        lossSum += value * indices.length;
+        lossSum += value * batch.count;
         await callHooks(hooks, 'onBatchEnd', { epoch, batch: b, batches: batchesPerEpoch, loss: value, elapsedMs: clock() - started }, context);
         if (options.signal?.aborted) {
           cancelled = true;
@@ -256,7 +262,7 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
       } else state.epochsWithoutImprovement++;
       const log: EpochLog = {
         epoch: state.epoch,
-        trainLoss: lossSum / trainSlices.ids.length,
+        trainLoss: lossSum / pool.count,
         valLoss: validation?.loss ?? null,
         valDice,
         valIou: validation ? (validation.metrics.iou ?? validation.metrics.pooled.iou) : null,

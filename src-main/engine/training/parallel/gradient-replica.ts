@@ -6,14 +6,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../../backend/select-backend';
 import { createLoss } from '../../losses/segmentation-losses';
-import { batchArrays, type PreparedSlices } from '../slice-cache';
+import { gradientsOf } from '../step-engine';
 import type { FromReplica, ToReplica } from './replica-protocol';
-import { readWeightsFrom, writeGradientsTo, writeWeightsTo } from './shared-weights';
+import { readWeightsFrom, writeWeightsTo } from './shared-weights';
 
 if (!parentPort) throw new Error('gradient-replica must run in a worker thread');
 const port = parentPort;
 let model: tfl.LayersModel | undefined;
-let slices: PreparedSlices | undefined;
+let size = 0;
 let loss: ReturnType<typeof createLoss> | undefined;
 let buffers: { weights: Float32Array; gradients: Float32Array; state: Float32Array } | undefined;
 
@@ -25,23 +25,19 @@ async function init(message: Extract<ToReplica, { type: 'init' }>): Promise<void
   await selectBackend(message.backend);
   model = await tfl.models.modelFromJSON(JSON.parse(message.topology));
   loss = createLoss(message.loss, message.lossOptions);
-  slices = { ids: message.images.map((_, k) => String(k)), size: message.size, images: message.images, masks: message.masks };
+  size = message.size;
   buffers = { weights: new Float32Array(message.weights), gradients: new Float32Array(message.gradients), state: new Float32Array(message.state) };
 }
 
-function step(indices: number[]): number {
+function step(message: Extract<ToReplica, { type: 'step' }>): number {
   const variables = model!.trainableWeights.map((w) => w.read() as tf.Variable);
   readWeightsFrom(buffers!.weights, model!);
-  const { x, y } = batchArrays(slices!, indices);
-  const shape: [number, number, number, number] = [indices.length, slices!.size, slices!.size, 1];
-  const result = tf.tidy(() => {
-    const input = tf.tensor4d(x, shape);
-    const target = tf.tensor4d(y, shape);
-    return tf.variableGrads(() => loss!(model!.apply(input, { training: true }) as tf.Tensor4D, target), variables);
-  });
-  const value = result.value.dataSync()[0]!;
-  writeGradientsTo(buffers!.gradients, variables.map((v) => result.grads[v.name]!));
-  tf.dispose([result.value, ...Object.values(result.grads)]);
+  const { value, gradients } = gradientsOf(model!, variables, size, message, loss!);
+  let offset = 0;
+  for (const g of gradients) {
+    buffers!.gradients.set(g, offset);
+    offset += g.length;
+  }
   writeWeightsTo(buffers!.state, model!.nonTrainableWeights.map((w) => w.read()));
   return value;
 }
@@ -53,7 +49,7 @@ port.on('message', (message: ToReplica) => {
         await init(message);
         send({ type: 'ready' });
       } else if (message.type === 'step') {
-        send({ type: 'stepped', loss: step(message.indices) });
+        send({ type: 'stepped', loss: step(message) });
       } else {
         model?.dispose();
         port.close();

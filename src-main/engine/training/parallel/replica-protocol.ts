@@ -11,8 +11,6 @@ export type ToReplica =
       loss: string;
       lossOptions: LossOptions;
       size: number;
-      images: Uint8Array[];
-      masks: Uint8Array[];
       /** Shared: trainable then non-trainable weights, written by the trainer after each update. */
       weights: SharedArrayBuffer;
       /** Shared: this replica's gradients, written after each step. */
@@ -20,7 +18,8 @@ export type ToReplica =
       /** Shared: this replica's non-trainable weights (batch-norm moving statistics) after each step. */
       state: SharedArrayBuffer;
     }
-  | { type: 'step'; indices: number[] }
+  /** Half a batch: inputs and targets `[count, size, size, 1]`. */
+  | { type: 'step'; x: Float32Array; y: Float32Array; count: number }
   | { type: 'close' };
 
 export type FromReplica = { type: 'ready' } | { type: 'stepped'; loss: number } | { type: 'error'; message: string };
