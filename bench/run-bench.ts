@@ -10,6 +10,8 @@ import { describeBackend, selectBackend, type BackendChoice } from '../src-main/
 import { createLoss } from '../src-main/engine/losses/segmentation-losses';
 import { inferenceCopy, resolveModelSpec } from '../src-main/engine/models/registry';
 import { buildUnet } from '../src-main/engine/models/unet/unet';
+import { composeRecipe, PRESET_RECIPES } from '../src-main/engine/transforms/recipes';
+import { sampleFromBytes } from '../src-main/engine/transforms/sample';
 import { createRandom } from '../src-main/engine/random/seeded-random';
 import { createAdamState } from '../src-main/engine/training/adam';
 import { batchArrays, type PreparedSlices } from '../src-main/engine/training/slice-cache';
@@ -91,6 +93,20 @@ const inferModel = inferenceCopy(buildUnet({ depth: 4, baseFilters: 16 }), resol
 const slice = tf.randomUniform([1, 256, 256, 1], 0, 1, 'float32', 3);
 const infer256 = timeIt(() => tf.tidy(() => (inferModel.apply(slice, { training: false }) as tf.Tensor).dataSync()), 2, quick ? 3 : 10);
 const profile = await kernelProfile(128);
+
+/** Augmented 256-px samples per second for a recipe, on this thread (where the trainer runs it). */
+async function augmentationRate(name: string): Promise<number> {
+  const apply = composeRecipe(PRESET_RECIPES[name]!);
+  const pool = randomSlices(256, 8);
+  const samples = pool.images.map((image, k) => sampleFromBytes(256, 256, image, pool.masks[k]!));
+  const context = { partner: (r: ReturnType<typeof createRandom>) => samples[r.int(samples.length)]! };
+  const n = quick ? 8 : 40;
+  const start = performance.now();
+  for (let i = 0; i < n; i++) await apply(samples[i % samples.length]!, createRandom(i), context);
+  return (n * 1000) / (performance.now() - start);
+}
+const augmentation = Object.fromEntries(await Promise.all(['fliprot+elastic', 'fliprot+mixup+jpeg', 'mixup+jpeg'].map(async (name) => [name, Math.round(await augmentationRate(name))] as const)));
+const consumed256 = 4000 / (parallel256 ?? train256);
 const torch1 = quick ? undefined : torchReference(1);
 const torch2 = quick ? undefined : torchReference(2);
 
@@ -106,6 +122,11 @@ const result = {
       }
     : 'one core or a native backend: no data-parallel figures',
   inference256: { msPerSlice: Math.round(infer256) },
+  augmentation256: {
+    imagesPerSecond: augmentation,
+    trainingConsumesImagesPerSecond: Math.round(consumed256 * 10) / 10,
+    headroom: Object.fromEntries(Object.entries(augmentation).map(([k, v]) => [k, Math.round((v / consumed256) * 10) / 10])),
+  },
   kernelProfile128: profile,
   pytorch: torch1
     ? {
@@ -129,6 +150,7 @@ console.log(`train 128 px: ${result.train128.msPerStep} ms/step (${result.train1
 console.log(`train 256 px: ${result.train256.msPerStep} ms/step (${result.train256.imagesPerSecond} images/s)`);
 if (parallel128 && parallel256) console.log(`train, 2 workers: 128 px ${Math.round(parallel128)} ms/step (${(train128 / parallel128).toFixed(2)}x), 256 px ${Math.round(parallel256)} ms/step (${(train256 / parallel256).toFixed(2)}x)`);
 console.log(`inference 256 px: ${result.inference256.msPerSlice} ms/slice`);
+console.log(`augmentation 256 px (images/s): ${Object.entries(augmentation).map(([k, v]) => `${k} ${v}`).join(', ')}; a 256-px training step consumes ${consumed256.toFixed(1)} images/s (${Object.entries(result.augmentation256.headroom).map(([k, v]) => `${k} ${v}x`).join(', ')})`);
 if (torch1) {
   const r = (result.pytorch as { ratios: Record<string, number | null> }).ratios;
   console.log(`PyTorch ${torch1.torch} 1 thread: train128 ${torch1.train128!.toFixed(0)} ms, train256 ${torch1.train256!.toFixed(0)} ms, infer256 ${torch1.infer256!.toFixed(0)} ms`);

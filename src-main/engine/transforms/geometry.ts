@@ -38,6 +38,22 @@ export function warp(sample: Sample, source: (x: number, y: number) => [number, 
   return { width, height, image: outImage, mask: outMask };
 }
 
+/** Exact pixel permutation: output pixel (x, y) copies input `source(x, y)` (flips, quarter turns). */
+function remap(sample: Sample, source: (x: number, y: number) => [number, number]): Sample {
+  const { width, height } = sample;
+  const image = new Float32Array(width * height);
+  const mask = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const [sx, sy] = source(x, y);
+      const from = sy * width + sx;
+      image[y * width + x] = sample.image[from]!;
+      mask[y * width + x] = sample.mask[from]!;
+    }
+  }
+  return { width, height, image, mask };
+}
+
 function checkProb(prob: number): void {
   requireParameter(prob >= 0 && prob <= 1, `prob must be in [0, 1], got ${prob}`);
 }
@@ -54,7 +70,7 @@ export function randFlip(options: { prob?: number; horizontal?: boolean; vertica
       const flipX = horizontal && random.chance(prob);
       const flipY = vertical && random.chance(prob);
       if (!flipX && !flipY) return sample;
-      return warp(sample, (x, y) => [flipX ? sample.width - 1 - x : x, flipY ? sample.height - 1 - y : y]);
+      return remap(sample, (x, y) => [flipX ? sample.width - 1 - x : x, flipY ? sample.height - 1 - y : y]);
     },
   };
 }
@@ -80,7 +96,7 @@ export function rotate90(sample: Sample, turns: number): Sample {
     2: (x, y) => [n - x, n - y],
     3: (x, y) => [y, n - x],
   };
-  return warp(sample, map[t]!);
+  return remap(sample, map[t]!);
 }
 
 /** Rotates by a uniform angle in `[-maxDegrees, maxDegrees]` about the centre: bilinear image, nearest mask. */

@@ -49,6 +49,8 @@ export interface WeatheringOptions {
    * accumulating as it does for images re-saved, cropped and resized in the wild.
    */
   jitter?: WeatheringJitter;
+  /** Compute PSNR/SSIM per generation (default true; training skips it). */
+  measure?: boolean;
 }
 
 export interface WeatheringGeneration {
@@ -113,7 +115,8 @@ export async function weatherImage(image: Uint8Array, width: number, height: num
   for (let k = 1; k <= schedule.length; k++) {
     const quality = schedule[k - 1]!;
     current = await generation(current, width, height, quality, jitter, k);
-    out.push({ generation: k, quality, image: current, psnr: psnr(image, current), ssim: ssim(image, current, width, height) });
+    const measured = options.measure ?? true;
+    out.push({ generation: k, quality, image: current, psnr: measured ? psnr(image, current) : NaN, ssim: measured ? ssim(image, current, width, height) : NaN });
   }
   return out;
 }
@@ -126,7 +129,7 @@ export function digitalWeathering(options: WeatheringOptions & { prob?: number }
     name: 'DigitalWeathering',
     apply: async (sample, random) => {
       if (!random.chance(prob)) return sample;
-      const generations = await weatherImage(toBytes(sample.image), sample.width, sample.height, options);
+      const generations = await weatherImage(toBytes(sample.image), sample.width, sample.height, { ...options, measure: false });
       return { ...sample, image: Float32Array.from(generations.at(-1)!.image) };
     },
   };
