@@ -17,6 +17,7 @@ import {
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
 import { CovsegError } from '../engine/errors';
+import { AugmentService } from './augment-service';
 import { DatasetService } from './dataset-service';
 import { FileAccess } from './file-access';
 import { RunsService } from './runs-service';
@@ -60,6 +61,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   const datasets = new DatasetService(access);
   const training = new TrainingService(runsDir, (progress: TrainingProgress) => options.emit('training:progress', progress));
   const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
+  const augment = new AugmentService(datasets);
 
   const handlers: CommandHandlers = {
     'system:info': async () => ({
@@ -92,6 +94,9 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'runs:get': async ({ runId }) => runs.get(runId),
     'runs:prediction': async ({ runId, datasetId, sliceId }) => runs.prediction(runId, datasetId, sliceId),
     'runs:sliceScores': async ({ runId, datasetId }) => runs.sliceScores(runId, datasetId),
+    'augment:catalogue': async () => augment.catalogue(),
+    'augment:preview': async (request) => augment.preview(request as Parameters<AugmentService['preview']>[0]),
+    'augment:weather': async (request) => augment.weather(request),
   };
 
   async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { augmentCommands, augmentEvents } from './augment';
 import { datasetsCommands, datasetsEvents } from './datasets';
 import type { CommandSpec, EventSpec } from './define';
 import type { Result } from './errors';
@@ -17,6 +18,7 @@ export const contract = {
   slices: { commands: slicesCommands, events: slicesEvents },
   training: { commands: trainingCommands, events: trainingEvents },
   runs: { commands: runsCommands, events: runsEvents },
+  augment: { commands: augmentCommands, events: augmentEvents },
 } as const;
 
 type Contract = typeof contract;
@@ -92,3 +94,4 @@ export type * from './slices';
 export type * from './training';
 export type * from './runs';
 export type * from './system';
+export type * from './augment';

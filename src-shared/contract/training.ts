@@ -14,6 +14,8 @@ export const trainRequest = z.object({
   baseFilters: z.number().int().min(1).max(128).default(16),
   val: z.number().min(0).lt(1).default(0.25),
   test: z.number().min(0).lt(1).default(0.15),
+  /** A preset augmentation recipe (online), or none. */
+  recipe: z.enum(['origin', 'fliprot+elastic', 'fliprot+mixup', 'mixup+jpeg', 'fliprot+mixup+jpeg']).optional(),
 });
 export type TrainRequest = z.input<typeof trainRequest>;
 

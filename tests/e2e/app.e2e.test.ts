@@ -171,6 +171,43 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
     await page.screenshot({ path: join(SHOTS, 'screen-runs.png') });
   }, 300_000);
 
+  it('Augmentation Lab: the preview changes when a slider moves or the seed re-rolls; weathering compares two schedules', async () => {
+    await page.click('[data-tab="lab"]');
+    const canvasSum = (testid: string) =>
+      page.evaluate((id) => {
+        const canvas = document.querySelector<HTMLCanvasElement>(`[data-testid="${id}"]`)!;
+        if (canvas.width < 10) return -1;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let sum = 0;
+        for (let i = 0; i < data.length; i += 4) sum += data[i]! * ((i / 4) % 97);
+        return sum;
+      }, testid);
+    await expect.poll(() => canvasSum('lab-augmented'), { timeout: 60_000 }).toBeGreaterThan(0);
+    const first = await canvasSum('lab-augmented');
+    expect(first).not.toBe(await canvasSum('lab-original'));
+    // Move the elastic alpha slider: the preview must change.
+    await page.locator('input[name="param-alpha"]').evaluate((input: HTMLInputElement) => {
+      input.value = '25';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await expect.poll(() => canvasSum('lab-augmented'), { timeout: 30_000 }).not.toBe(first);
+    const afterSlider = await canvasSum('lab-augmented');
+    await page.getByTestId('reroll').click();
+    await expect.poll(() => canvasSum('lab-augmented'), { timeout: 30_000 }).not.toBe(afterSlider);
+    await page.getByTestId('run-weathering').click();
+    await expect.poll(() => page.getByTestId('quality-chart').getAttribute('data-series'), { timeout: 60_000 }).toBe('2');
+    // The chart really drew: its canvas has non-background pixels.
+    await expect.poll(() => canvasSum('quality-chart')).toBeGreaterThan(0);
+    expect(await page.getByTestId('generation-quality').textContent()).toMatch(/quality 30: PSNR [\d.]+ dB, SSIM/);
+    const heatAtEnd = await canvasSum('difference');
+    await page.locator('input[name="generation"]').evaluate((input: HTMLInputElement) => {
+      input.value = '1';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await expect.poll(() => canvasSum('difference')).not.toBe(heatAtEnd);
+    await page.screenshot({ path: join(SHOTS, 'screen-lab.png'), fullPage: true });
+  }, 180_000);
+
   it('opens a NIfTI volume by path and changes window/level in the viewer', async () => {
     await page.click('[data-tab="datasets"]');
     await page.fill('[data-testid="dataset-path"]', join(workspace, 'data', 'volumes'));
