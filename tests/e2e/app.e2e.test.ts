@@ -26,7 +26,11 @@ async function colouredPixels(page: Page): Promise<number> {
 
 async function fillTraining(page: Page, values: Record<string, string>): Promise<void> {
   await page.click('[data-tab="training"]');
-  for (const [name, value] of Object.entries(values)) await page.fill(`[data-testid="train-form"] [name="${name}"]`, value);
+  for (const [name, value] of Object.entries(values)) {
+    const field = `[data-testid="train-form"] [name="${name}"]`;
+    if (name === 'recipe') await page.selectOption(field, value);
+    else await page.fill(field, value);
+  }
   await page.click('[data-testid="train-form"] button[type="submit"]');
 }
 
@@ -117,14 +121,17 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
     await page.screenshot({ path: join(SHOTS, 'screen-slices.png') });
   });
 
-  it('launches a tiny run and watches the chart gain points until it completes', async () => {
-    await fillTraining(page, TINY_RUN);
+  it('launches a tiny run with an augmentation recipe and watches the chart gain points until it completes', async () => {
+    await fillTraining(page, { ...TINY_RUN, recipe: 'fliprot+mixup' });
     const progress = page.getByTestId('run-progress');
     await progress.waitFor();
     const chart = page.getByTestId('curves').first();
     await expect.poll(() => chart.getAttribute('data-points'), { timeout: 120_000 }).toBe('1');
     await expect.poll(() => chart.getAttribute('data-points'), { timeout: 120_000 }).toBe('3');
     await expect.poll(() => progress.getAttribute('data-state'), { timeout: 120_000 }).toBe('completed');
+    const runId = await progress.getAttribute('data-run');
+    const detail = (await (await fetch(`http://127.0.0.1:${server.port}/api/runs/get`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}` }, body: JSON.stringify({ runId }) })).json()) as { value: { config: { recipe?: { name: string; mode: string } } } };
+    expect(detail.value.config.recipe).toMatchObject({ name: 'fliprot+mixup', mode: 'online' });
     await page.screenshot({ path: join(SHOTS, 'screen-training.png') });
   }, 300_000);
 

@@ -8,7 +8,7 @@ import { tempDir } from '../../../fixtures/temp-dir';
 import { tinyConfig, tinySample } from '../../../fixtures/tiny-sample';
 
 describe('training with augmentation recipes', () => {
-  it.each(['fliprot+elastic', 'fliprot+mixup', 'mixup+jpeg', 'fliprot+mixup+jpeg'])('trains online with %s and records the recipe', async (name) => {
+  it.each(['origin', 'fliprot+elastic', 'fliprot+mixup', 'mixup+jpeg', 'fliprot+mixup+jpeg'])('trains online with %s and records the recipe', async (name) => {
     const data = await tinySample();
     const runDir = join(await tempDir(), 'run');
     const recipe = await loadRecipe(name);

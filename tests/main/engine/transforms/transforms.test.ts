@@ -97,6 +97,10 @@ describe('transforms', () => {
     expect(psnr(a, b)).toBeCloseTo(10 * Math.log10((255 * 255) / 100), 10);
     expect(psnr(a, a)).toBe(Infinity);
     expect(ssim(a, a, 8, 8)).toBeCloseTo(1, 10);
+    // Two flat images, 100 and 110: no variance, so SSIM is the luminance term alone,
+    // (2*100*110 + C1) / (100^2 + 110^2 + C1) with C1 = (0.01*255)^2.
+    const c1 = (0.01 * 255) ** 2;
+    expect(ssim(a, new Uint8Array(64).fill(110), 8, 8)).toBeCloseTo((2 * 100 * 110 + c1) / (100 * 100 + 110 * 110 + c1), 6);
     expect(ssim(a, b, 8, 8)).toBeLessThan(0.99);
   });
 
