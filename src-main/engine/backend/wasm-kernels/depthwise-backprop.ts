@@ -4,8 +4,9 @@ import { callKernel, free, reshape } from '../kernel-calls';
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap };
 
-function depthwiseInfo(xShape: number[], filterShape: number[], attrs: tf.DepthwiseConv2dNativeBackpropInputAttrs | tf.DepthwiseConv2dNativeBackpropFilterAttrs) {
-  return tf.backend_util.computeConv2DInfo(
+/** Convolution geometry of a depthwise kernel; only stride 1 and dilation 1 are implemented here. */
+function depthwiseInfo(kernel: string, xShape: number[], filterShape: number[], attrs: tf.DepthwiseConv2dNativeBackpropInputAttrs | tf.DepthwiseConv2dNativeBackpropFilterAttrs) {
+  const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
     attrs.strides,
@@ -15,12 +16,12 @@ function depthwiseInfo(xShape: number[], filterShape: number[], attrs: tf.Depthw
     true,
     'channelsLast',
   );
-}
-
-function unsupported(kernel: string, info: tf.backend_util.Conv2DInfo): Error {
-  return new Error(
-    `${kernel} on wasm supports stride 1 and dilation 1 only (got stride ${info.strideHeight}x${info.strideWidth}, dilation ${info.dilationHeight}x${info.dilationWidth}); use the cpu or tensorflow backend for this model`,
-  );
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+    throw new Error(
+      `${kernel} on wasm supports stride 1 and dilation 1 only (got stride ${info.strideHeight}x${info.strideWidth}, dilation ${info.dilationHeight}x${info.dilationWidth}); use the cpu or tensorflow backend for this model`,
+    );
+  }
+  return info;
 }
 
 /**
@@ -32,8 +33,7 @@ export function depthwiseBackpropInput(args: Args): tf.TensorInfo {
   const dy = args.inputs.dy!;
   const filter = args.inputs.filter!;
   const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
-  const info = depthwiseInfo(attrs.inputShape, filter.shape, attrs);
-  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) throw unsupported('DepthwiseConv2dNativeBackpropInput', info);
+  const info = depthwiseInfo('DepthwiseConv2dNativeBackpropInput', attrs.inputShape, filter.shape, attrs);
   const { filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, inChannels: c, batchSize } = info;
   const m = filter.shape[3]!;
   const padTop = kh - 1 - info.padInfo.top;
@@ -76,8 +76,7 @@ export function depthwiseBackpropFilter(args: Args): tf.TensorInfo {
   const x = args.inputs.x!;
   const dy = args.inputs.dy!;
   const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
-  const info = depthwiseInfo(x.shape, attrs.filterShape, attrs);
-  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) throw unsupported('DepthwiseConv2dNativeBackpropFilter', info);
+  const info = depthwiseInfo('DepthwiseConv2dNativeBackpropFilter', x.shape, attrs.filterShape, attrs);
   const { filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, inChannels: c, batchSize } = info;
   const m = attrs.filterShape[3];
   const { top, left } = info.padInfo;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../../../src-main/engine/backend/select-backend';
+import { maxRelativeError } from '../../../fixtures/relative-error';
 
 /** Runs `compute` on wasm (with this project's kernels) and on the reference cpu backend. */
 async function onBoth(compute: () => tf.Tensor): Promise<{ wasm: Float32Array; cpu: Float32Array; shape: number[] }> {
@@ -18,15 +19,7 @@ async function onBoth(compute: () => tf.Tensor): Promise<{ wasm: Float32Array; c
   return { wasm, cpu, shape };
 }
 
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let err = 0;
-  let ref = 0;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-    ref = Math.max(ref, Math.abs(b[i]!));
-  }
-  return err / Math.max(ref, 1e-12);
-}
+
 
 const rand = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
 
@@ -54,7 +47,7 @@ describe('wasm gradient kernels match the cpu backend', () => {
       const dy = rand(y.shape, 3);
       return tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, s, pad), dy)))(rand([k, k, ci, co], 2));
     });
-    expect(relativeError(wasm, cpu)).toBeLessThan(1e-4);
+    expect(maxRelativeError(wasm, cpu)).toBeLessThan(1e-4);
   });
 
   it.each(CONV_CASES)('Conv2DBackpropInput %ix%i ci%i co%i k%i s%i %s', async (h, w, ci, co, k, s, pad) => {
@@ -64,7 +57,7 @@ describe('wasm gradient kernels match the cpu backend', () => {
       const dy = rand(tf.conv2d(x0 as tf.Tensor4D, f, s, pad).shape, 3);
       return tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, f, s, pad), dy)))(x0);
     });
-    expect(relativeError(wasm, cpu)).toBeLessThan(1e-4);
+    expect(maxRelativeError(wasm, cpu)).toBeLessThan(1e-4);
   });
 
   it.each([
@@ -72,7 +65,7 @@ describe('wasm gradient kernels match the cpu backend', () => {
     [1, 4, 4, 16, 8],
   ])('2x2 stride-2 transposed convolution and its gradients, batch %i %ix%i ci%i co%i', async (n, h, w, ci, co) => {
     const forward = await onBoth(() => tf.conv2dTranspose(rand([n, h, w, ci], 1) as tf.Tensor4D, rand([2, 2, co, ci], 2) as tf.Tensor4D, [n, 2 * h, 2 * w, co], 2, 'valid'));
-    expect(relativeError(forward.wasm, forward.cpu)).toBeLessThan(1e-4);
+    expect(maxRelativeError(forward.wasm, forward.cpu)).toBeLessThan(1e-4);
     const grads = await onBoth(() => {
       const x = rand([n, h, w, ci], 1) as tf.Tensor4D;
       const f = rand([2, 2, co, ci], 2) as tf.Tensor4D;
@@ -80,7 +73,7 @@ describe('wasm gradient kernels match the cpu backend', () => {
       const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [n, 2 * h, 2 * w, co], 2, 'valid'), dy)))([x, f]);
       return tf.concat([tf.reshape(g[0]!, [-1]), tf.reshape(g[1]!, [-1])]);
     });
-    expect(relativeError(grads.wasm, grads.cpu)).toBeLessThan(1e-4);
+    expect(maxRelativeError(grads.wasm, grads.cpu)).toBeLessThan(1e-4);
   });
 
   it.each([
@@ -95,14 +88,14 @@ describe('wasm gradient kernels match the cpu backend', () => {
       const dy = rand(tf.depthwiseConv2d(x, f0 as tf.Tensor4D, 1, pad).shape, 3);
       return tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(x, f as tf.Tensor4D, 1, pad), dy)))(f0);
     });
-    expect(relativeError(filter.wasm, filter.cpu)).toBeLessThan(1e-4);
+    expect(maxRelativeError(filter.wasm, filter.cpu)).toBeLessThan(1e-4);
     const input = await onBoth(() => {
       const x0 = rand([2, h, h, c], 1);
       const f = rand([3, 3, c, m], 2) as tf.Tensor4D;
       const dy = rand(tf.depthwiseConv2d(x0 as tf.Tensor4D, f, 1, pad).shape, 3);
       return tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(x as tf.Tensor4D, f, 1, pad), dy)))(x0);
     });
-    expect(relativeError(input.wasm, input.cpu)).toBeLessThan(1e-4);
+    expect(maxRelativeError(input.wasm, input.cpu)).toBeLessThan(1e-4);
   });
 
   it('frees every intermediate: no tensors or wasm buffers left behind', async () => {

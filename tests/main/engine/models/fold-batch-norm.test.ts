@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../../../src-main/engine/backend/select-backend';
 import { createModel, inferenceCopy, resolveModelSpec } from '../../../../src-main/engine/models/registry';
+import { maxRelativeError } from '../../../fixtures/relative-error';
 
 describe('U-Net inference with batch norm folded into the convolutions', () => {
   beforeAll(async () => {
@@ -24,13 +25,7 @@ describe('U-Net inference with batch norm folded into the convolutions', () => {
     const { model, release } = inferenceCopy(trained, spec);
     const actual = tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
     expect(model.layers.length).toBeLessThan(trained.layers.length);
-    let worst = 0;
-    let scale = 0;
-    for (let i = 0; i < expected.length; i++) {
-      worst = Math.max(worst, Math.abs(expected[i]! - actual[i]!));
-      scale = Math.max(scale, Math.abs(expected[i]!));
-    }
-    expect(worst / scale).toBeLessThan(1e-4);
+    expect(maxRelativeError(actual, expected)).toBeLessThan(1e-4);
     const before = tf.memory().numTensors;
     release();
     expect(tf.memory().numTensors).toBeLessThan(before);
