@@ -49,7 +49,15 @@ async function tryWasm(): Promise<boolean> {
   wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
   // The threaded build needs Worker blob: URLs, which Node refuses: use the single-threaded SIMD build.
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  // The emscripten glue adds process-wide handlers that rethrow any uncaught error and print its whole
+  // minified source with it; Node's own handling is clearer, so those handlers are removed again.
+  const before = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
   const ok = await tf.setBackend('wasm');
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    for (const listener of process.listeners(event as 'uncaughtException')) {
+      if (!(before[event] as unknown[]).includes(listener)) process.off(event as 'uncaughtException', listener as NodeJS.UncaughtExceptionListener);
+    }
+  }
   // After initialisation, so the stock kernels kept as fallbacks have run their set-up.
   if (ok) registerWasmKernels();
   return ok;
