@@ -6,7 +6,7 @@ import { startWorker } from '../concurrency/start-worker';
 import type { LossOptions, SegmentationLoss } from '../losses/segmentation-losses';
 import { adamStep, type AdamState } from './adam';
 import type { FromReplica, ToReplica } from './parallel/replica-protocol';
-import { weightSizes, writeWeightsTo } from './parallel/shared-weights';
+import { weightSizes, writeFlat } from './parallel/shared-weights';
 
 /** A training batch: inputs `[count, size, size, 1]` scaled 0..1 and targets of the same shape (0..1). */
 export interface Batch {
@@ -97,7 +97,7 @@ export async function parallelStepEngine(
   const sharedGradients = new Float32Array(new SharedArrayBuffer(4 * Math.max(1, trainableTotal)));
   const sharedState = new Float32Array(new SharedArrayBuffer(4 * Math.max(1, stateTotal)));
   const weights = variables.map((v) => (v.dataSync() as Float32Array).slice());
-  const publish = () => writeWeightsTo(sharedWeights, [...variables, ...stateVariables]);
+  const publish = () => writeFlat(sharedWeights, [...variables, ...stateVariables]);
   publish();
 
   const worker = startWorker('./parallel/gradient-replica', import.meta.url);

@@ -8,7 +8,7 @@ import { selectBackend } from '../../backend/select-backend';
 import { createLoss } from '../../losses/segmentation-losses';
 import { gradientsOf } from '../step-engine';
 import type { FromReplica, ToReplica } from './replica-protocol';
-import { readWeightsFrom, writeWeightsTo } from './shared-weights';
+import { readWeightsFrom, writeFlat } from './shared-weights';
 
 if (!parentPort) throw new Error('gradient-replica must run in a worker thread');
 const port = parentPort;
@@ -33,12 +33,8 @@ function step(message: Extract<ToReplica, { type: 'step' }>): number {
   const variables = model!.trainableWeights.map((w) => w.read() as tf.Variable);
   readWeightsFrom(buffers!.weights, model!);
   const { value, gradients } = gradientsOf(model!, variables, size, message, loss!);
-  let offset = 0;
-  for (const g of gradients) {
-    buffers!.gradients.set(g, offset);
-    offset += g.length;
-  }
-  writeWeightsTo(buffers!.state, model!.nonTrainableWeights.map((w) => w.read()));
+  writeFlat(buffers!.gradients, gradients);
+  writeFlat(buffers!.state, model!.nonTrainableWeights.map((w) => w.read()));
   return value;
 }
 

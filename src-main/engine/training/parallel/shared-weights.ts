@@ -6,17 +6,15 @@ export function weightSizes(weights: readonly { read(): tf.Tensor }[]): number[]
   return weights.map((w) => w.read().size);
 }
 
-/** Copies tensors' values one after another into `target`. */
-export function writeGradientsTo(target: Float32Array, tensors: tf.Tensor[]): void {
+/** Copies arrays (or tensors' values) one after another into `target`. */
+export function writeFlat(target: Float32Array, parts: readonly (Float32Array | tf.Tensor)[]): void {
   let offset = 0;
-  for (const t of tensors) {
-    const values = t.dataSync() as Float32Array;
+  for (const part of parts) {
+    const values = part instanceof Float32Array ? part : (part.dataSync() as Float32Array);
     target.set(values, offset);
     offset += values.length;
   }
 }
-
-export const writeWeightsTo = writeGradientsTo;
 
 /** Assigns trainable then non-trainable weights of `model` from one flat array. */
 export function readWeightsFrom(source: Float32Array, model: tfl.LayersModel): void {
