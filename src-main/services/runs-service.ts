@@ -1,15 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { RunDetail, RunListItem, SliceScore } from '../../src-shared/contract';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { CovsegError } from '../engine/errors';
-import { resizeGray } from '../engine/imaging/resize';
 import { sliceMetrics } from '../engine/metrics/segmentation-metrics';
 import { inferenceCopy } from '../engine/models/registry';
 import { loadCheckpoint } from '../engine/runs/checkpoints';
 import { readRun, type RunView } from '../engine/runs/read-run';
+import { predictSliceMask } from '../engine/training/predict-mask';
 import type { DatasetService } from './dataset-service';
 
 const RUN_ID = /^[A-Za-z0-9._-]+$/;
@@ -97,13 +96,7 @@ export class RunsService {
     const loaded = await this.model(runId);
     const { fast } = loaded;
     const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId));
-    const resized = await resizeGray({ width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.size, 'bilinear');
-    const probabilities = tf.tidy(() => tf.sigmoid(fast.apply(tf.tensor4d(Float32Array.from(resized.data, (v) => v / 255), [1, loaded.size, loaded.size, 1]), { training: false }) as tf.Tensor));
-    const values = probabilities.dataSync();
-    probabilities.dispose();
-    const small = new Uint8Array(values.length);
-    for (let i = 0; i < values.length; i++) small[i] = values[i]! >= loaded.threshold ? 1 : 0;
-    const mask = (await resizeGray({ width: loaded.size, height: loaded.size, data: small }, slice.width, slice.height, 'nearest')).data;
+    const mask = await predictSliceMask(fast, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
     return { width: slice.width, height: slice.height, mask, truth: slice.mask };
   }
 

@@ -1,18 +1,16 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend, type BackendChoice } from '../backend/select-backend';
 import { openDataset } from '../datasets/open-dataset';
 import { CovsegError } from '../errors';
 import { writeFileAtomic } from '../files/atomic-write';
 import { readGray, encodeGrayPng } from '../imaging/png-io';
-import { resizeGray } from '../imaging/resize';
 import { createLoss } from '../losses/segmentation-losses';
 import { inferenceCopy, withInferenceModel } from '../models/registry';
 import { loadCheckpoint } from '../runs/checkpoints';
 import { readRun } from '../runs/read-run';
 import { evaluateModel, type Evaluation } from './evaluate';
+import { predictSliceMask } from './predict-mask';
 import { prepareSlices } from './slice-cache';
 
 export type EvalSplit = 'train' | 'val' | 'test' | 'all';
@@ -59,16 +57,6 @@ async function listInputs(input: string): Promise<string[]> {
   return files.map((n) => join(dir, n));
 }
 
-function predictOne(model: tfl.LayersModel, pixels: Uint8Array, size: number): Float32Array {
-  const probabilities = tf.tidy(() => {
-    const x = tf.tensor4d(Float32Array.from(pixels, (v) => v / 255), [1, size, size, 1]);
-    return tf.sigmoid(model.apply(x, { training: false }) as tf.Tensor);
-  });
-  const values = probabilities.dataSync() as Float32Array;
-  probabilities.dispose();
-  return values;
-}
-
 /**
  * Predicts lesion masks for PNG slices with a run's best checkpoint: each slice is resized to the
  * run's size, predicted, and the mask resized back (nearest) to the slice's own size; written as
@@ -85,13 +73,9 @@ export async function predictImages(runDir: string, input: string, outDir: strin
   try {
     for (const file of files) {
       const image = await readGray(file);
-      const resized = await resizeGray(image, size, size, 'bilinear');
-      const probabilities = predictOne(model, resized.data, size);
-      const mask = new Uint8Array(size * size);
-      for (let i = 0; i < mask.length; i++) mask[i] = probabilities[i]! >= threshold ? 255 : 0;
-      const original = await resizeGray({ width: size, height: size, data: mask }, image.width, image.height, 'nearest');
+      const mask = await predictSliceMask(model, image, size, threshold);
       const out = join(outDir, `${basename(file, extname(file))}.png`);
-      await writeFileAtomic(out, await encodeGrayPng(original));
+      await writeFileAtomic(out, await encodeGrayPng({ width: image.width, height: image.height, data: mask.map((v) => v * 255) }));
       written.push(out);
     }
   } finally {
