@@ -2,9 +2,7 @@ import type { Command } from 'commander';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
-import { checkDataset } from '../engine/datasets/check-dataset';
-import { openDataset } from '../engine/datasets/open-dataset';
-import { scanDataset } from '../engine/datasets/scan-dataset';
+import { inspectDataset } from '../engine/datasets/check-dataset';
 import { splitDataset, writeSplit } from '../engine/datasets/split-dataset';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
 import { resolveTrainConfig } from '../engine/training/train-config';
@@ -38,15 +36,13 @@ export function registerDemoCommand(program: Command, io: CliContext): void {
       const sample = await writeSyntheticSample(sampleDir, { count: 120, size: 256, seed: 1 });
       io.out(`    ${sample.count} slices from ${sample.patients} synthetic patients in ${sampleDir}`);
       io.out('2/4 checking it ...');
-      const report = await checkDataset(sampleDir);
+      const { dataset, scan, report } = await inspectDataset(sampleDir);
       io.out(formatReport(report).replace(/^/gm, '    '));
       if (report.errors > 0) {
         io.exitCode = 1;
         return;
       }
       io.out('3/4 splitting it by synthetic patient ...');
-      const dataset = await openDataset(sampleDir);
-      const scan = await scanDataset(dataset);
       const split = splitDataset(scan.summaries, { root: dataset.root, format: dataset.format, contentHash: scan.contentHash }, { val: 0.25, test: 0.15, seed: 1 });
       const splitFile = join(workspace, 'split.json');
       await writeSplit(splitFile, split);
