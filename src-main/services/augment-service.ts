@@ -3,11 +3,11 @@ import { CovsegError } from '../engine/errors';
 import { createRandom } from '../engine/random/seeded-random';
 import { weatherImage } from '../engine/transforms/jpeg';
 import { composeRecipe, createTransform, PRESET_RECIPES, TRANSFORM_NAMES, type RecipeStep } from '../engine/transforms/recipes';
-import { sampleFromBytes, type Sample } from '../engine/transforms/sample';
+import { sampleFromBytes, toBytes, type Sample } from '../engine/transforms/sample';
 import type { DatasetService } from './dataset-service';
 
 const LAB_SIZE = 256;
-const toBase64 = (values: ArrayLike<number>, scale: number) => Buffer.from(Uint8Array.from(values as ArrayLike<number>, (v) => Math.max(0, Math.min(255, Math.round(v * scale))))).toString('base64');
+const toBase64 = (values: ArrayLike<number>, scale: number) => Buffer.from(toBytes(values, scale)).toString('base64');
 
 /** The Augmentation Lab: previews of transforms and recipes on a slice, and weathering series. */
 export class AugmentService {

@@ -4,9 +4,8 @@ import { writeFileAtomic, writeJsonAtomic } from '../files/atomic-write';
 import { encodeGrayPng } from '../imaging/png-io';
 import { createRandom } from '../random/seeded-random';
 import { composeRecipe, type Recipe } from './recipes';
-import { sampleFromBytes, type Sample } from './sample';
+import { sampleFromBytes, toBytes, type Sample } from './sample';
 
-const toBytes = (values: Float32Array, scale: number) => Uint8Array.from(values, (v) => Math.max(0, Math.min(255, Math.round(v * scale))));
 
 /**
  * Writes `count` augmented copies of every slice of a dataset (Kaggle layout out: frames/, masks/;

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { requireParameter } from '../errors';
 import { ssim, psnr } from '../metrics/image-quality';
 import type { Random } from '../random/seeded-random';
-import type { Sample, Transform } from './sample';
+import { toBytes, type Sample, type Transform } from './sample';
 
 /** One JPEG round trip of an 8-bit grayscale image at `quality` (1-100), with sharp (libjpeg). */
 export async function jpegRoundTrip(image: Uint8Array, width: number, height: number, quality: number): Promise<Uint8Array> {
@@ -16,7 +16,6 @@ export async function jpegRoundTrip(image: Uint8Array, width: number, height: nu
   return gray;
 }
 
-const toBytes = (image: Float32Array) => Uint8Array.from(image, (v) => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v)));
 
 /** JPEG compression at a random quality in `[minQuality, maxQuality]`, image only: a mask is never JPEG-encoded. */
 export function randJpeg(options: { prob?: number; minQuality?: number; maxQuality?: number } = {}): Transform {

@@ -33,3 +33,8 @@ export function cloneSample(sample: Sample): Sample {
 export function sampleFromBytes(width: number, height: number, image: Uint8Array, mask: Uint8Array): Sample {
   return { width, height, image: Float32Array.from(image), mask: Float32Array.from(mask) };
 }
+
+/** Values times `scale`, rounded and clamped to 0..255: images (scale 1) and 0..1 masks (scale 255) back to bytes. */
+export function toBytes(values: ArrayLike<number>, scale = 1): Uint8Array {
+  return Uint8Array.from(values, (v) => Math.max(0, Math.min(255, Math.round(v * scale))));
+}
