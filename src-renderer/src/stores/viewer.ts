@@ -103,5 +103,5 @@ export const useViewerStore = defineStore('viewer', () => {
   }
   watch([sort, filter], () => (index.value = 0));
 
-  return { index, pixels, prediction, layers, outline, huWindow, zoom, pan, runId, scores, sort, filter, error, ordered, current, currentScore, load, step, select, toggle, zoomBy, resetView, chooseRun, thumbnail };
+  return { index, pixels, prediction, layers, outline, huWindow, zoom, pan, runId, scores, sort, filter, error, ordered, current, currentScore, load, step, select, toggle, zoomBy, resetView, chooseRun, thumbnails, thumbnail };
 });
