@@ -110,6 +110,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
     await expect.poll(() => page.locator('.viewer-canvas').getAttribute('data-slice-id')).toBe('synth_p001_s01');
     // Largest lesion first, so the slice has an overlay to see.
     await page.selectOption('[data-testid="sort-select"]', 'lesion');
+    // Measure only once the canvas shows the new first slice, not the one still on screen.
+    const largest = (await page.locator('[data-testid="thumbnail-strip"] .thumb .name').first().textContent())!.trim();
+    await expect.poll(() => page.locator('.viewer-canvas').getAttribute('data-slice-id')).toBe(largest);
     await expect.poll(() => colouredPixels(page)).toBeGreaterThan(500);
     const withTruth = await colouredPixels(page);
     await page.keyboard.press('1');
