@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
-import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { inspectDataset } from '../engine/datasets/check-dataset';
 import { splitDataset, writeSplit } from '../engine/datasets/split-dataset';
+import { writeJsonAtomic } from '../engine/files/atomic-write';
+import { guardEmptyFolder, refuseInsideInputs } from '../engine/files/output-guard';
+import { refuseLockedFolder } from '../engine/runs/run-lock';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
 import { resolveTrainConfig } from '../engine/training/train-config';
 import { train } from '../engine/training/trainer';
@@ -13,6 +17,10 @@ import { parseInteger } from './parse-options';
 import { progressHook } from './progress-hook';
 import { formatSplit } from './split-command';
 import { formatRunResult } from './train-command';
+
+/** Marks a folder as the demo's own workspace. */
+const DEMO_MARKER = 'covseg-demo.json';
+const DEMO_ENTRIES = new Set([DEMO_MARKER, 'sample', 'split.json', 'runs']);
 
 /**
  * The main job on the built-in sample, start to finish: make it, check it, split it by patient,
@@ -25,10 +33,21 @@ export function registerDemoCommand(program: Command, io: CliContext): void {
     .option('--workspace <dir>', 'where the sample, split and run go (replaced on each demo)', '.covseg/demo')
     .option('--epochs <n>', 'training epochs', parseInteger, 15)
     .option('--size <px>', 'training image size', parseInteger, 128)
-    .action(async (options: { workspace: string; epochs: number; size: number }) => {
+    .option('--force', 'use a --workspace that is not empty and was not made by `covseg demo`')
+    .action(async (options: { workspace: string; epochs: number; size: number; force?: boolean }) => {
       const workspace = resolve(options.workspace);
       const sampleDir = join(workspace, 'sample');
       const runDir = join(workspace, 'runs', 'unet-bce');
+      // The demo replaces what it made before; a marker file says which folder that is, so it never
+      // clears a folder of someone else's files.
+      const marker = join(workspace, DEMO_MARKER);
+      const rule = { flag: '--workspace', force: Boolean(options.force) };
+      const entries = await readdir(workspace).catch(() => [] as string[]);
+      // Workspaces of demos from before the marker hold only what a demo writes.
+      if (existsSync(marker) || (entries.length > 0 && entries.every((name) => DEMO_ENTRIES.has(name)))) await refuseInsideInputs(workspace, rule, 'demo');
+      else await guardEmptyFolder(workspace, rule, 'demo');
+      await refuseLockedFolder(runDir);
+      await writeJsonAtomic(marker, { madeBy: 'covseg demo', note: 'sample/, split.json and runs/unet-bce are replaced by each `covseg demo` here' });
       await rm(runDir, { recursive: true, force: true });
       const backend = await selectBackend();
       io.out(`compute backend: ${describeBackend(backend)}${backend.skipped.length ? ` (skipped: ${backend.skipped.join('; ')})` : ''}`);

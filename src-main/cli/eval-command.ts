@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { basename, extname } from 'node:path';
 import { BACKEND_CHOICES, type BackendChoice } from '../engine/backend/select-backend';
 import { CovsegError } from '../engine/errors';
-import { evaluateRun, predictImages, type EvalSplit } from '../engine/training/evaluate-run';
+import { guardOutputFolder } from '../engine/files/output-guard';
+import { readRun } from '../engine/runs/read-run';
+import { evaluateRun, listInputs, predictImages, type EvalSplit } from '../engine/training/evaluate-run';
 import type { CliContext } from './output';
 import { formatMetricsTable } from './results-table';
 
@@ -35,7 +38,12 @@ export function registerEvalCommands(program: Command, io: CliContext): void {
     .requiredOption('--input <png|dir>', 'a PNG slice, a folder of them, or a dataset folder (its frames/)')
     .requiredOption('--out <dir>', 'folder for the predicted masks')
     .option('--backend <name>', `compute backend: ${BACKEND_CHOICES.join(', ')}`)
-    .action(async (flags: { run: string; input: string; out: string; backend?: BackendChoice }) => {
+    .option('--force', 'overwrite masks that already exist in --out')
+    .action(async (flags: { run: string; input: string; out: string; backend?: BackendChoice; force?: boolean }) => {
+      const run = await readRun(flags.run);
+      const names = (await listInputs(flags.input)).map((file) => `${basename(file, extname(file))}.png`);
+      // The run's own dataset is protected too: `--out DATA/masks` would replace its ground truth.
+      await guardOutputFolder(flags.out, names, { flag: '--out', inputs: [flags.input, run.record.config.data, run.dir], force: Boolean(flags.force) }, 'predictions');
       const files = await predictImages(flags.run, flags.input, flags.out, flags.backend ? { backend: flags.backend } : {});
       io.out(`wrote ${files.length} mask(s) to ${flags.out}`);
     });

@@ -1,4 +1,5 @@
 import { CovsegError } from '../engine/errors';
+import { isDiskFull } from '../engine/files/disk-full';
 
 /** Where a command writes: stdout for results, stderr for progress and problems. Injected in tests. */
 export interface CliIo {
@@ -44,6 +45,14 @@ export function reportError(error: unknown, io: CliIo): number {
   if (error instanceof UsageError) {
     io.err(`error: ${error.message}`);
     return 2;
+  }
+  const errno = error as NodeJS.ErrnoException | undefined;
+  if (typeof errno?.code === 'string' && typeof errno.syscall === 'string') {
+    // A file-system failure is the user's to fix, not a bug: say which path and what happened, no stack.
+    const path = errno.path ? ` — file: ${errno.path}` : '';
+    const fix = isDiskFull(error) ? 'free space on that disk, then run the command again' : 'check the path, that it is the kind of entry expected (file or folder) and its permissions';
+    io.err(`error: ${isDiskFull(error) ? 'disk full' : errno.code} (${errno.syscall} failed: ${errno.message.replace(/^\w+: /, '')})${path} — fix: ${fix}`);
+    return 1;
   }
   io.err(`error: ${(error as Error)?.stack ?? String(error)}`);
   return 1;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
+import { guardEmptyFolder } from '../engine/files/output-guard';
 import { type CliContext, percent } from './output';
 import { parseInteger } from './parse-options';
 
@@ -11,8 +12,10 @@ export function registerSampleCommand(program: Command, io: CliContext): void {
     .option('--count <n>', 'number of slices', parseInteger, 120)
     .option('--size <px>', 'image width and height', parseInteger, 256)
     .option('--seed <n>', 'random seed (same seed, same files)', parseInteger, 1)
+    .option('--force', 'write into a folder that is not empty (files with the same names are overwritten)')
     .option('--json', 'print the summary as JSON')
-    .action(async (options: { out: string; count: number; size: number; seed: number; json?: boolean }) => {
+    .action(async (options: { out: string; count: number; size: number; seed: number; force?: boolean; json?: boolean }) => {
+      await guardEmptyFolder(options.out, { flag: '--out', force: Boolean(options.force) }, 'sample');
       const summary = await writeSyntheticSample(options.out, options);
       if (options.json) {
         io.out(JSON.stringify(summary, null, 2));

@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { openDataset } from '../engine/datasets/open-dataset';
 import { scanDataset } from '../engine/datasets/scan-dataset';
 import { SPLIT_NAMES, splitDataset, writeSplit, type DatasetSplit } from '../engine/datasets/split-dataset';
 import { compileGroupPattern } from '../engine/datasets/study-groups';
+import { jsonText } from '../engine/files/atomic-write';
+import { guardOutputFile, refuseInsideInputs } from '../engine/files/output-guard';
+import { defaultWorkspace } from '../engine/files/workspace';
 import { type CliContext, formatTable, percent } from './output';
 import { parseFraction, parseInteger } from './parse-options';
 
@@ -43,10 +46,14 @@ export function registerSplitCommand(program: Command, io: CliContext): void {
     .option('--test <fraction>', 'test share', parseFraction, 0.15)
     .option('--seed <n>', 'random seed', parseInteger, 1)
     .option('--group-by <regex>', 'study id = first capture group of this regex on slice names (default: Kaggle/sample naming rules)')
-    .option('--out <file>', 'split file to write (default: DIR/split.json)')
+    .option('--out <file>', 'split file to write (default: WORKSPACE/splits/NAME-HASH-seedS.json; WORKSPACE is $COVSEG_WORKSPACE or ~/.covseg)')
+    .option('--force', 'overwrite an existing split file with other content')
     .option('--json', 'print the split as JSON')
-    .action(async (dir: string, options: { val: number; test: number; seed: number; groupBy?: string; out?: string; json?: boolean }) => {
+    .action(async (dir: string, options: { val: number; test: number; seed: number; groupBy?: string; out?: string; force?: boolean; json?: boolean }) => {
       const groupBy = options.groupBy ? compileGroupPattern(options.groupBy) : undefined;
+      const rule = { flag: '--out', inputs: [dir], force: Boolean(options.force) };
+      // Refuse a bad --out before the scan, which reads every slice.
+      if (options.out) await refuseInsideInputs(options.out, rule, 'split.json');
       const dataset = await openDataset(dir);
       const scan = await scanDataset(dataset);
       const split = splitDataset(
@@ -54,7 +61,8 @@ export function registerSplitCommand(program: Command, io: CliContext): void {
         { root: dataset.root, format: dataset.format, contentHash: scan.contentHash },
         { val: options.val, test: options.test, seed: options.seed, ...(groupBy ? { groupBy } : {}) },
       );
-      const file = options.out ?? join(dir, 'split.json');
+      const file = options.out ?? join(defaultWorkspace(), 'splits', `${basename(resolve(dir))}-${scan.contentHash.slice(0, 8)}-seed${options.seed}.json`);
+      await guardOutputFile(file, jsonText(split), rule, 'split.json');
       await writeSplit(file, split);
       io.out(options.json ? JSON.stringify(split, null, 2) : formatSplit(split, file));
     });

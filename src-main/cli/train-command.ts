@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { BACKEND_CHOICES, describeBackend, type BackendChoice } from '../engine/backend/select-backend';
+import { readPointer } from '../engine/runs/checkpoints';
+import { RUN_FILES } from '../engine/runs/run-files';
 import { loadRecipe } from '../engine/transforms/recipes';
 import { resolveTrainConfig, type LrSchedule } from '../engine/training/train-config';
 import { train, type RunSummary, type TrainingHooks } from '../engine/training/trainer';
@@ -46,6 +50,11 @@ function jsonProgressHook(io: CliContext): TrainingHooks {
     onBatchEnd: (log, context) => io.out(JSON.stringify({ type: 'batch', ...log, epochs: context.config.epochs })),
     onEpochEnd: (log, context) => io.out(JSON.stringify({ type: 'epoch', ...log, epochs: context.config.epochs })),
   };
+}
+
+/** True for a run folder with a configuration but no checkpoint: `--resume` trains it from epoch 1. */
+async function resumesFromScratch(runDir: string): Promise<boolean> {
+  return existsSync(join(runDir, RUN_FILES.config)) && !(await readPointer(runDir, 'last').catch(() => true));
 }
 
 /** Prints what a finished run achieved, and where it is. */
@@ -129,6 +138,8 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
         controller.abort();
       };
       process.on('SIGINT', onInterrupt);
+      process.on('SIGTERM', onInterrupt);
+      if (flags.resume && (await resumesFromScratch(flags.out))) io.err(`no checkpoint in ${flags.out} yet: starting the run again from epoch 1 with its stored configuration`);
       try {
         const summary = await train({
           runDir: flags.out,
@@ -141,9 +152,13 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
         if (flags.progressJson) io.out(JSON.stringify({ type: 'end', status: summary.status, epochs: summary.epochs }));
         else if (flags.json) io.out(JSON.stringify(summary, null, 2));
         else io.out(formatRunResult(summary, flags.out));
-        if (summary.status === 'cancelled') io.err(`cancelled; continue with: covseg train --data ${flags.data} --out ${flags.out} --resume`);
+        if (summary.status === 'cancelled') {
+          const from = summary.epochs > 0 ? `continues after epoch ${summary.epochs}` : 'starts again from epoch 1 (no epoch had finished)';
+          io.err(`cancelled; this ${from}: covseg train --data ${flags.data} --out ${flags.out} --resume`);
+        }
       } finally {
         process.off('SIGINT', onInterrupt);
+        process.off('SIGTERM', onInterrupt);
       }
     });
 }

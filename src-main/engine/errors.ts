@@ -14,6 +14,10 @@ export type CovsegErrorCode =
   | 'bad-run'
   | 'unsupported'
   | 'cancelled'
+  | 'unsafe-output'
+  | 'busy'
+  | 'disk-full'
+  | 'too-large'
   | 'internal';
 
 export class CovsegError extends Error {

@@ -89,7 +89,10 @@ export async function inspectDataset(
       code: 'empty-dataset',
       file: root,
       message: 'the dataset has no usable slices',
-      fix: 'check that frames/ and masks/ hold images with matching names',
+      fix:
+        dataset.format === 'nifti'
+          ? 'check that images/ (or imagesTr/) holds NAME.nii.gz volumes with at least one slice, each with labels/NAME.nii.gz on the same grid'
+          : 'check that frames/ and masks/ hold images with matching names',
     });
   }
   const sizeCounts = new Map<string, number>();

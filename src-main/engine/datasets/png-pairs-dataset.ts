@@ -9,13 +9,33 @@ import type { Dataset, DatasetProblem, LoadOptions, SliceData, SliceRef } from '
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp']);
 
-async function listImages(dir: string): Promise<Map<string, string>> {
+/**
+ * Image files of a folder by stem. Names that are not valid UTF-8 cannot be opened by the string
+ * path Node gives back for them (it decodes them lossily), so they are reported, not listed.
+ */
+async function listImages(dir: string, problems: DatasetProblem[]): Promise<Map<string, string>> {
   const byStem = new Map<string, string>();
-  let names: string[];
+  let raw: Buffer[];
   try {
-    names = await readdir(dir);
+    raw = await readdir(dir, { encoding: 'buffer' });
   } catch {
     return byStem;
+  }
+  const names: string[] = [];
+  for (const bytes of raw) {
+    const name = bytes.toString('utf8');
+    if (Buffer.from(name, 'utf8').equals(bytes)) {
+      names.push(name);
+      continue;
+    }
+    if (!IMAGE_EXTENSIONS.has(extname(name).toLowerCase())) continue;
+    problems.push({
+      severity: 'error',
+      code: 'bad-file-name',
+      file: join(dir, name),
+      message: `file name is not valid UTF-8 (bytes ${bytes.toString('hex')}), so it cannot be read; shown with \uFFFD for the bad bytes`,
+      fix: `rename it to a UTF-8 name (e.g. \`convmv -f latin1 -t utf8 --notest ${dir}\`), together with its pair`,
+    });
   }
   for (const name of names.sort()) {
     const ext = extname(name).toLowerCase();
@@ -50,11 +70,11 @@ export async function openPngPairs(root: string): Promise<Dataset> {
       fix: 'point at the folder that contains frames/ and masks/ (each NAME.png in frames/ needs masks/NAME.png)',
     });
   }
-  const frames = await listImages(join(root, 'frames'));
-  const masks = await listImages(join(root, 'masks'));
-  const labels = await listImages(join(root, 'labels'));
-  const slices: SliceRef[] = [];
   const listingProblems: DatasetProblem[] = [];
+  const frames = await listImages(join(root, 'frames'), listingProblems);
+  const masks = await listImages(join(root, 'masks'), listingProblems);
+  const labels = await listImages(join(root, 'labels'), listingProblems);
+  const slices: SliceRef[] = [];
 
   for (const [stem, frame] of frames) {
     const mask = masks.get(stem);
@@ -124,7 +144,7 @@ export async function openPngPairs(root: string): Promise<Dataset> {
       if (error instanceof CovsegError) {
         problems.push({
           severity: 'error',
-          code: 'corrupt-file',
+          code: error.code === 'too-large' ? 'image-too-large' : 'corrupt-file',
           file: error.file ?? source.frame,
           message: error.message,
           fix: error.fix ?? 'replace or remove the file',
@@ -188,7 +208,8 @@ export async function openPngPairs(root: string): Promise<Dataset> {
     const fatal = problems.find((p) => p.severity === 'error' && p.code !== 'bad-label-values');
     if (!slice || fatal) {
       const problem = fatal ?? problems[0]!;
-      throw new CovsegError(problem.code === 'size-mismatch' ? 'size-mismatch' : 'corrupt-file', problem.message, {
+      const code = problem.code === 'size-mismatch' ? 'size-mismatch' : problem.code === 'image-too-large' ? 'too-large' : 'corrupt-file';
+      throw new CovsegError(code, problem.message, {
         file: problem.file,
         fix: problem.fix,
       });

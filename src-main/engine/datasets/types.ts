@@ -31,6 +31,8 @@ export type ProblemSeverity = 'error' | 'warning';
 
 export type ProblemCode =
   | 'corrupt-file'
+  | 'image-too-large'
+  | 'bad-file-name'
   | 'frame-without-mask'
   | 'mask-without-frame'
   | 'labels-without-frame'

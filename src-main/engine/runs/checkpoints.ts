@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { CovsegError } from '../errors';
@@ -37,25 +37,45 @@ export async function saveCheckpoint(
 ): Promise<void> {
   const name = `epoch-${String(state.epoch).padStart(4, '0')}`;
   const dir = join(runDir, RUN_FILES.checkpoints, name);
-  await saveModel(model, dir);
-  const sizes = optimizer.m.map((m) => m.length);
-  const moments = new Float32Array(sizes.reduce((n, s) => n + 2 * s, 0));
-  let offset = 0;
-  for (let k = 0; k < sizes.length; k++) {
-    moments.set(optimizer.m[k]!, offset);
-    moments.set(optimizer.v[k]!, offset + sizes[k]!);
-    offset += 2 * sizes[k]!;
-  }
-  await writeFileAtomic(join(dir, 'optimizer.bin'), new Uint8Array(moments.buffer));
-  await writeJsonAtomic(join(dir, 'trainer-state.json'), { ...state, optimizer: { kind: 'adam', step: optimizer.step, sizes } });
   const checkpoints = join(runDir, RUN_FILES.checkpoints);
   const pointer: CheckpointPointer = { dir: name, epoch: state.epoch };
-  if (best) await writeJsonAtomic(join(checkpoints, pointerFile('best')), pointer);
-  await writeJsonAtomic(join(checkpoints, pointerFile('last')), pointer);
+  const previous = await readPointer(runDir, 'last');
+  try {
+    await saveModel(model, dir);
+    const sizes = optimizer.m.map((m) => m.length);
+    const moments = new Float32Array(sizes.reduce((n, s) => n + 2 * s, 0));
+    let offset = 0;
+    for (let k = 0; k < sizes.length; k++) {
+      moments.set(optimizer.m[k]!, offset);
+      moments.set(optimizer.v[k]!, offset + sizes[k]!);
+      offset += 2 * sizes[k]!;
+    }
+    await writeFileAtomic(join(dir, 'optimizer.bin'), new Uint8Array(moments.buffer));
+    await writeJsonAtomic(join(dir, 'trainer-state.json'), { ...state, optimizer: { kind: 'adam', step: optimizer.step, sizes } });
+    if (best) await writeJsonAtomic(join(checkpoints, pointerFile('best')), pointer);
+    await writeJsonAtomic(join(checkpoints, pointerFile('last')), pointer);
+  } catch (error) {
+    await discardPartialCheckpoint(runDir, name);
+    if (error instanceof CovsegError && error.code === 'disk-full') {
+      throw new CovsegError('disk-full', `disk full while saving the checkpoint of epoch ${state.epoch}; the partial checkpoint was removed`, {
+        file: dir,
+        fix: `free space on the disk that holds ${runDir} (see \`df -h ${runDir}\`), then resume with \`covseg train --out ${runDir} --resume\`: ${previous ? `the last good checkpoint (epoch ${previous.epoch}) is untouched` : 'no epoch was saved yet, so it starts again from epoch 1'}`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
   const keep = new Set([name]);
   const bestPointer = await readPointer(runDir, 'best');
   if (bestPointer) keep.add(bestPointer.dir);
   await pruneCheckpoints(runDir, keep);
+}
+
+/** Removes a checkpoint folder left half-written, unless a pointer already refers to it. */
+async function discardPartialCheckpoint(runDir: string, name: string): Promise<void> {
+  const pointers = await Promise.all([readPointer(runDir, 'last'), readPointer(runDir, 'best')].map((p) => p.catch(() => undefined)));
+  if (pointers.some((p) => p?.dir === name)) return;
+  await rm(join(runDir, RUN_FILES.checkpoints, name), { recursive: true, force: true });
 }
 
 export async function readPointer(runDir: string, which: 'last' | 'best'): Promise<CheckpointPointer | undefined> {

@@ -1,7 +1,8 @@
-import { appendFile, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CovsegError } from '../errors';
-import { writeJsonAtomic } from '../files/atomic-write';
+import { writeFileAtomic, writeJsonAtomic } from '../files/atomic-write';
+import { diskFullError, isDiskFull } from '../files/disk-full';
 
 /**
  * A run is a folder a person can read:
@@ -69,13 +70,57 @@ export async function readJsonFile<T>(runDir: string, name: string, what: string
   return readJson<T>(join(runDir, name), what);
 }
 
-/** Appends one JSON line and flushes it; a crash can leave at most a torn last line. */
+/**
+ * Appends one JSON line and flushes it; a crash can leave at most a torn last line, which
+ * {@link truncateMetrics} removes when the run is opened again. Should a torn tail still be there,
+ * the record starts on a fresh line so the tail cannot swallow it.
+ */
 export async function appendMetrics(runDir: string, record: object): Promise<void> {
   const file = join(runDir, RUN_FILES.metrics);
-  await appendFile(file, `${JSON.stringify(record)}\n`);
-  const handle = await open(file, 'r+');
-  await handle.sync();
-  await handle.close();
+  try {
+    const handle = await open(file, 'a+');
+    try {
+      const { size } = await handle.stat();
+      const last = Buffer.alloc(1);
+      if (size > 0) await handle.read(last, 0, 1, size - 1);
+      const separator = size > 0 && last[0] !== 0x0a ? '\n' : '';
+      await handle.appendFile(`${separator}${JSON.stringify(record)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (isDiskFull(error)) throw diskFullError(file, error, 'resume the run with `covseg train --out RUNDIR --resume` (the torn line is dropped, the epoch redone)');
+    throw error;
+  }
+}
+
+/**
+ * Makes metrics.jsonl hold each epoch 1..`throughEpoch` at most once: drops a torn last line (no
+ * final newline), lines past `throughEpoch` (epochs a resume redoes from the checkpoint) and repeats,
+ * rewriting the file atomically only when that changes it. Called under the run lock on every start.
+ */
+export async function truncateMetrics(runDir: string, throughEpoch: number): Promise<void> {
+  const file = join(runDir, RUN_FILES.metrics);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return;
+  }
+  // The element after the last newline is '' or a torn line: never a finished record.
+  const complete = text.split('\n').slice(0, -1);
+  const byEpoch = new Map<number, string>();
+  for (const line of complete) {
+    try {
+      const epoch = (JSON.parse(line) as { epoch?: unknown }).epoch;
+      if (typeof epoch === 'number' && Number.isInteger(epoch) && epoch >= 1 && epoch <= throughEpoch) byEpoch.set(epoch, line);
+    } catch {
+      // A torn line that a later append started a fresh line after: dropped.
+    }
+  }
+  const kept = [...byEpoch].sort((a, b) => a[0] - b[0]).map(([, line]) => `${line}\n`).join('');
+  if (kept !== text) await writeFileAtomic(file, kept);
 }
 
 /** Reads metrics.jsonl, ignoring a torn last line and lines past `maxEpoch` (rewound by a resume). */

@@ -43,7 +43,8 @@ export async function evaluateRun(
   }
 }
 
-async function listInputs(input: string): Promise<string[]> {
+/** The image files `covseg predict` reads from `input`: one file, a folder of images, or a dataset's frames/. */
+export async function listInputs(input: string): Promise<string[]> {
   let info;
   try {
     info = await stat(input);

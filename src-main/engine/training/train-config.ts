@@ -2,6 +2,7 @@ import type { BackendChoice } from '../backend/select-backend';
 import { requireParameter } from '../errors';
 import { LOSS_NAMES, type LossOptions } from '../losses/segmentation-losses';
 import { modelSizeMultiple, resolveModelSpec, type ModelSpec } from '../models/registry';
+import { UNET_LIMITS } from '../models/unet/unet';
 import type { Recipe } from '../transforms/recipes';
 
 export const LR_SCHEDULES = ['constant', 'cosine', 'step'] as const;
@@ -59,6 +60,8 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { data: strin
   config.model = resolveModelSpec(config.model.name, config.model.options);
   requireParameter(Number.isInteger(config.epochs) && config.epochs >= 1, `--epochs must be a positive integer, got ${config.epochs}`);
   requireParameter(Number.isInteger(config.batch) && config.batch >= 1 && config.batch <= 512, `--batch must be an integer from 1 to 512, got ${config.batch}`);
+  // The model's own options first, so `--depth 9` is reported as a depth problem, not a size one.
+  if (config.model.name === 'unet') checkUnetOptions(config.model.options);
   const multiple = modelSizeMultiple(config.model);
   requireParameter(
     Number.isInteger(config.size) && config.size >= multiple && config.size % multiple === 0,
@@ -73,6 +76,23 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { data: strin
   requireParameter(config.threshold > 0 && config.threshold < 1, `--threshold must be in (0, 1), got ${config.threshold}`);
   requireParameter((LR_SCHEDULES as readonly string[]).includes(config.lrSchedule), `unknown schedule "${config.lrSchedule}"`, `use one of: ${LR_SCHEDULES.join(', ')}`);
   return config;
+}
+
+/** U-Net options as the CLI names them, checked before a run folder exists (a failing build would leave one behind). */
+function checkUnetOptions(options: Record<string, unknown>): void {
+  const { depth, baseFilters } = UNET_LIMITS;
+  const d = options.depth;
+  requireParameter(
+    typeof d === 'number' && Number.isInteger(d) && d >= depth.min && d <= depth.max,
+    `--depth must be an integer from ${depth.min} to ${depth.max} (each level halves the slice and doubles the filters), got ${String(d)}`,
+    'try --depth 4 (the default)',
+  );
+  const f = options.baseFilters;
+  requireParameter(
+    typeof f === 'number' && Number.isInteger(f) && f >= baseFilters.min && f <= baseFilters.max,
+    `--base-filters must be an integer from ${baseFilters.min} to ${baseFilters.max}, got ${String(f)}`,
+    'try --base-filters 16 (the default)',
+  );
 }
 
 /** Learning rate for a 0-based epoch: constant, cosine decay to 0, or x0.1 after half and after three quarters. */

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,12 +10,14 @@ import { scanDataset } from '../datasets/scan-dataset';
 import { readSplit, splitDataset, type DatasetSplit } from '../datasets/split-dataset';
 import { CovsegError } from '../errors';
 import { writeJsonAtomic } from '../files/atomic-write';
+import { refuseFileAsFolder, refuseInsideInputs } from '../files/output-guard';
 import { createLoss } from '../losses/segmentation-losses';
 import type { DatasetMetrics, SliceMetrics } from '../metrics/segmentation-metrics';
 import { createModel, withInferenceModel } from '../models/registry';
 import { createRandom } from '../random/seeded-random';
-import { loadCheckpoint, saveCheckpoint, type TrainerState } from '../runs/checkpoints';
-import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, writeStatus } from '../runs/run-files';
+import { loadCheckpoint, readPointer, saveCheckpoint, type TrainerState } from '../runs/checkpoints';
+import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, truncateMetrics, writeStatus } from '../runs/run-files';
+import { acquireRunLock, LOCK_FILE } from '../runs/run-lock';
 import { createAdamState, type AdamState } from './adam';
 import { evaluateModel } from './evaluate';
 import { prepareSlices, type PreparedSlices } from './slice-cache';
@@ -151,6 +154,24 @@ async function resolveSplit(config: TrainConfig): Promise<{ dataset: Awaited<Ret
  */
 export async function train(options: TrainOptions): Promise<RunSummary> {
   const runDir = resolve(options.runDir);
+  const inputs = [options.config.data, ...(options.config.splitFile ? [options.config.splitFile] : []), ...(options.config.recipe?.ganDir ? [options.config.recipe.ganDir] : [])];
+  await refuseFileAsFolder(runDir, { flag: '--out' });
+  await refuseInsideInputs(runDir, { flag: '--out', inputs }, 'runs');
+  const existed = existsSync(runDir);
+  // One writer per run folder: taken before the first write, held to the end (see run-lock.ts).
+  const lock = await acquireRunLock(runDir);
+  try {
+    return await trainLocked(runDir, options);
+  } catch (error) {
+    // Validation failed before config.json: remove the folder this call created, so no stuck run is left.
+    if (!existed && !existsSync(join(runDir, RUN_FILES.config))) await rm(runDir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await lock.release();
+  }
+}
+
+async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSummary> {
   const clock = options.clock ?? (() => performance.now());
   const started = clock();
   let config = options.config;
@@ -159,8 +180,17 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
   if (options.resume) {
     record = await readJsonFile<RunRecord>(runDir, RUN_FILES.config, 'run configuration');
     config = { ...record.config, epochs: options.epochs ?? record.config.epochs };
+    await refuseInsideInputs(runDir, { flag: '--out', inputs: [config.data] }, 'runs');
   } else if (existsSync(configFile)) {
     throw new CovsegError('bad-parameter', 'this folder already holds a run', { file: runDir, fix: 'resume it with --resume, or choose another --out' });
+  } else {
+    const foreign = (await readdir(runDir)).filter((name) => name !== LOCK_FILE);
+    if (foreign.length > 0) {
+      throw new CovsegError('unsafe-output', `--out ${runDir} is not empty and holds no run (e.g. ${foreign.sort()[0]}); a new run needs a new or empty folder`, {
+        file: runDir,
+        fix: 'choose a new folder for --out (it is created), or empty this one',
+      });
+    }
   }
   const backend = await selectBackend(config.backend);
   const { dataset, split, contentHash } = await resolveSplit(config);
@@ -201,10 +231,11 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
   let model: tfl.LayersModel;
   let optimizer: AdamState;
   let state: TrainerState;
-  if (options.resume) {
+  if (options.resume && (await readPointer(runDir, 'last'))) {
     const checkpoint = await loadCheckpoint(runDir, 'last');
     ({ model, optimizer, state } = checkpoint);
   } else {
+    // A new run, or one stopped before its first checkpoint: that resumes from scratch, same config.
     model = createModel(config.model.name, { ...config.model.options, seed: config.seed });
     optimizer = createAdamState(model.trainableWeights.map((w) => w.read().size));
     state = { epoch: 0, bestEpoch: 0, bestValDice: -1, epochsWithoutImprovement: 0 };
@@ -213,6 +244,8 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
   const pool: TrainingPool = await trainingPool(trainSlices, config);
   const batchesPerEpoch = Math.ceil(pool.count / config.batch);
   const context: TrainingContext = { runDir, config, record: runRecord, model, optimizer, state, batchesPerEpoch };
+  // Epochs past the checkpoint are redone: drop their lines (and a torn tail) so none is logged twice.
+  await truncateMetrics(runDir, state.epoch);
   await writeStatus(runDir, { state: 'running', epoch: state.epoch, pid: process.pid });
   let steps = 0;
   let stepMs = 0;
@@ -289,7 +322,8 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
     await callHooks(hooks, 'onTrainEnd', summary, context);
     return summary;
   } catch (error) {
-    await writeStatus(runDir, { state: 'failed', epoch: state.epoch, error: (error as Error).message });
+    // On a full disk this write fails too; the original error is the one to report.
+    await writeStatus(runDir, { state: 'failed', epoch: state.epoch, error: (error as Error).message }).catch(() => undefined);
     throw error;
   } finally {
     await engine?.dispose();

@@ -18,6 +18,9 @@ export interface UnetOptions {
 
 export const UNET_DEFAULTS: UnetOptions = { depth: 4, baseFilters: 16, batchNorm: true, dropout: 0, channels: 1, seed: 1 };
 
+/** Accepted ranges: each level halves the slice and doubles the filters, so depth 6 at base 256 is already huge. */
+export const UNET_LIMITS = { depth: { min: 1, max: 6 }, baseFilters: { min: 1, max: 256 } } as const;
+
 /**
  * U-Net (Ronneberger et al. 2015): 3x3 conv blocks, 2x2 max-pooling down, 2x2 stride-2 transposed
  * convolutions up, skip connections by concatenation, a 1x1 convolution to one logit per pixel.
@@ -25,8 +28,9 @@ export const UNET_DEFAULTS: UnetOptions = { depth: 4, baseFilters: 16, batchNorm
  */
 export function buildUnet(options: Partial<UnetOptions> = {}, fusedForInference = false): tfl.LayersModel {
   const o = { ...UNET_DEFAULTS, ...options };
-  requireParameter(Number.isInteger(o.depth) && o.depth >= 1 && o.depth <= 6, `U-Net depth must be 1-6, got ${o.depth}`);
-  requireParameter(Number.isInteger(o.baseFilters) && o.baseFilters >= 1 && o.baseFilters <= 256, `U-Net base filters must be 1-256, got ${o.baseFilters}`);
+  const { depth, baseFilters } = UNET_LIMITS;
+  requireParameter(Number.isInteger(o.depth) && o.depth >= depth.min && o.depth <= depth.max, `U-Net depth must be ${depth.min}-${depth.max}, got ${o.depth}`);
+  requireParameter(Number.isInteger(o.baseFilters) && o.baseFilters >= baseFilters.min && o.baseFilters <= baseFilters.max, `U-Net base filters must be ${baseFilters.min}-${baseFilters.max}, got ${o.baseFilters}`);
   requireParameter(o.dropout >= 0 && o.dropout < 1, `dropout must be in [0, 1), got ${o.dropout}`);
   let seed = o.seed * 1000;
   const init = () => tfl.initializers.heNormal({ seed: seed++ });
