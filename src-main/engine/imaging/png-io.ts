@@ -18,7 +18,8 @@ export async function readGray(file: string): Promise<GrayImage> {
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
+    // sharp reports a missing file in its message, without an errno code.
+    if (code === 'ENOENT' || /^Input file is missing/.test((error as Error).message)) {
       throw new CovsegError('not-found', 'image file does not exist', { file, fix: 'check the path' });
     }
     if (/pixel limit/i.test((error as Error).message)) throw await tooLargeError(file, error);

@@ -1,7 +1,8 @@
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { checkDataset } from '../../../../src-main/engine/datasets/check-dataset';
 import { writeGrayPng, writePair } from '../../../fixtures/gray-png';
+import { writeNifti } from '../../../fixtures/nifti-writer';
 import { HAVE_REAL_DATA, REAL_DATA_DIR } from '../../../fixtures/real-data';
 import { tempDir } from '../../../fixtures/temp-dir';
 
@@ -64,5 +65,17 @@ describe('dataset check', () => {
     expect(report.emptyMasks).toBe(0);
     expect(report.classes!.groundGlass.slices).toBeGreaterThan(0);
     expect(report.classes!.consolidation.slices).toBeGreaterThan(0);
+  });
+
+  it('gives an empty NIfTI dataset a fix about volumes, not about frames/', async () => {
+    const root = await tempDir();
+    await mkdir(`${root}/images`);
+    // One image volume without its label volume: nothing usable, and nothing about PNG folders applies.
+    await writeNifti(`${root}/images/ct.nii.gz`, { shape: [4, 4, 2], values: new Int16Array(32), datatype: 'int16' });
+    const report = await checkDataset(root);
+    const empty = report.problems.find((p) => p.code === 'empty-dataset');
+    expect(report.format).toBe('nifti');
+    expect(empty?.fix).toMatch(/images\/ .*NAME\.nii\.gz .*labels\/NAME\.nii\.gz/);
+    expect(empty?.fix).not.toMatch(/frames/);
   });
 });

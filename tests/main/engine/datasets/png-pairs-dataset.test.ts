@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { openDataset } from '../../../../src-main/engine/datasets/open-dataset';
 import { CovsegError } from '../../../../src-main/engine/errors';
@@ -56,6 +57,39 @@ describe('PNG pair datasets (Kaggle layout)', () => {
     expect(error).toBeInstanceOf(CovsegError);
     expect((error as CovsegError).file).toBe(`${root}/frames/bad.png`);
     expect((error as CovsegError).fix).toMatch(/replace/);
+  });
+
+  it('reports a file name that is not UTF-8 as such, not as a missing file', async () => {
+    const root = await tempDir();
+    await writePair(root, 'ok');
+    await writePair(root, 'tmp');
+    // "caf\xe9" in Latin-1: a name Node can only hand back lossily as a string.
+    const latin1 = Buffer.concat([Buffer.from(`${root}/frames/caf`), Buffer.from([0xe9]), Buffer.from('.png')]);
+    await rename(`${root}/frames/tmp.png`, latin1);
+    await rename(`${root}/masks/tmp.png`, Buffer.concat([Buffer.from(`${root}/masks/caf`), Buffer.from([0xe9]), Buffer.from('.png')]));
+    const dataset = await openDataset(root);
+    expect(dataset.slices.map((s) => s.id)).toEqual(['ok']);
+    const problems = dataset.listingProblems.filter((p) => p.code === 'bad-file-name');
+    expect(problems).toHaveLength(2);
+    expect(problems[0]!.message).toMatch(/file name is not valid UTF-8 \(bytes 636166e92e706e67\)/);
+    expect(problems[0]!.fix).toMatch(/rename it to a UTF-8 name/);
+    expect(dataset.listingProblems.some((p) => /missing|does not exist|has no/.test(p.message))).toBe(false);
+  });
+
+  it('reports an oversized slice as too large in the dataset check and on load', async () => {
+    const root = await tempDir();
+    await writePair(root, 'big');
+    const header = await readFile(`${root}/frames/big.png`);
+    // Keep the signature, declare 20000 x 20000 in IHDR (bytes 16-23), fix the chunk's CRC.
+    header.writeUInt32BE(20_000, 16);
+    header.writeUInt32BE(20_000, 20);
+    header.writeUInt32BE(crc32(header.subarray(12, 29)), 29);
+    await writeFile(`${root}/frames/big.png`, header);
+    const dataset = await openDataset(root);
+    const { problems } = await dataset.inspect(dataset.slices[0]!);
+    expect(problems).toMatchObject([{ code: 'image-too-large', file: `${root}/frames/big.png` }]);
+    expect(problems[0]!.message).toMatch(/too large to decode: 20000x20000 px/);
+    await expect(dataset.load(dataset.slices[0]!)).rejects.toMatchObject({ code: 'too-large' });
   });
 
   it('rejects a folder without frames/ and masks/', async () => {
