@@ -100,7 +100,7 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
     .option('--save-predictions', 'write predicted test masks to RUNDIR/predictions')
     .option('--json', 'print the summary as JSON')
     .option('--progress-json', 'print progress as JSON lines on stdout (for the app)')
-    .action(async (flags: TrainFlags) => {
+    .action(async (flags: TrainFlags, command: Command) => {
       const modelOptions: Record<string, unknown> = {};
       if (flags.depth !== undefined) modelOptions.depth = flags.depth;
       if (flags.baseFilters !== undefined) modelOptions.baseFilters = flags.baseFilters;
@@ -145,7 +145,8 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
           runDir: flags.out,
           config,
           resume: Boolean(flags.resume),
-          ...(flags.resume && process.argv.includes('--epochs') ? { epochs: flags.epochs } : {}),
+          // Only an --epochs the user typed extends a resumed run (process.argv is not this command line in-process).
+          ...(flags.resume && command.getOptionValueSource('epochs') === 'cli' ? { epochs: flags.epochs } : {}),
           hooks: flags.progressJson ? [progressHook(io), jsonProgressHook(io)] : [progressHook(io)],
           signal: controller.signal,
         });
