@@ -16,10 +16,11 @@ import { createRandom } from '../random/seeded-random';
 import { loadCheckpoint, saveCheckpoint, type TrainerState } from '../runs/checkpoints';
 import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, writeStatus } from '../runs/run-files';
 import { createAdamState, type AdamState } from './adam';
-import { evaluateModel } from './evaluate';
+import { evaluateModel, loadOriginalTargets, selectionDice, type Evaluation, type OriginalTargets } from './evaluate';
 import { prepareSlices, type PreparedSlices } from './slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine, type Batch, type StepEngine } from './step-engine';
 import { trainingPool, type TrainingPool } from './training-pool';
+import { evalResolutionOf, requireClassMaps, taskOf } from './class-task';
 import { learningRateAt, type TrainConfig } from './train-config';
 
 /** config.json of a run: the configuration plus what it ran on, so it can be reproduced. */
@@ -62,7 +63,7 @@ export interface RunSummary {
   epochs: number;
   bestEpoch: number;
   bestValDice: number | null;
-  test?: { loss: number; metrics: DatasetMetrics; slices: SliceMetrics[] };
+  test?: { loss: number; metrics: DatasetMetrics; slices: SliceMetrics[] } & Partial<Pick<Evaluation, 'resolution' | 'classes' | 'classSlices'>>;
   timings: { totalSeconds: number; msPerStep: number; imagesPerSecond: number };
   backend: BackendInfo;
 }
@@ -140,6 +141,7 @@ async function resolveSplit(config: TrainConfig): Promise<{ dataset: Awaited<Ret
     split = splitDataset(scan.summaries, { root: dataset.root, format: dataset.format, contentHash: scan.contentHash }, config.split);
   }
   if (split.slices.train.length === 0) throw new CovsegError('bad-split', 'the training split is empty', { fix: 'lower --val/--test or use a larger dataset' });
+  requireClassMaps(taskOf(config), scan.summaries, new Set([...split.slices.train, ...split.slices.val, ...split.slices.test]));
   return { dataset, split, contentHash: scan.contentHash };
 }
 
@@ -192,7 +194,7 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
   }
   const runRecord = record!;
   const ids = { train: runRecord.split.train, val: runRecord.split.val, test: runRecord.split.test };
-  const prepare = (list: string[]) => prepareSlices(dataset, list, config.size, options.cacheDir ? { cacheDir: options.cacheDir } : {});
+  const prepare = (list: string[]) => prepareSlices(dataset, list, config.size, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), withLabels: taskOf(config) !== 'lesion' });
   const trainSlices = await prepare(ids.train);
   const valSlices = await prepare(ids.val);
   const testSlices = await prepare(ids.test);
@@ -252,7 +254,7 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
       }
       if (cancelled) break;
       const validation = valSlices.ids.length > 0 ? withInferenceModel(model, config.model, (m) => evaluateModel(m, valSlices, loss, config.batch, config.threshold)) : undefined;
-      const valDice = validation ? (validation.metrics.dice ?? validation.metrics.pooled.dice ?? 0) : null;
+      const valDice = validation ? selectionDice(validation) : null;
       const improved = valDice === null || valDice > state.bestValDice;
       state.epoch = epoch + 1;
       if (improved) {
@@ -284,7 +286,8 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
       await callHooks(hooks, 'onTrainEnd', summary, context);
       return summary;
     }
-    const summary = await finishRun(runDir, config, testSlices, state, timings, backend);
+    const originals = evalResolutionOf(config) === 'original' && testSlices.ids.length > 0 ? await loadOriginalTargets(dataset, testSlices.ids, taskOf(config) !== 'lesion') : undefined;
+    const summary = await finishRun(runDir, config, testSlices, state, timings, backend, originals);
     await writeStatus(runDir, { state: 'completed', epoch: state.epoch });
     await callHooks(hooks, 'onTrainEnd', summary, context);
     return summary;
@@ -298,13 +301,22 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
 }
 
 
-async function finishRun(runDir: string, config: TrainConfig, testSlices: PreparedSlices, state: TrainerState, timings: RunSummary['timings'], backend: BackendInfo): Promise<RunSummary> {
+async function finishRun(
+  runDir: string,
+  config: TrainConfig,
+  testSlices: PreparedSlices,
+  state: TrainerState,
+  timings: RunSummary['timings'],
+  backend: BackendInfo,
+  originals: OriginalTargets | undefined,
+): Promise<RunSummary> {
   const summary: RunSummary = { status: 'completed', epochs: state.epoch, bestEpoch: state.bestEpoch, bestValDice: state.bestValDice >= 0 ? state.bestValDice : null, timings, backend };
   if (testSlices.ids.length > 0) {
     const { model: best } = await loadCheckpoint(runDir, 'best');
     try {
-      const evaluation = withInferenceModel(best, config.model, (m) => evaluateModel(m, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold));
-      summary.test = { loss: evaluation.loss, metrics: evaluation.metrics, slices: evaluation.slices };
+      const evaluation = withInferenceModel(best, config.model, (m) => evaluateModel(m, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold, originals));
+      summary.test = { loss: evaluation.loss, metrics: evaluation.metrics, slices: evaluation.slices, resolution: evaluation.resolution };
+      if (evaluation.classes) Object.assign(summary.test, { classes: evaluation.classes, classSlices: evaluation.classSlices });
       if (config.savePredictions) {
         const { writePredictions } = await import('./predictions');
         await writePredictions(best, config.model, testSlices, join(runDir, RUN_FILES.predictions), config.batch, config.threshold);
