@@ -4,9 +4,10 @@ import { BACKEND_CHOICES, type BackendChoice } from '../engine/backend/select-ba
 import { CovsegError } from '../engine/errors';
 import { guardOutputFolder } from '../engine/files/output-guard';
 import { readRun } from '../engine/runs/read-run';
+import { EVAL_RESOLUTIONS, type EvalResolution } from '../engine/training/class-task';
 import { evaluateRun, listInputs, predictImages, type EvalSplit } from '../engine/training/evaluate-run';
 import type { CliContext } from './output';
-import { formatMetricsTable } from './results-table';
+import { formatClassTable, formatMetricsTable } from './results-table';
 
 export function registerEvalCommands(program: Command, io: CliContext): void {
   program
@@ -17,34 +18,43 @@ export function registerEvalCommands(program: Command, io: CliContext): void {
     .option('--split <name>', 'test, val, train or all', 'test')
     .option('--checkpoint <which>', 'best or last', 'best')
     .option('--backend <name>', `compute backend: ${BACKEND_CHOICES.join(', ')}`)
+    .option('--resolution <grid>', "score at each slice's own size (original) or on the model's size x size grid (model)", 'original')
     .option('--json', 'print metrics (and per-slice metrics) as JSON')
-    .action(async (flags: { run: string; data?: string; split: string; checkpoint: string; backend?: BackendChoice; json?: boolean }) => {
+    .action(async (flags: { run: string; data?: string; split: string; checkpoint: string; backend?: BackendChoice; json?: boolean; resolution: string }) => {
+      if (!(EVAL_RESOLUTIONS as readonly string[]).includes(flags.resolution)) throw new CovsegError('bad-parameter', `--resolution must be ${EVAL_RESOLUTIONS.join(' or ')}, got "${flags.resolution}"`);
       if (!['test', 'val', 'train', 'all'].includes(flags.split)) throw new CovsegError('bad-parameter', `--split must be test, val, train or all, got "${flags.split}"`);
       if (!['best', 'last'].includes(flags.checkpoint)) throw new CovsegError('bad-parameter', `--checkpoint must be best or last, got "${flags.checkpoint}"`);
       const result = await evaluateRun(flags.run, {
         split: flags.split as EvalSplit,
         checkpoint: flags.checkpoint as 'best' | 'last',
+        resolution: flags.resolution as EvalResolution,
         ...(flags.data ? { data: flags.data } : {}),
         ...(flags.backend ? { backend: flags.backend } : {}),
       });
       if (flags.json) io.out(JSON.stringify(result, null, 2));
-      else io.out(`${flags.split} split, ${result.ids} slice(s), ${flags.checkpoint} checkpoint\n${formatMetricsTable(result.metrics, result.loss)}`);
+      else {
+        const lesionTitle = result.classes ? 'any lesion (from the class prediction):\n' : '';
+        io.out(`${flags.split} split, ${result.ids} slice(s), ${flags.checkpoint} checkpoint, scored at ${result.resolution} resolution\n${lesionTitle}${formatMetricsTable(result.metrics, result.loss)}`);
+        if (result.classes) io.out(`\nper class:\n${formatClassTable(result.classes)}`);
+      }
     });
 
   program
     .command('predict')
-    .description("predict lesion masks (0/255 PNG, each slice's own size) with a run's best checkpoint")
+    .description("predict lesion masks (0/255 PNG) or, for three-class runs, class maps (PNG 0/1/2), each at the slice's own size, with a run's best checkpoint")
     .requiredOption('--run <rundir>', 'run folder')
     .requiredOption('--input <png|dir>', 'a PNG slice, a folder of them, or a dataset folder (its frames/)')
     .requiredOption('--out <dir>', 'folder for the predicted masks')
+    .option('--probabilities', 'also write per-class probability maps (x255) to OUT/probabilities/')
     .option('--backend <name>', `compute backend: ${BACKEND_CHOICES.join(', ')}`)
     .option('--force', 'overwrite masks that already exist in --out')
-    .action(async (flags: { run: string; input: string; out: string; backend?: BackendChoice; force?: boolean }) => {
+    .action(async (flags: { run: string; input: string; out: string; backend?: BackendChoice; force?: boolean; probabilities?: boolean }) => {
       const run = await readRun(flags.run);
       const names = (await listInputs(flags.input)).map((file) => `${basename(file, extname(file))}.png`);
       // The run's own dataset is protected too: `--out DATA/masks` would replace its ground truth.
       await guardOutputFolder(flags.out, names, { flag: '--out', inputs: [flags.input, run.record.config.data, run.dir], force: Boolean(flags.force) }, 'predictions');
-      const files = await predictImages(flags.run, flags.input, flags.out, flags.backend ? { backend: flags.backend } : {});
-      io.out(`wrote ${files.length} mask(s) to ${flags.out}`);
+      const files = await predictImages(flags.run, flags.input, flags.out, { ...(flags.backend ? { backend: flags.backend } : {}), probabilities: Boolean(flags.probabilities) });
+      const maps = files.filter((f) => f.includes('probabilities')).length;
+      io.out(`wrote ${files.length - maps} mask(s)${maps > 0 ? ` and ${maps} probability map(s)` : ''} to ${flags.out}`);
     });
 }

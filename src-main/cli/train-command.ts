@@ -5,18 +5,19 @@ import { BACKEND_CHOICES, describeBackend, type BackendChoice } from '../engine/
 import { readPointer } from '../engine/runs/checkpoints';
 import { RUN_FILES } from '../engine/runs/run-files';
 import { loadRecipe } from '../engine/transforms/recipes';
+import { CLASS_TASKS, type ClassTask, type EvalResolution } from '../engine/training/class-task';
 import { resolveTrainConfig, type LrSchedule } from '../engine/training/train-config';
 import { train, type RunSummary, type TrainingHooks } from '../engine/training/trainer';
 import type { CliContext } from './output';
 import { parseFraction, parseInteger, parsePositiveNumber } from './parse-options';
 import { progressHook } from './progress-hook';
-import { formatMetricsTable } from './results-table';
+import { formatClassTable, formatMetricsTable } from './results-table';
 
 interface TrainFlags {
   data: string;
   out: string;
   model: string;
-  loss: string;
+  loss?: string;
   epochs: number;
   size: number;
   batch: number;
@@ -41,6 +42,8 @@ interface TrainFlags {
   recipeMode?: 'online' | 'offline';
   copies?: number;
   ganDir?: string;
+  classes: ClassTask;
+  evalResolution: EvalResolution;
 }
 
 /** Machine-readable progress on stdout, one JSON object per line, for the app's training service. */
@@ -63,7 +66,11 @@ export function formatRunResult(summary: RunSummary, runDir: string): string {
     `run ${summary.status}: ${summary.epochs} epoch(s), best validation Dice ${summary.bestValDice?.toFixed(4) ?? '-'} at epoch ${summary.bestEpoch}`,
     `backend ${describeBackend(summary.backend)}; ${summary.timings.msPerStep.toFixed(0)} ms/step, ${summary.timings.imagesPerSecond.toFixed(1)} images/s, ${summary.timings.totalSeconds.toFixed(0)} s in all`,
   ];
-  if (summary.test) lines.push('', `test split (best checkpoint):`, formatMetricsTable(summary.test.metrics, summary.test.loss));
+  if (summary.test) {
+    const grid = summary.test.resolution ? `, scored at ${summary.test.resolution} resolution` : '';
+    lines.push('', `test split (best checkpoint${grid})${summary.test.classes ? ', any lesion' : ''}:`, formatMetricsTable(summary.test.metrics, summary.test.loss));
+    if (summary.test.classes) lines.push('', 'per class:', formatClassTable(summary.test.classes));
+  }
   lines.push('', `run folder: ${runDir}`);
   return lines.join('\n');
 }
@@ -75,7 +82,9 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
     .requiredOption('--data <dir>', 'dataset folder')
     .requiredOption('--out <rundir>', 'run folder to create (or to continue with --resume)')
     .option('--model <name>', 'model: unet', 'unet')
-    .option('--loss <name>', 'bce, dice, bce+dice, focal, tversky', 'bce')
+    .option('--loss <name>', 'lesion: bce (default), dice, bce+dice, focal, tversky; ggo-consolidation: ce+dice (default), ce, dice, focal, tversky')
+    .option('--classes <task>', `what to segment: ${CLASS_TASKS.join(' or ')} (background, ground-glass, consolidation; needs labels/ class maps)`, 'lesion')
+    .option('--eval-resolution <grid>', "test metrics at each slice's own size (original) or at --size (model)", 'original')
     .option('--epochs <n>', 'epochs', parseInteger, 20)
     .option('--size <px>', 'slices are resized to size x size', parseInteger, 128)
     .option('--batch <n>', 'batch size', parseInteger, 4)
@@ -119,7 +128,9 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
         ...(flags.split ? { splitFile: flags.split } : {}),
         split: { val: flags.val, test: flags.test, seed: flags.seed },
         model: { name: flags.model, options: modelOptions },
-        loss: flags.loss,
+        ...(flags.loss ? { loss: flags.loss } : {}),
+        classes: flags.classes,
+        evalResolution: flags.evalResolution,
         epochs: flags.epochs,
         size: flags.size,
         batch: flags.batch,

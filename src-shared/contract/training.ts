@@ -4,7 +4,10 @@ import { command, event } from './define';
 export const trainRequest = z.object({
   datasetId: z.string().min(1).max(4096),
   model: z.enum(['unet']).default('unet'),
-  loss: z.enum(['bce', 'dice', 'bce+dice', 'focal', 'tversky']).default('bce'),
+  /** Binary lesion vs background, or three classes (background, ground-glass, consolidation) from class maps. */
+  classes: z.enum(['lesion', 'ggo-consolidation']).default('lesion'),
+  /** bce and bce+dice are for `lesion`; ce and ce+dice for `ggo-consolidation`; dice, focal, tversky for both. */
+  loss: z.enum(['bce', 'dice', 'bce+dice', 'focal', 'tversky', 'ce', 'ce+dice']).default('bce'),
   epochs: z.number().int().min(1).max(1000).default(10),
   size: z.number().int().min(16).max(1024).multipleOf(16).default(128),
   batch: z.number().int().min(1).max(256).default(4),

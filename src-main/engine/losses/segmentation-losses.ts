@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CovsegError } from '../errors';
+import { crossEntropy, multiClassDice, multiClassFocal, multiClassTversky } from './multiclass-losses';
 
 /**
- * A segmentation loss: `logits` and `targets` are `[batch, height, width, 1]`; targets may be soft
- * (0..1, e.g. mixup), not only 0/1. Returns a scalar, the mean over the batch.
+ * A segmentation loss: `logits` and `targets` are `[batch, height, width, C]`: C = 1 for the binary
+ * task (sigmoid), C >= 2 for classes (softmax, one-hot targets). Targets may be soft (0..1, e.g.
+ * mixup), not only 0/1. Returns a scalar, the mean over the batch.
  */
 export type SegmentationLoss = (logits: tf.Tensor4D, targets: tf.Tensor4D) => tf.Scalar;
 
-export const LOSS_NAMES = ['bce', 'dice', 'bce+dice', 'focal', 'tversky'] as const;
+export const LOSS_NAMES = ['bce', 'dice', 'bce+dice', 'focal', 'tversky', 'ce', 'ce+dice'] as const;
 export type LossName = (typeof LOSS_NAMES)[number];
 
 export interface LossOptions {
@@ -19,6 +21,8 @@ export interface LossOptions {
   /** Tversky: weights of false positives and false negatives. */
   fpWeight?: number;
   fnWeight?: number;
+  /** Three-class runs: one weight per class (background first) for CE, focal, Dice and Tversky. */
+  classWeights?: number[];
 }
 
 const SPATIAL: number[] = [1, 2, 3];
@@ -72,21 +76,55 @@ export function tversky(logits: tf.Tensor4D, targets: tf.Tensor4D, fpWeight = 0.
   });
 }
 
-/** Looks a loss up by name; a wrong name fails with the list of valid ones. */
-export function createLoss(name: string, options: LossOptions = {}): SegmentationLoss {
+/**
+ * The multi-class form of a loss, for logits with C >= 2 channels: `bce`/`ce` is cross-entropy,
+ * `dice` the soft Dice over foreground classes, `focal` and `tversky` their C-class forms.
+ */
+function multiClassLoss(name: LossName, options: LossOptions, logits: tf.Tensor4D, targets: tf.Tensor4D): tf.Scalar {
   const smooth = options.smooth ?? 1;
-  switch (name as LossName) {
+  const w = options.classWeights;
+  switch (name) {
     case 'bce':
+    case 'ce':
+      return crossEntropy(logits, targets, w);
+    case 'dice':
+      return multiClassDice(logits, targets, smooth, w);
+    case 'bce+dice':
+    case 'ce+dice':
+      return tf.tidy(() => tf.add(crossEntropy(logits, targets, w), multiClassDice(logits, targets, smooth, w)) as tf.Scalar);
+    case 'focal':
+      return multiClassFocal(logits, targets, options.gamma ?? 2, w);
+    case 'tversky':
+      return multiClassTversky(logits, targets, options.fpWeight ?? 0.3, options.fnWeight ?? 0.7, smooth, w);
+  }
+}
+
+/**
+ * Looks a loss up by name; a wrong name fails with the list of valid ones. The loss follows the
+ * logits' channel count: one channel is the binary form, more channels the multi-class form.
+ */
+export function createLoss(name: string, options: LossOptions = {}): SegmentationLoss {
+  if (!(LOSS_NAMES as readonly string[]).includes(name)) {
+    throw new CovsegError('bad-parameter', `unknown loss "${name}"`, { fix: `use one of: ${LOSS_NAMES.join(', ')}` });
+  }
+  const binary = binaryLoss(name as LossName, options);
+  return (z, y) => (z.shape[3] > 1 ? multiClassLoss(name as LossName, options, z, y) : binary(z, y));
+}
+
+function binaryLoss(name: LossName, options: LossOptions): SegmentationLoss {
+  const smooth = options.smooth ?? 1;
+  switch (name) {
+    case 'bce':
+    case 'ce':
       return bceWithLogits;
     case 'dice':
       return (z, y) => softDice(z, y, smooth);
     case 'bce+dice':
+    case 'ce+dice':
       return (z, y) => tf.tidy(() => tf.add(bceWithLogits(z, y), softDice(z, y, smooth)) as tf.Scalar);
     case 'focal':
       return (z, y) => focal(z, y, options.alpha ?? 0.25, options.gamma ?? 2);
     case 'tversky':
       return (z, y) => tversky(z, y, options.fpWeight ?? 0.3, options.fnWeight ?? 0.7, smooth);
-    default:
-      throw new CovsegError('bad-parameter', `unknown loss "${name}"`, { fix: `use one of: ${LOSS_NAMES.join(', ')}` });
   }
 }

@@ -9,8 +9,10 @@ import { createLoss } from '../losses/segmentation-losses';
 import { inferenceCopy, withInferenceModel } from '../models/registry';
 import { loadCheckpoint } from '../runs/checkpoints';
 import { readRun } from '../runs/read-run';
-import { evaluateModel, type Evaluation } from './evaluate';
-import { predictSliceMask } from './predict-mask';
+import { CLASS_NAMES, taskOf, type EvalResolution } from './class-task';
+import { evaluateModel, loadOriginalTargets, type Evaluation } from './evaluate';
+import { predictSlice } from './predict-mask';
+import { classMapPixels } from './predictions';
 import { prepareSlices } from './slice-cache';
 
 export type EvalSplit = 'train' | 'val' | 'test' | 'all';
@@ -18,7 +20,7 @@ export type EvalSplit = 'train' | 'val' | 'test' | 'all';
 /** Evaluates a run's `best` (or `last`) checkpoint on one split of its data, or on all slices of `data`. */
 export async function evaluateRun(
   runDir: string,
-  options: { data?: string; split?: EvalSplit; checkpoint?: 'best' | 'last'; backend?: BackendChoice; cacheDir?: string } = {},
+  options: { data?: string; split?: EvalSplit; checkpoint?: 'best' | 'last'; backend?: BackendChoice; cacheDir?: string; resolution?: EvalResolution } = {},
 ): Promise<Evaluation & { ids: number; split: EvalSplit }> {
   const run = await readRun(runDir);
   const { config } = run.record;
@@ -33,10 +35,12 @@ export async function evaluateRun(
       fix: 'evaluate on the run\'s own data, or use --split all for another dataset',
     });
   }
-  const slices = await prepareSlices(dataset, ids, config.size, options.cacheDir ? { cacheDir: options.cacheDir } : {});
+  const withLabels = taskOf(config) !== 'lesion';
+  const slices = await prepareSlices(dataset, ids, config.size, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), withLabels });
+  const originals = (options.resolution ?? 'original') === 'original' ? await loadOriginalTargets(dataset, ids, withLabels) : undefined;
   const { model } = await loadCheckpoint(run.dir, options.checkpoint ?? 'best');
   try {
-    const evaluation = withInferenceModel(model, config.model, (m) => evaluateModel(m, slices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold));
+    const evaluation = withInferenceModel(model, config.model, (m) => evaluateModel(m, slices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold, originals));
     return { ...evaluation, ids: ids.length, split };
   } finally {
     model.dispose();
@@ -59,11 +63,18 @@ export async function listInputs(input: string): Promise<string[]> {
 }
 
 /**
- * Predicts lesion masks for PNG slices with a run's best checkpoint: each slice is resized to the
- * run's size, predicted, and the mask resized back (nearest) to the slice's own size; written as
- * `OUT/NAME.png` with 0/255 values.
+ * Predicts PNG slices with a run's best checkpoint: each slice is resized to the run's size,
+ * predicted, and its probabilities resized back (bilinear) to the slice's own size before the
+ * threshold or argmax. Written as `OUT/NAME.png`: a lesion mask 0/255, or for three-class runs a
+ * class map 0/1/2 (0 background, 1 ground-glass, 2 consolidation — the `labels/` encoding). With
+ * `probabilities`, also `OUT/probabilities/NAME_CLASS.png` per class, probability x 255.
  */
-export async function predictImages(runDir: string, input: string, outDir: string, options: { backend?: BackendChoice; checkpoint?: 'best' | 'last' } = {}): Promise<string[]> {
+export async function predictImages(
+  runDir: string,
+  input: string,
+  outDir: string,
+  options: { backend?: BackendChoice; checkpoint?: 'best' | 'last'; probabilities?: boolean } = {},
+): Promise<string[]> {
   const run = await readRun(runDir);
   const { size, threshold } = run.record.config;
   await selectBackend(options.backend ?? run.record.config.backend);
@@ -74,10 +85,19 @@ export async function predictImages(runDir: string, input: string, outDir: strin
   try {
     for (const file of files) {
       const image = await readGray(file);
-      const mask = await predictSliceMask(model, image, size, threshold);
-      const out = join(outDir, `${basename(file, extname(file))}.png`);
-      await writeFileAtomic(out, await encodeGrayPng({ width: image.width, height: image.height, data: mask.map((v) => v * 255) }));
+      const prediction = await predictSlice(model, image, size, threshold);
+      const stem = basename(file, extname(file));
+      const out = join(outDir, `${stem}.png`);
+      await writeFileAtomic(out, await encodeGrayPng({ width: image.width, height: image.height, data: classMapPixels(prediction.classMap, prediction.channels) }));
       written.push(out);
+      if (!options.probabilities) continue;
+      const names = prediction.channels === 1 ? ['lesion'] : CLASS_NAMES[taskOf(run.record.config)];
+      for (let c = 0; c < prediction.channels; c++) {
+        const plane = Uint8Array.from({ length: image.width * image.height }, (_, i) => Math.round(255 * prediction.probabilities[i * prediction.channels + c]!));
+        const map = join(outDir, 'probabilities', `${stem}_${names[c]!}.png`);
+        await writeFileAtomic(map, await encodeGrayPng({ width: image.width, height: image.height, data: plane }));
+        written.push(map);
+      }
     }
   } finally {
     release();

@@ -1,50 +1,113 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import type { Dataset } from '../datasets/types';
+import { decideClasses, resizeProbabilities } from '../imaging/resize-probabilities';
 import type { SegmentationLoss } from '../losses/segmentation-losses';
+import { aggregateMultiClass, multiClassSliceMetrics, type MultiClassMetrics, type MultiClassSliceMetrics } from '../metrics/class-metrics';
 import { aggregateMetrics, sliceMetrics, type DatasetMetrics, type SliceMetrics } from '../metrics/segmentation-metrics';
-import { batchArrays, type PreparedSlices } from './slice-cache';
+import { CLASS_NAMES, type EvalResolution } from './class-task';
+import { batchArrays, missingClassMap, type PreparedSlices } from './slice-cache';
 
 export interface Evaluation {
-  /** Mean loss over slices. */
+  /** Mean loss over slices (always on the model's grid, where the model trains). */
   loss: number;
+  /** Lesion vs background; for three-class runs, "any lesion" from the class prediction. */
   metrics: DatasetMetrics;
   slices: SliceMetrics[];
+  /** Where the masks were scored: each slice's own size, or the model's size x size. */
+  resolution: EvalResolution;
+  /** Three-class runs: per-class metrics, confusion, and per slice. */
+  classes?: MultiClassMetrics;
+  classSlices?: MultiClassSliceMetrics[];
+}
+
+/** The untouched masks (and class maps) of slices at their own size, for scoring at original resolution. */
+export interface OriginalTargets {
+  widths: number[];
+  heights: number[];
+  masks: Uint8Array[];
+  labels?: Uint8Array[];
+}
+
+/** Loads slices at their own size (no resizing); `withLabels` also takes their class maps. */
+export async function loadOriginalTargets(dataset: Dataset, ids: readonly string[], withLabels: boolean): Promise<OriginalTargets> {
+  const byId = new Map(dataset.slices.map((s) => [s.id, s]));
+  const targets: OriginalTargets = { widths: [], heights: [], masks: [], ...(withLabels ? { labels: [] } : {}) };
+  for (const id of ids) {
+    const ref = byId.get(id);
+    if (!ref) throw new Error(`slice ${id} is not in the dataset ${dataset.root}`);
+    const slice = await dataset.load(ref);
+    if (withLabels && !slice.labels) throw missingClassMap(ref);
+    targets.widths.push(slice.width);
+    targets.heights.push(slice.height);
+    targets.masks.push(slice.mask);
+    if (withLabels) targets.labels!.push(slice.labels!);
+  }
+  return targets;
+}
+
+/** Sigmoid of one logit channel, softmax over several: `[batch, height, width, C]` probabilities. */
+export function probabilitiesOf(logits: tf.Tensor4D): tf.Tensor4D {
+  return logits.shape[3] === 1 ? tf.sigmoid(logits) : tf.softmax(logits);
 }
 
 /**
- * Lesion probabilities `[size * size]` per slice, predicted `batch` slices at a time in inference
- * mode (batch norm uses its moving statistics).
+ * Probabilities `[size, size, C]` (channels last, flattened) per slice, predicted `batch` slices at
+ * a time in inference mode (batch norm uses its moving statistics). C = 1 (lesion) or the classes.
  */
 export function predictProbabilities(model: tfl.LayersModel, slices: PreparedSlices, batch: number, onLogits?: (logits: tf.Tensor4D, indices: number[]) => void): Float32Array[] {
   const out: Float32Array[] = [];
-  const plane = slices.size * slices.size;
   for (let start = 0; start < slices.ids.length; start += batch) {
     const indices = Array.from({ length: Math.min(batch, slices.ids.length - start) }, (_, k) => start + k);
     const probabilities = tf.tidy(() => {
       const { x } = batchArrays(slices, indices);
       const logits = model.apply(tf.tensor4d(x, [indices.length, slices.size, slices.size, 1]), { training: false }) as tf.Tensor4D;
       onLogits?.(logits, indices);
-      return tf.sigmoid(logits);
+      return probabilitiesOf(logits);
     });
     const values = probabilities.dataSync() as Float32Array;
+    const perSlice = values.length / indices.length;
     probabilities.dispose();
-    for (let k = 0; k < indices.length; k++) out.push(values.slice(k * plane, (k + 1) * plane));
+    for (let k = 0; k < indices.length; k++) out.push(values.slice(k * perSlice, (k + 1) * perSlice));
   }
   return out;
 }
 
-/** Loss and metrics of a model on prepared slices, thresholding probabilities at `threshold`. */
-export function evaluateModel(model: tfl.LayersModel, slices: PreparedSlices, loss: SegmentationLoss, batch: number, threshold = 0.5): Evaluation {
+/**
+ * Loss and metrics of a model on prepared slices. Probabilities are thresholded at `threshold`
+ * (one channel) or take the most probable class (several). With `originals`, each slice's
+ * probabilities are first resized (bilinear) to that slice's own size and scored against its
+ * untouched mask or class map; without, masks are scored on the model's grid.
+ */
+export function evaluateModel(model: tfl.LayersModel, slices: PreparedSlices, loss: SegmentationLoss, batch: number, threshold = 0.5, originals?: OriginalTargets): Evaluation {
   let lossSum = 0;
   const probabilities = predictProbabilities(model, slices, batch, (logits, indices) => {
     const { y } = batchArrays(slices, indices);
     const value = tf.tidy(() => loss(logits, tf.tensor4d(y, logits.shape)).dataSync()[0]!);
     lossSum += value * indices.length;
   });
-  const perSlice = probabilities.map((p, k) => {
-    const predicted = new Uint8Array(p.length);
-    for (let i = 0; i < p.length; i++) predicted[i] = p[i]! >= threshold ? 1 : 0;
-    return sliceMetrics(slices.ids[k]!, predicted, slices.masks[k]!, slices.size, slices.size);
+  const channels = probabilities.length > 0 ? probabilities[0]!.length / (slices.size * slices.size) : 1;
+  const scored = probabilities.map((p, k) => {
+    const width = originals ? originals.widths[k]! : slices.size;
+    const height = originals ? originals.heights[k]! : slices.size;
+    const onGrid = originals ? resizeProbabilities(p, slices.size, slices.size, channels, width, height) : p;
+    const truth = originals ? (channels > 1 ? originals.labels![k]! : originals.masks[k]!) : channels > 1 ? slices.labels![k]! : slices.masks[k]!;
+    return { predicted: decideClasses(onGrid, channels, threshold), truth, width, height };
   });
-  return { loss: slices.ids.length > 0 ? lossSum / slices.ids.length : NaN, metrics: aggregateMetrics(perSlice), slices: perSlice };
+  const resolution: EvalResolution = originals ? 'original' : 'model';
+  const meanLoss = slices.ids.length > 0 ? lossSum / slices.ids.length : NaN;
+  if (channels === 1) {
+    const perSlice = scored.map((s, k) => sliceMetrics(slices.ids[k]!, s.predicted, s.truth, s.width, s.height));
+    return { loss: meanLoss, metrics: aggregateMetrics(perSlice), slices: perSlice, resolution };
+  }
+  const names = CLASS_NAMES['ggo-consolidation'];
+  const classSlices = scored.map((s, k) => multiClassSliceMetrics(slices.ids[k]!, s.predicted, s.truth, s.width, s.height, channels));
+  const classes = aggregateMultiClass(classSlices, names.slice(0, channels));
+  return { loss: meanLoss, metrics: classes.anyLesion, slices: classSlices.map((s) => s.anyLesion), resolution, classes, classSlices };
+}
+
+/** The figure a run selects its best checkpoint by: mean per-class Dice for classes, else Dice (per image, else pooled). */
+export function selectionDice(evaluation: Evaluation): number {
+  if (evaluation.classes) return evaluation.classes.meanDice ?? 0;
+  return evaluation.metrics.dice ?? evaluation.metrics.pooled.dice ?? 0;
 }

@@ -8,7 +8,10 @@ import { adamStep, type AdamState } from './adam';
 import type { FromReplica, ToReplica } from './parallel/replica-protocol';
 import { weightSizes, writeFlat } from './parallel/shared-weights';
 
-/** A training batch: inputs `[count, size, size, 1]` scaled 0..1 and targets of the same shape (0..1). */
+/**
+ * A training batch: inputs `[count, size, size, 1]` scaled 0..1 and targets `[count, size, size, C]`
+ * (0..1; C = 1 for the binary task, one-hot over the classes otherwise).
+ */
 export interface Batch {
   x: Float32Array;
   y: Float32Array;
@@ -24,7 +27,8 @@ export interface StepEngine {
 
 /** Rows `[from, to)` of a batch, copied (they may be transferred to a worker). */
 function rows(batch: Batch, from: number, to: number, plane: number): Batch {
-  return { x: batch.x.slice(from * plane, to * plane), y: batch.y.slice(from * plane, to * plane), count: to - from };
+  const channels = batch.y.length / batch.x.length;
+  return { x: batch.x.slice(from * plane, to * plane), y: batch.y.slice(from * plane * channels, to * plane * channels), count: to - from };
 }
 
 /**
@@ -42,7 +46,7 @@ export function gradientsOf(model: tfl.LayersModel, variables: tf.Variable[], si
   const shape: [number, number, number, number] = [batch.count, size, size, 1];
   const result = tf.tidy(() => {
     const input = tf.tensor4d(x, shape);
-    const target = tf.tensor4d(y, shape);
+    const target = tf.tensor4d(y, [batch.count, size, size, y.length / x.length]);
     return tf.variableGrads(() => loss(model.apply(input, { training: true }) as tf.Tensor4D, target), variables);
   });
   // Read outside tidy: tidy scans whatever it returns for tensors, element by element for typed arrays.

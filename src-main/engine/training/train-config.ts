@@ -1,9 +1,10 @@
 import type { BackendChoice } from '../backend/select-backend';
 import { requireParameter } from '../errors';
-import { LOSS_NAMES, type LossOptions } from '../losses/segmentation-losses';
+import { LOSS_NAMES, type LossName, type LossOptions } from '../losses/segmentation-losses';
 import { modelSizeMultiple, resolveModelSpec, type ModelSpec } from '../models/registry';
 import { UNET_LIMITS } from '../models/unet/unet';
 import type { Recipe } from '../transforms/recipes';
+import { CLASS_TASKS, EVAL_RESOLUTIONS, outputChannels, type ClassTask, type EvalResolution } from './class-task';
 
 export const LR_SCHEDULES = ['constant', 'cosine', 'step'] as const;
 export type LrSchedule = (typeof LR_SCHEDULES)[number];
@@ -11,6 +12,10 @@ export type LrSchedule = (typeof LR_SCHEDULES)[number];
 /** Everything that defines a training run; stored in the run's config.json. */
 export interface TrainConfig {
   data: string;
+  /** Binary lesion segmentation, or three classes (background, ground-glass, consolidation). */
+  classes: ClassTask;
+  /** Test metrics on each slice's own grid (`original`) or on the model's size x size grid. */
+  evalResolution: EvalResolution;
   /** Split file from `covseg split`; when absent a grouped split is made with `split`. */
   splitFile?: string;
   split: { val: number; test: number; seed: number };
@@ -37,6 +42,8 @@ export interface TrainConfig {
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainConfig, 'data'> = {
+  classes: 'lesion',
+  evalResolution: 'original',
   split: { val: 0.25, test: 0.15, seed: 1 },
   model: resolveModelSpec('unet'),
   loss: 'bce',
@@ -54,10 +61,36 @@ export const TRAIN_DEFAULTS: Omit<TrainConfig, 'data'> = {
   savePredictions: false,
 };
 
+/** Losses each task trains with; the default is the first (nnU-Net's CE+Dice for three classes). */
+export const TASK_LOSSES: Record<ClassTask, readonly LossName[]> = {
+  lesion: ['bce', 'dice', 'bce+dice', 'focal', 'tversky'],
+  'ggo-consolidation': ['ce+dice', 'ce', 'dice', 'focal', 'tversky'],
+};
+
 /** Fills defaults and rejects impossible settings with the fix. */
 export function resolveTrainConfig(partial: Partial<TrainConfig> & { data: string }): TrainConfig {
-  const config: TrainConfig = { ...TRAIN_DEFAULTS, ...partial, split: { ...TRAIN_DEFAULTS.split, ...partial.split } };
-  config.model = resolveModelSpec(config.model.name, config.model.options);
+  const classes = partial.classes ?? TRAIN_DEFAULTS.classes;
+  requireParameter((CLASS_TASKS as readonly string[]).includes(classes), `unknown --classes "${classes}"`, `use one of: ${CLASS_TASKS.join(', ')}`);
+  const config: TrainConfig = { ...TRAIN_DEFAULTS, ...partial, loss: partial.loss ?? TASK_LOSSES[classes][0]!, split: { ...TRAIN_DEFAULTS.split, ...partial.split } };
+  config.model = resolveModelSpec(config.model.name, { ...config.model.options, outputs: outputChannels(classes) });
+  requireParameter(
+    (EVAL_RESOLUTIONS as readonly string[]).includes(config.evalResolution),
+    `unknown --eval-resolution "${config.evalResolution}"`,
+    `use one of: ${EVAL_RESOLUTIONS.join(', ')}`,
+  );
+  requireParameter((LOSS_NAMES as readonly string[]).includes(config.loss), `unknown loss "${config.loss}"`, `use one of: ${LOSS_NAMES.join(', ')}`);
+  requireParameter(
+    (TASK_LOSSES[classes] as readonly string[]).includes(config.loss),
+    `loss "${config.loss}" does not fit --classes ${classes}`,
+    `use one of: ${TASK_LOSSES[classes].join(', ')}`,
+  );
+  const weights = config.lossOptions.classWeights;
+  requireParameter(
+    weights === undefined || (classes !== 'lesion' && weights.length === outputChannels(classes) && weights.every((w) => w >= 0) && weights.some((w) => w > 0)),
+    `class weights need one non-negative weight per class (${outputChannels(classes)}) and a three-class task`,
+    'give e.g. classWeights [1, 1, 2] (background, ground-glass, consolidation) with --classes ggo-consolidation',
+  );
+  requireParameter(!(classes !== 'lesion' && config.recipe?.gan), 'GAN-generated pairs carry binary masks only, so they cannot train a three-class run', 'use a recipe without GAN pairs, or --classes lesion');
   requireParameter(Number.isInteger(config.epochs) && config.epochs >= 1, `--epochs must be a positive integer, got ${config.epochs}`);
   requireParameter(Number.isInteger(config.batch) && config.batch >= 1 && config.batch <= 512, `--batch must be an integer from 1 to 512, got ${config.batch}`);
   // The model's own options first, so `--depth 9` is reported as a depth problem, not a size one.
@@ -69,7 +102,6 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { data: strin
     `try --size ${Math.max(multiple, Math.round(config.size / multiple) * multiple)}`,
   );
   requireParameter(config.lr > 0 && config.lr < 1, `--lr must be in (0, 1), got ${config.lr}`);
-  requireParameter((LOSS_NAMES as readonly string[]).includes(config.loss), `unknown loss "${config.loss}"`, `use one of: ${LOSS_NAMES.join(', ')}`);
   requireParameter(Number.isInteger(config.seed), `--seed must be an integer, got ${config.seed}`);
   requireParameter(config.patience === null || (Number.isInteger(config.patience) && config.patience >= 1), `--patience must be a positive integer, got ${config.patience}`);
   requireParameter(Number.isInteger(config.workers) && config.workers >= 0 && config.workers <= 2, `--workers must be 0 (auto), 1 or 2, got ${config.workers}`);

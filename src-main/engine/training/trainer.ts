@@ -19,10 +19,11 @@ import { loadCheckpoint, readPointer, saveCheckpoint, type TrainerState } from '
 import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, truncateMetrics, writeStatus } from '../runs/run-files';
 import { acquireRunLock, LOCK_FILE } from '../runs/run-lock';
 import { createAdamState, type AdamState } from './adam';
-import { evaluateModel } from './evaluate';
+import { evaluateModel, loadOriginalTargets, selectionDice, type Evaluation, type OriginalTargets } from './evaluate';
 import { prepareSlices, type PreparedSlices } from './slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine, type Batch, type StepEngine } from './step-engine';
 import { trainingPool, type TrainingPool } from './training-pool';
+import { evalResolutionOf, requireClassMaps, taskOf } from './class-task';
 import { learningRateAt, type TrainConfig } from './train-config';
 
 /** config.json of a run: the configuration plus what it ran on, so it can be reproduced. */
@@ -65,7 +66,7 @@ export interface RunSummary {
   epochs: number;
   bestEpoch: number;
   bestValDice: number | null;
-  test?: { loss: number; metrics: DatasetMetrics; slices: SliceMetrics[] };
+  test?: { loss: number; metrics: DatasetMetrics; slices: SliceMetrics[] } & Partial<Pick<Evaluation, 'resolution' | 'classes' | 'classSlices'>>;
   timings: { totalSeconds: number; msPerStep: number; imagesPerSecond: number };
   backend: BackendInfo;
 }
@@ -143,6 +144,7 @@ async function resolveSplit(config: TrainConfig): Promise<{ dataset: Awaited<Ret
     split = splitDataset(scan.summaries, { root: dataset.root, format: dataset.format, contentHash: scan.contentHash }, config.split);
   }
   if (split.slices.train.length === 0) throw new CovsegError('bad-split', 'the training split is empty', { fix: 'lower --val/--test or use a larger dataset' });
+  requireClassMaps(taskOf(config), scan.summaries, new Set([...split.slices.train, ...split.slices.val, ...split.slices.test]));
   return { dataset, split, contentHash: scan.contentHash };
 }
 
@@ -222,7 +224,7 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
   }
   const runRecord = record!;
   const ids = { train: runRecord.split.train, val: runRecord.split.val, test: runRecord.split.test };
-  const prepare = (list: string[]) => prepareSlices(dataset, list, config.size, options.cacheDir ? { cacheDir: options.cacheDir } : {});
+  const prepare = (list: string[]) => prepareSlices(dataset, list, config.size, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), withLabels: taskOf(config) !== 'lesion' });
   const trainSlices = await prepare(ids.train);
   const valSlices = await prepare(ids.val);
   const testSlices = await prepare(ids.test);
@@ -285,7 +287,7 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
       }
       if (cancelled) break;
       const validation = valSlices.ids.length > 0 ? withInferenceModel(model, config.model, (m) => evaluateModel(m, valSlices, loss, config.batch, config.threshold)) : undefined;
-      const valDice = validation ? (validation.metrics.dice ?? validation.metrics.pooled.dice ?? 0) : null;
+      const valDice = validation ? selectionDice(validation) : null;
       const improved = valDice === null || valDice > state.bestValDice;
       state.epoch = epoch + 1;
       if (improved) {
@@ -317,7 +319,8 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
       await callHooks(hooks, 'onTrainEnd', summary, context);
       return summary;
     }
-    const summary = await finishRun(runDir, config, testSlices, state, timings, backend);
+    const originals = evalResolutionOf(config) === 'original' && testSlices.ids.length > 0 ? await loadOriginalTargets(dataset, testSlices.ids, taskOf(config) !== 'lesion') : undefined;
+    const summary = await finishRun(runDir, config, testSlices, state, timings, backend, originals);
     await writeStatus(runDir, { state: 'completed', epoch: state.epoch });
     await callHooks(hooks, 'onTrainEnd', summary, context);
     return summary;
@@ -332,13 +335,22 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
 }
 
 
-async function finishRun(runDir: string, config: TrainConfig, testSlices: PreparedSlices, state: TrainerState, timings: RunSummary['timings'], backend: BackendInfo): Promise<RunSummary> {
+async function finishRun(
+  runDir: string,
+  config: TrainConfig,
+  testSlices: PreparedSlices,
+  state: TrainerState,
+  timings: RunSummary['timings'],
+  backend: BackendInfo,
+  originals: OriginalTargets | undefined,
+): Promise<RunSummary> {
   const summary: RunSummary = { status: 'completed', epochs: state.epoch, bestEpoch: state.bestEpoch, bestValDice: state.bestValDice >= 0 ? state.bestValDice : null, timings, backend };
   if (testSlices.ids.length > 0) {
     const { model: best } = await loadCheckpoint(runDir, 'best');
     try {
-      const evaluation = withInferenceModel(best, config.model, (m) => evaluateModel(m, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold));
-      summary.test = { loss: evaluation.loss, metrics: evaluation.metrics, slices: evaluation.slices };
+      const evaluation = withInferenceModel(best, config.model, (m) => evaluateModel(m, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold, originals));
+      summary.test = { loss: evaluation.loss, metrics: evaluation.metrics, slices: evaluation.slices, resolution: evaluation.resolution };
+      if (evaluation.classes) Object.assign(summary.test, { classes: evaluation.classes, classSlices: evaluation.classSlices });
       if (config.savePredictions) {
         const { writePredictions } = await import('./predictions');
         await writePredictions(best, config.model, testSlices, join(runDir, RUN_FILES.predictions), config.batch, config.threshold);

@@ -1,7 +1,7 @@
 import { openDataset } from '../datasets/open-dataset';
 import { createRandom } from '../random/seeded-random';
 import { composeRecipe } from '../transforms/recipes';
-import { sampleFromBytes, type Sample } from '../transforms/sample';
+import { maskPlanes, sampleFromBytes, sampleFromClassMap, type Sample } from '../transforms/sample';
 import type { PreparedSlices } from './slice-cache';
 import { batchArrays, prepareSlices } from './slice-cache';
 import type { Batch } from './step-engine';
@@ -14,14 +14,28 @@ export interface TrainingPool {
   batch(indices: number[], epoch: number, b: number): Promise<Batch>;
 }
 
+/** Samples to a batch; class planes become channels-last one-hot targets with background `1 - sum` first. */
 function toBatch(samples: Sample[], size: number): Batch {
   const plane = size * size;
+  const planes = samples.length > 0 ? maskPlanes(samples[0]!) : 1;
+  const channels = planes === 1 ? 1 : planes + 1;
   const x = new Float32Array(samples.length * plane);
-  const y = new Float32Array(samples.length * plane);
+  const y = new Float32Array(samples.length * plane * channels);
   samples.forEach((s, k) => {
     for (let i = 0; i < plane; i++) {
       x[k * plane + i] = s.image[i]! / 255;
-      y[k * plane + i] = s.mask[i]!;
+      if (channels === 1) {
+        y[k * plane + i] = s.mask[i]!;
+        continue;
+      }
+      const at = (k * plane + i) * channels;
+      let rest = 1;
+      for (let c = 0; c < planes; c++) {
+        const v = s.mask[c * plane + i]!;
+        y[at + c + 1] = v;
+        rest -= v;
+      }
+      y[at] = Math.max(0, rest);
     }
   });
   return { x, y, count: samples.length };
@@ -36,7 +50,9 @@ export async function trainingPool(slices: PreparedSlices, config: TrainConfig):
   const recipe = config.recipe;
   if (!recipe) return { count: slices.ids.length, batch: async (indices) => ({ ...batchArrays(slices, indices), count: indices.length }) };
   const size = slices.size;
-  const originals: Sample[] = slices.ids.map((_, k) => sampleFromBytes(size, size, slices.images[k]!, slices.masks[k]!));
+  const originals: Sample[] = slices.ids.map((_, k) =>
+    slices.labels ? sampleFromClassMap(size, size, slices.images[k]!, slices.labels[k]!) : sampleFromBytes(size, size, slices.images[k]!, slices.masks[k]!),
+  );
   if (recipe.gan && recipe.ganDir) {
     const generated = await openDataset(recipe.ganDir);
     const pairs = await prepareSlices(generated, generated.slices.map((s) => s.id), size);

@@ -1,6 +1,6 @@
 import { requireParameter } from '../errors';
 import type { Random } from '../random/seeded-random';
-import type { Sample, Transform } from './sample';
+import { maskPlanes, type Sample, type Transform } from './sample';
 
 /**
  * Resamples image (bilinear) and mask (nearest, so it stays hard) through an inverse mapping:
@@ -8,15 +8,17 @@ import type { Sample, Transform } from './sample';
  */
 export function warp(sample: Sample, source: (x: number, y: number) => [number, number]): Sample {
   const { width, height, image, mask } = sample;
-  const outImage = new Float32Array(width * height);
-  const outMask = new Float32Array(width * height);
+  const plane = width * height;
+  const planes = maskPlanes(sample);
+  const outImage = new Float32Array(plane);
+  const outMask = new Float32Array(plane * planes);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const [sx, sy] = source(x, y);
       const i = y * width + x;
       const nx = Math.round(sx);
       const ny = Math.round(sy);
-      if (nx >= 0 && ny >= 0 && nx < width && ny < height) outMask[i] = mask[ny * width + nx]!;
+      if (nx >= 0 && ny >= 0 && nx < width && ny < height) for (let c = 0; c < planes; c++) outMask[c * plane + i] = mask[c * plane + ny * width + nx]!;
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       const fx = sx - x0;
@@ -41,14 +43,16 @@ export function warp(sample: Sample, source: (x: number, y: number) => [number, 
 /** Exact pixel permutation: output pixel (x, y) copies input `source(x, y)` (flips, quarter turns). */
 function remap(sample: Sample, source: (x: number, y: number) => [number, number]): Sample {
   const { width, height } = sample;
-  const image = new Float32Array(width * height);
-  const mask = new Float32Array(width * height);
+  const plane = width * height;
+  const planes = maskPlanes(sample);
+  const image = new Float32Array(plane);
+  const mask = new Float32Array(plane * planes);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const [sx, sy] = source(x, y);
       const from = sy * width + sx;
       image[y * width + x] = sample.image[from]!;
-      mask[y * width + x] = sample.mask[from]!;
+      for (let c = 0; c < planes; c++) mask[c * plane + y * width + x] = sample.mask[c * plane + from]!;
     }
   }
   return { width, height, image, mask };

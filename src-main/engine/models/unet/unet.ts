@@ -12,25 +12,28 @@ export interface UnetOptions {
   dropout: number;
   /** Input channels (1 for CT). */
   channels: number;
+  /** Output channels: 1 logit (binary, sigmoid) or one logit per class (softmax). */
+  outputs: number;
   /** Seed of the weight initialisers. */
   seed: number;
 }
 
-export const UNET_DEFAULTS: UnetOptions = { depth: 4, baseFilters: 16, batchNorm: true, dropout: 0, channels: 1, seed: 1 };
+export const UNET_DEFAULTS: UnetOptions = { depth: 4, baseFilters: 16, batchNorm: true, dropout: 0, channels: 1, outputs: 1, seed: 1 };
 
 /** Accepted ranges: each level halves the slice and doubles the filters, so depth 6 at base 256 is already huge. */
 export const UNET_LIMITS = { depth: { min: 1, max: 6 }, baseFilters: { min: 1, max: 256 } } as const;
 
 /**
  * U-Net (Ronneberger et al. 2015): 3x3 conv blocks, 2x2 max-pooling down, 2x2 stride-2 transposed
- * convolutions up, skip connections by concatenation, a 1x1 convolution to one logit per pixel.
- * Input `[batch, height, width, channels]`, output logits `[batch, height, width, 1]`.
+ * convolutions up, skip connections by concatenation, a 1x1 convolution to `outputs` logits per pixel.
+ * Input `[batch, height, width, channels]`, output logits `[batch, height, width, outputs]`.
  */
 export function buildUnet(options: Partial<UnetOptions> = {}, fusedForInference = false): tfl.LayersModel {
   const o = { ...UNET_DEFAULTS, ...options };
   const { depth, baseFilters } = UNET_LIMITS;
   requireParameter(Number.isInteger(o.depth) && o.depth >= depth.min && o.depth <= depth.max, `U-Net depth must be ${depth.min}-${depth.max}, got ${o.depth}`);
   requireParameter(Number.isInteger(o.baseFilters) && o.baseFilters >= baseFilters.min && o.baseFilters <= baseFilters.max, `U-Net base filters must be ${baseFilters.min}-${baseFilters.max}, got ${o.baseFilters}`);
+  requireParameter(Number.isInteger(o.outputs) && o.outputs >= 1 && o.outputs <= 16, `U-Net outputs must be 1-16, got ${o.outputs}`);
   requireParameter(o.dropout >= 0 && o.dropout < 1, `dropout must be in [0, 1), got ${o.dropout}`);
   let seed = o.seed * 1000;
   const init = () => tfl.initializers.heNormal({ seed: seed++ });
@@ -66,7 +69,7 @@ export function buildUnet(options: Partial<UnetOptions> = {}, fusedForInference 
     x = tfl.layers.concatenate({ name: `up${level}_concat` }).apply([skips[level]!, x]) as tfl.SymbolicTensor;
     x = convBlock(x, filters, `up${level}`);
   }
-  const logits = tfl.layers.conv2d({ filters: 1, kernelSize: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }), name: 'logits' }).apply(x) as tfl.SymbolicTensor;
+  const logits = tfl.layers.conv2d({ filters: o.outputs, kernelSize: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }), name: 'logits' }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: logits, name: 'unet' });
 }
 

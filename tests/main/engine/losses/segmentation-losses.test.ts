@@ -43,6 +43,6 @@ describe('segmentation losses', () => {
       const bad = createLoss(name)(t4([-4, 4, 4, -4]), target).dataSync()[0]!;
       expect(good).toBeLessThan(bad);
     }
-    expect(() => createLoss('dcie')).toThrow(expect.objectContaining({ message: 'unknown loss "dcie"', fix: 'use one of: bce, dice, bce+dice, focal, tversky' }));
+    expect(() => createLoss('dcie')).toThrow(expect.objectContaining({ message: 'unknown loss "dcie"', fix: 'use one of: bce, dice, bce+dice, focal, tversky, ce, ce+dice' }));
   });
 });
