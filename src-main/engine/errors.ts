@@ -14,6 +14,7 @@ export type CovsegErrorCode =
   | 'bad-run'
   | 'unsupported'
   | 'cancelled'
+  | 'timeout'
   | 'internal';
 
 export class CovsegError extends Error {

@@ -33,6 +33,8 @@ export interface AppServicesOptions {
   emit: (channel: EventChannel, payload: unknown) => void;
   /** Electron's native folder dialog; absent in server mode. */
   pickFolder?: () => Promise<string | null>;
+  /** Time limit of one Augmentation Lab preview (default 20 s). */
+  labTimeLimitMs?: number;
 }
 
 export interface AppServices {
@@ -61,7 +63,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   const datasets = new DatasetService(access);
   const training = new TrainingService(runsDir, (progress: TrainingProgress) => options.emit('training:progress', progress));
   const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
-  const augment = new AugmentService(datasets);
+  const augment = new AugmentService(datasets, options.labTimeLimitMs === undefined ? {} : { timeLimitMs: options.labTimeLimitMs });
 
   const handlers: CommandHandlers = {
     'system:info': async () => ({
@@ -123,6 +125,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     dispose: () => {
       training.dispose();
       runs.dispose();
+      void augment.dispose();
     },
   };
 }

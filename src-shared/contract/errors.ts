@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'bad-run',
   'unsupported',
   'cancelled',
+  'timeout',
   'invalid-argument',
   'forbidden',
   'unknown-command',
