@@ -14,6 +14,7 @@ async function servicesOn(options: { labTimeLimitMs?: number } = {}) {
   if (!open.ok) throw new Error(open.error.message);
   const datasetId = (open.value as { id: string }).id;
   const list = await services.dispatch('slices:list', { datasetId });
+  if (!list.ok) throw new Error(list.error.message);
   const sliceId = (list.value as { id: string }[])[0]!.id;
   return { services, datasetId, sliceId };
 }
@@ -42,6 +43,7 @@ describe('AugmentService (augment:preview, augment:weather)', () => {
       return result.value as AugmentPreview;
     };
     const identity = await services.dispatch('augment:preview', { datasetId, sliceId, seed: 1 });
+    if (!identity.ok) throw new Error(identity.error.message);
     const [a, b, c] = [await preview(1), await preview(1), await preview(2)];
     expect([a.width, a.height]).toEqual([256, 256]);
     expect(a.image).toBe(b.image);
