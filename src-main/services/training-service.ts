@@ -175,7 +175,8 @@ export class TrainingService {
     if (run.status.state === 'running') {
       throw new CovsegError('bad-parameter', `run ${request.runId} is being trained by process ${run.status.pid ?? '?'}`, { file: dir, fix: 'wait for it to end, or stop that process' });
     }
-    if (run.status.state === 'completed' && epochs <= run.status.epoch) {
+    // A completed run is extended only on request: its stored epoch target may predate an earlier extension.
+    if (run.status.state === 'completed' && (request.epochs === undefined || epochs <= run.status.epoch)) {
       throw new CovsegError('bad-parameter', `run ${request.runId} is complete (${run.status.epoch} epochs)`, { file: dir, fix: `give more epochs than ${run.status.epoch} to train it further` });
     }
     return this.enqueue({
