@@ -11,7 +11,8 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       rollupOptions: {
-        input: { index: resolve(root, 'src-main/index.ts') },
+        // The Lab's worker thread is its own entry, started from next to index.js (start-worker.ts).
+        input: { index: resolve(root, 'src-main/index.ts'), 'augment-lab-worker': resolve(root, 'src-main/services/augment-lab-worker.ts') },
         // Native and wasm packages are loaded from node_modules at run time, never bundled.
         external: ['sharp', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
       },

@@ -2,6 +2,7 @@ import { app, BrowserWindow, dialog, session, shell } from 'electron';
 import { join } from 'node:path';
 import { bindIpc, emitToWindows } from './ipc/ipc-transport';
 import { createAppServices } from './services/app-services';
+import { utilityProcessLauncher } from './utility-process-launcher';
 
 // Electron entry: one hardened window, the contract bound to IPC, the engine in this process and in
 // child training processes.
@@ -40,6 +41,7 @@ void app.whenReady().then(() => {
     workspace: join(app.getPath('userData'), 'workspace'),
     allowedRoots: [],
     emit: emitToWindows,
+    launcher: utilityProcessLauncher,
     pickFolder: async () => {
       const window = BrowserWindow.getFocusedWindow();
       const options = { properties: ['openDirectory' as const], title: 'Open a CT dataset folder' };

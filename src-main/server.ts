@@ -15,6 +15,8 @@ export interface ServeOptions {
   workspace?: string;
   token?: string;
   rendererDir?: string;
+  /** Trainings at once; more queue (default 1). */
+  maxTrainings?: number;
 }
 
 /** `covseg serve`: the app's UI and services over HTTP/WebSocket, for machines without a display. */
@@ -25,7 +27,7 @@ export async function serve(options: ServeOptions) {
   }
   const workspace = resolve(options.workspace ?? process.env.COVSEG_WORKSPACE ?? join(homedir(), '.covseg'));
   return startHttpTransport(
-    (emit) => createAppServices({ transport: 'http', workspace, allowedRoots: options.dataRoots.map((r) => resolve(r)), emit }),
+    (emit) => createAppServices({ transport: 'http', workspace, allowedRoots: options.dataRoots.map((r) => resolve(r)), emit, ...(options.maxTrainings !== undefined ? { maxTrainings: options.maxTrainings } : {}) }),
     { host: options.host, port: options.port, rendererDir, ...(options.token ? { token: options.token } : {}) },
   );
 }

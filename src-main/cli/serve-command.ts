@@ -11,8 +11,9 @@ export function registerServeCommand(program: Command, io: CliContext): void {
     .option('--host <address>', 'address to bind; anything but loopback exposes the app to the network', '127.0.0.1')
     .option('--data <dir...>', 'folders datasets may be opened from (repeatable)', [])
     .option('--workspace <dir>', 'where runs and the built-in sample go (default ~/.covseg)')
-    .action(async (flags: { port: number; host: string; data: string[]; workspace?: string }) => {
-      const server = await serve({ host: flags.host, port: flags.port, dataRoots: flags.data, ...(flags.workspace ? { workspace: flags.workspace } : {}) });
+    .option('--max-trainings <n>', 'trainings at once; more wait in a queue (default 1, or COVSEG_MAX_TRAININGS)', parseInteger)
+    .action(async (flags: { port: number; host: string; data: string[]; workspace?: string; maxTrainings?: number }) => {
+      const server = await serve({ host: flags.host, port: flags.port, dataRoots: flags.data, ...(flags.workspace ? { workspace: flags.workspace } : {}), ...(flags.maxTrainings !== undefined ? { maxTrainings: flags.maxTrainings } : {}) });
       if (!['127.0.0.1', 'localhost', '::1'].includes(flags.host)) io.err(`warning: bound to ${flags.host}; anyone who can reach it and has the token can use the app`);
       io.out(`CovSeg Studio is being served at ${server.url}`);
       io.out('open that URL (it carries the access token); Ctrl-C stops the server');

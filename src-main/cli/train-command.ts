@@ -10,6 +10,7 @@ import { resolveTrainConfig, type LrSchedule } from '../engine/training/train-co
 import { train, type RunSummary, type TrainingHooks } from '../engine/training/trainer';
 import type { CliContext } from './output';
 import { parseFraction, parseInteger, parsePositiveNumber } from './parse-options';
+import { appendProgressLine, progressFileHook } from './progress-file-hook';
 import { progressHook } from './progress-hook';
 import { formatClassTable, formatMetricsTable } from './results-table';
 
@@ -38,6 +39,7 @@ interface TrainFlags {
   savePredictions?: boolean;
   json?: boolean;
   progressJson?: boolean;
+  progressFile?: string;
   recipe?: string;
   recipeMode?: 'online' | 'offline';
   copies?: number;
@@ -109,6 +111,7 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
     .option('--save-predictions', 'write predicted test masks to RUNDIR/predictions')
     .option('--json', 'print the summary as JSON')
     .option('--progress-json', 'print progress as JSON lines on stdout (for the app)')
+    .option('--progress-file <file>', 'append progress as JSON lines to this file (the app and server follow it)')
     .action(async (flags: TrainFlags, command: Command) => {
       const modelOptions: Record<string, unknown> = {};
       if (flags.depth !== undefined) modelOptions.depth = flags.depth;
@@ -158,9 +161,10 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
           resume: Boolean(flags.resume),
           // Only an --epochs the user typed extends a resumed run (process.argv is not this command line in-process).
           ...(flags.resume && command.getOptionValueSource('epochs') === 'cli' ? { epochs: flags.epochs } : {}),
-          hooks: flags.progressJson ? [progressHook(io), jsonProgressHook(io)] : [progressHook(io)],
+          hooks: [progressHook(io), ...(flags.progressJson ? [jsonProgressHook(io)] : []), ...(flags.progressFile ? [progressFileHook(flags.progressFile)] : [])],
           signal: controller.signal,
         });
+        if (flags.progressFile) await appendProgressLine(flags.progressFile, { type: 'end', status: summary.status, epochs: summary.epochs });
         if (flags.progressJson) io.out(JSON.stringify({ type: 'end', status: summary.status, epochs: summary.epochs }));
         else if (flags.json) io.out(JSON.stringify(summary, null, 2));
         else io.out(formatRunResult(summary, flags.out));

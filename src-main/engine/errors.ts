@@ -18,6 +18,7 @@ export type CovsegErrorCode =
   | 'busy'
   | 'disk-full'
   | 'too-large'
+  | 'timeout'
   | 'internal';
 
 export class CovsegError extends Error {

@@ -20,6 +20,7 @@ import { CovsegError } from '../engine/errors';
 import { AugmentService } from './augment-service';
 import { DatasetService } from './dataset-service';
 import { FileAccess } from './file-access';
+import type { ProcessLauncher } from './process-launcher';
 import { RunsService } from './runs-service';
 import { TrainingService } from './training-service';
 
@@ -33,6 +34,12 @@ export interface AppServicesOptions {
   emit: (channel: EventChannel, payload: unknown) => void;
   /** Electron's native folder dialog; absent in server mode. */
   pickFolder?: () => Promise<string | null>;
+  /** Time limit of one Augmentation Lab preview (default 20 s). */
+  labTimeLimitMs?: number;
+  /** Trainings at once, the rest queue (default: COVSEG_MAX_TRAININGS, else 1). */
+  maxTrainings?: number;
+  /** How training processes start (default: detached Node children; Electron injects utilityProcess). */
+  launcher?: ProcessLauncher;
 }
 
 export interface AppServices {
@@ -44,6 +51,12 @@ export interface AppServices {
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
+
+/** `COVSEG_MAX_TRAININGS`, when it is a positive whole number. */
+function maxTrainingsFromEnv(): number | undefined {
+  const value = Number(process.env.COVSEG_MAX_TRAININGS);
+  return Number.isInteger(value) && value >= 1 ? value : undefined;
+}
 
 function toContractError(error: unknown): Result<never> {
   if (error instanceof CovsegError) {
@@ -59,9 +72,15 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   const runsDir = join(options.workspace, 'runs');
   const access = new FileAccess([...options.allowedRoots, samplePath, runsDir]);
   const datasets = new DatasetService(access);
-  const training = new TrainingService(runsDir, (progress: TrainingProgress) => options.emit('training:progress', progress));
+  const training = new TrainingService({
+    runsDir,
+    jobsDir: join(options.workspace, 'jobs'),
+    emit: (progress: TrainingProgress) => options.emit('training:progress', progress),
+    maxConcurrent: options.maxTrainings ?? maxTrainingsFromEnv(),
+    ...(options.launcher ? { launcher: options.launcher } : {}),
+  });
   const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
-  const augment = new AugmentService(datasets);
+  const augment = new AugmentService(datasets, options.labTimeLimitMs === undefined ? {} : { timeLimitMs: options.labTimeLimitMs });
 
   const handlers: CommandHandlers = {
     'system:info': async () => ({
@@ -90,7 +109,8 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       return training.start(request, request.datasetId);
     },
     'training:cancel': async ({ runId }) => training.cancel(runId),
-    'runs:list': async () => runs.list(),
+    'training:resume': async (request) => training.resume(request),
+    'runs:list': async () => training.withJobs(await runs.list()),
     'runs:get': async ({ runId }) => runs.get(runId),
     'runs:prediction': async ({ runId, datasetId, sliceId }) => runs.prediction(runId, datasetId, sliceId),
     'runs:sliceScores': async ({ runId, datasetId }) => runs.sliceScores(runId, datasetId),
@@ -123,6 +143,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     dispose: () => {
       training.dispose();
       runs.dispose();
+      void augment.dispose();
     },
   };
 }

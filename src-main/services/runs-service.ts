@@ -43,6 +43,7 @@ export class RunsService {
       epoch: run.status.epoch,
       epochs: run.record.config.epochs,
       testDice: run.summary?.test?.metrics.dice ?? null,
+      ...(run.status.error ? { message: run.status.error } : {}),
     };
   }
 

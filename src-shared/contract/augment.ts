@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { command } from './define';
+import { transformStepProblems } from './transform-parameters';
 
-const step = z.object({ type: z.string().min(1).max(64) }).catchall(z.union([z.number(), z.string(), z.boolean()]));
+// Every parameter is bounded (transform-parameters.ts): one oversized value must not tie up the back end.
+const step = z
+  .object({ type: z.string().min(1).max(64) })
+  .catchall(z.union([z.number(), z.string(), z.boolean(), z.array(z.number()).max(100)]))
+  .superRefine((value, context) => {
+    for (const message of transformStepProblems(value)) context.addIssue({ code: 'custom', message });
+  });
 
 export interface AugmentPreview {
   width: number;

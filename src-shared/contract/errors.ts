@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'busy',
   'disk-full',
   'too-large',
+  'timeout',
   'invalid-argument',
   'forbidden',
   'unknown-command',

@@ -89,6 +89,7 @@ export type CommandHandlers = { [C in CommandChannel]: (request: ParsedRequestOf
 
 export type { Result };
 export * from './errors';
+export * from './transform-parameters';
 export type * from './datasets';
 export type * from './slices';
 export type * from './training';

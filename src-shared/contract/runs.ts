@@ -3,7 +3,11 @@ import { command } from './define';
 
 export interface RunListItem {
   runId: string;
-  state: 'running' | 'completed' | 'cancelled' | 'failed';
+  state: 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+  /** Place in the training queue (1 = next), for queued runs. */
+  queuePosition?: number;
+  /** Why a run stopped, e.g. "interrupted: the training process stopped without finishing". */
+  message?: string;
   createdAt: string;
   model: string;
   loss: string;

@@ -26,11 +26,30 @@ export type TrainRequest = z.input<typeof trainRequest>;
 export type TrainingProgress =
   | { runId: string; kind: 'batch'; epoch: number; epochs: number; batch: number; batches: number; loss: number; etaSeconds: number | null }
   | { runId: string; kind: 'epoch'; epoch: number; epochs: number; trainLoss: number; valLoss: number | null; valDice: number | null; valIou: number | null }
-  | { runId: string; kind: 'status'; state: 'running' | 'completed' | 'cancelled' | 'failed'; message?: string };
+  | { runId: string; kind: 'status'; state: 'queued' | 'running' | 'completed' | 'cancelled' | 'failed'; message?: string; /** 1 = next to start (queued only). */ position?: number };
+
+/**
+ * What starting or resuming a run did: it trains now, or waits its turn (trainings beyond the
+ * configured limit queue, first come first served; `position` 1 starts next).
+ */
+export interface TrainingLaunch {
+  runId: string;
+  state: 'running' | 'queued';
+  position?: number;
+}
+
+export const resumeRequest = z.object({
+  runId: z.string().min(1).max(256),
+  /** Train up to this many epochs in all (a finished run can be extended); default: the run's own. */
+  epochs: z.number().int().min(1).max(1000).optional(),
+});
 
 export const trainingCommands = {
-  start: command<typeof trainRequest, { runId: string }>(trainRequest),
+  start: command<typeof trainRequest, TrainingLaunch>(trainRequest),
+  /** Cancels a training (it stops after the current batch, resumable) or takes a queued one off the queue. */
   cancel: command<z.ZodObject<{ runId: z.ZodString }>, { cancelled: boolean }>(z.object({ runId: z.string().min(1).max(256) })),
+  /** Continues an interrupted, cancelled or failed run from its last checkpoint (queued like a start). */
+  resume: command<typeof resumeRequest, TrainingLaunch>(resumeRequest),
 };
 export const trainingEvents = {
   progress: event<TrainingProgress>(),

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { openDataset } from '../datasets/open-dataset';
+import { requireParameter } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../files/atomic-write';
 import { encodeGrayPng } from '../imaging/png-io';
 import { createRandom } from '../random/seeded-random';
@@ -12,6 +13,8 @@ import { sampleFromBytes, toBytes, type Sample } from './sample';
  * soft mixup masks are stored as 0..255 grey levels) for inspection. Same seed, same files.
  */
 export async function augmentFolder(input: string, out: string, recipe: Recipe, options: { count: number; seed: number; size?: number }): Promise<number> {
+  requireParameter(Number.isInteger(options.count) && options.count >= 1 && options.count <= 50, `--count must be an integer in [1, 50], got ${options.count}`);
+  requireParameter(options.size === undefined || (Number.isInteger(options.size) && options.size >= 16 && options.size <= 2048), `--size must be an integer in [16, 2048] pixels, got ${options.size}`);
   const dataset = await openDataset(input);
   const load = async (k: number): Promise<Sample> => {
     const slice = await dataset.load(dataset.slices[k]!, options.size ? { size: options.size } : {});

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { transformStepProblems } from '../../../src-shared/contract/transform-parameters';
 import { CovsegError } from '../errors';
 import type { Random } from '../random/seeded-random';
 import { randElastic } from './elastic';
@@ -43,9 +44,23 @@ const FACTORIES: Record<string, (params: Record<string, unknown>) => Transform> 
 };
 export const TRANSFORM_NAMES = Object.keys(FACTORIES);
 
+/**
+ * Refuses a step whose transform is unknown or whose parameter is missing from, or outside, the
+ * bounds every front end shares (src-shared/contract/transform-parameters.ts).
+ */
+function checkStep(step: RecipeStep, where: { file?: string; index?: number } = {}): void {
+  const problems = typeof step?.type === 'string' ? transformStepProblems(step) : ['a step needs a "type" (the transform name)'];
+  if (problems.length === 0) return;
+  const prefix = where.index === undefined ? '' : `recipe step ${where.index + 1}: `;
+  throw new CovsegError('bad-parameter', `${prefix}${problems.join('; ')}`, {
+    ...(where.file ? { file: where.file } : {}),
+    fix: `keep every parameter within its range (README, "Augmentation"); transforms: ${TRANSFORM_NAMES.join(', ')}`,
+  });
+}
+
 export function createTransform(step: RecipeStep): Transform {
-  const factory = FACTORIES[step.type];
-  if (!factory) throw new CovsegError('bad-parameter', `unknown transform "${step.type}"`, { fix: `use one of: ${TRANSFORM_NAMES.join(', ')}` });
+  checkStep(step);
+  const factory = FACTORIES[step.type]!;
   const { type: _type, ...params } = step;
   return factory(params);
 }
@@ -90,6 +105,7 @@ function validate(recipe: Recipe, file?: string): Recipe {
   if (recipe.mode === 'offline' && !(Number.isInteger(recipe.copies) && recipe.copies! >= 1 && recipe.copies! <= 50)) {
     throw new CovsegError('bad-parameter', 'an offline recipe needs copies: 1-50 augmented copies per slice', where);
   }
+  recipe.steps.forEach((step, index) => checkStep(step, { ...where, index }));
   recipe.steps.forEach(createTransform);
   if (recipe.gan) {
     if (!recipe.ganDir || !existsSync(join(recipe.ganDir, 'frames'))) {

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { RunDetail, RunListItem, TrainingProgress, TrainRequest } from '../../../src-shared/contract';
+import type { RunDetail, RunListItem, TrainingLaunch, TrainingProgress, TrainRequest } from '../../../src-shared/contract';
 import { unwrap, useApi } from '../api/app-api';
 
 export interface EpochPoint {
@@ -22,6 +22,8 @@ export interface LiveRun {
   etaSeconds: number | null;
   points: EpochPoint[];
   message?: string;
+  /** Place in the training queue while queued (1 = next). */
+  position?: number;
 }
 
 /** Runs: the list, the one being watched, and live progress pushed by the back end. */
@@ -34,6 +36,10 @@ export const useTrainingStore = defineStore('training', () => {
   let unsubscribe: (() => void) | undefined;
 
   const watchedRun = computed(() => (watched.value ? (live.value[watched.value] ?? null) : null));
+  /** Runs training now or waiting their turn, in queue order after the running ones. */
+  const activeRuns = computed(() =>
+    runs.value.filter((r) => r.state === 'running' || r.state === 'queued').sort((a, b) => (a.queuePosition ?? 0) - (b.queuePosition ?? 0)),
+  );
 
   function ensureLive(runId: string): LiveRun {
     live.value[runId] ??= { runId, state: 'running', epoch: 0, epochs: 0, batch: 0, batches: 0, loss: null, etaSeconds: null, points: [] };
@@ -47,9 +53,12 @@ export const useTrainingStore = defineStore('training', () => {
       run.epochs = progress.epochs;
       if (!run.points.some((p) => p.epoch === progress.epoch)) run.points.push({ epoch: progress.epoch, trainLoss: progress.trainLoss, valLoss: progress.valLoss, valDice: progress.valDice, valIou: progress.valIou });
     } else {
+      const changed = run.state !== progress.state;
       run.state = progress.state;
+      if (progress.state === 'queued') run.position = progress.position;
+      else delete run.position;
       if (progress.message) run.message = progress.message;
-      if (progress.state !== 'running') void refresh();
+      if (changed || progress.state === 'queued') void refresh();
     }
   }
 
@@ -59,10 +68,13 @@ export const useTrainingStore = defineStore('training', () => {
 
   async function refresh() {
     runs.value = unwrap(await useApi().runs.list({}));
-    // After a reload, pick up runs that are still training, with the epochs they already logged.
-    for (const item of runs.value.filter((r) => r.state === 'running')) {
+    // After a reload, pick up runs that are still training or queued, with the epochs they already logged.
+    for (const item of runs.value.filter((r) => r.state === 'running' || r.state === 'queued')) {
       const run = ensureLive(item.runId);
-      if (run.points.length === 0) {
+      run.state = item.state;
+      if (item.queuePosition !== undefined) run.position = item.queuePosition;
+      else delete run.position;
+      if (run.points.length === 0 && item.epoch > 0) {
         const d = unwrap(await useApi().runs.get({ runId: item.runId }));
         run.points = d.metrics.map((m) => ({ ...m }));
         run.epochs = d.epochs;
@@ -71,13 +83,33 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
+  function launched(launch: TrainingLaunch, epochs: number) {
+    const run = ensureLive(launch.runId);
+    run.epochs = epochs;
+    run.state = launch.state;
+    delete run.message;
+    if (launch.position !== undefined) run.position = launch.position;
+    watched.value = launch.runId;
+  }
+
   async function start(request: TrainRequest) {
     error.value = null;
     try {
       subscribe();
-      const { runId } = unwrap(await useApi().training.start(request));
-      ensureLive(runId).epochs = request.epochs ?? 0;
-      watched.value = runId;
+      launched(unwrap(await useApi().training.start(request)), request.epochs ?? 0);
+      await refresh();
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  }
+
+  /** Continues a cancelled, interrupted or failed run from its last checkpoint (queued like a start). */
+  async function resume(runId: string) {
+    error.value = null;
+    try {
+      subscribe();
+      const item = runs.value.find((r) => r.runId === runId);
+      launched(unwrap(await useApi().training.resume({ runId })), item?.epochs ?? 0);
       await refresh();
     } catch (e) {
       error.value = (e as Error).message;
@@ -92,5 +124,5 @@ export const useTrainingStore = defineStore('training', () => {
     detail.value = unwrap(await useApi().runs.get({ runId }));
   }
 
-  return { runs, live, watched, watchedRun, detail, error, subscribe, refresh, start, cancel, open, onProgress };
+  return { runs, live, watched, watchedRun, activeRuns, detail, error, subscribe, refresh, start, resume, cancel, open, onProgress };
 });

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { psnr, ssim } from '../../../../src-main/engine/metrics/image-quality';
 import { createRandom } from '../../../../src-main/engine/random/seeded-random';
@@ -7,6 +9,7 @@ import { digitalWeathering, randJpeg, weatherImage } from '../../../../src-main/
 import { cutMix, mixUp } from '../../../../src-main/engine/transforms/mixing';
 import { composeRecipe, loadRecipe, PRESET_RECIPES } from '../../../../src-main/engine/transforms/recipes';
 import type { Sample, TransformContext } from '../../../../src-main/engine/transforms/sample';
+import { tempDir } from '../../../fixtures/temp-dir';
 
 /** A 32x32 CT-like test pair: a textured image and a blob mask. */
 function testSample(seed = 1, size = 32): Sample {
@@ -110,5 +113,18 @@ describe('transforms', () => {
     expect((await loadRecipe('fliprot+elastic', { mode: 'offline' })).copies).toBe(2);
     await expect(loadRecipe('origin+gan')).rejects.toMatchObject({ code: 'unsupported', fix: expect.stringMatching(/--gan-dir/) });
     await expect(loadRecipe('nope')).rejects.toThrow(/neither a preset recipe nor a readable file/);
+  });
+
+  it('refuses a recipe file whose parameter is out of range, naming the file, the step, the parameter and its range', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'wild.json');
+    await writeFile(file, JSON.stringify({ name: 'wild', mode: 'online', steps: [{ type: 'RandFlip', prob: 0.5 }, { type: 'RandElastic', prob: 0.5, sigma: 1e9 }] }));
+    await expect(loadRecipe(file)).rejects.toMatchObject({ code: 'bad-parameter', file, message: 'recipe step 2: RandElastic sigma must be a number in [0.5, 64] (pixels), got 1000000000' });
+    await writeFile(file, JSON.stringify({ name: 'wild', mode: 'online', steps: [{ type: 'DigitalWeathering', generations: 100000 }, { type: 'RandJpeg', minQuality: 0 }] }));
+    await expect(loadRecipe(file)).rejects.toThrow(/recipe step 1: DigitalWeathering generations must be an integer in \[1, 60\], got 100000/);
+    await writeFile(file, JSON.stringify({ name: 'wild', mode: 'online', steps: [{ type: 'MixUp', alpha: 1e-9 }] }));
+    await expect(loadRecipe(file)).rejects.toThrow(/MixUp alpha must be a number in \[0.05, 10\], got 1e-9/);
+    // Every preset stays within the bounds.
+    for (const name of Object.keys(PRESET_RECIPES)) if (!PRESET_RECIPES[name]!.gan) expect((await loadRecipe(name)).name).toBe(name);
   });
 });

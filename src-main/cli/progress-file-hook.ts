@@ -1,0 +1,30 @@
+import { appendFile } from 'node:fs/promises';
+import type { TrainingHooks } from '../engine/training/trainer';
+
+/** Batch lines are written at most this often (plus each epoch's last batch): the file stays small on long runs. */
+const BATCH_LINE_INTERVAL_MS = 250;
+
+/** Appends one progress message as a JSON line. */
+export function appendProgressLine(file: string, message: Record<string, unknown>): Promise<void> {
+  return appendFile(file, `${JSON.stringify(message)}\n`);
+}
+
+/**
+ * Training progress as JSON lines appended to a file (`covseg train --progress-file`), the same
+ * messages `--progress-json` prints (begin, batch, epoch; the command adds end). A server or the
+ * app follows the file instead of the process's stdout, so the training does not depend on the
+ * process that launched it staying alive to read a pipe.
+ */
+export function progressFileHook(file: string, clock: () => number = Date.now): TrainingHooks {
+  let lastBatchLine = -Infinity;
+  return {
+    onTrainBegin: (context) => appendProgressLine(file, { type: 'begin', runDir: context.runDir, epoch: context.state.epoch, epochs: context.config.epochs, batches: context.batchesPerEpoch, time: clock(), pid: process.pid }),
+    onBatchEnd: async (log, context) => {
+      const now = clock();
+      if (now - lastBatchLine < BATCH_LINE_INTERVAL_MS && log.batch + 1 < log.batches) return;
+      lastBatchLine = now;
+      await appendProgressLine(file, { type: 'batch', ...log, epochs: context.config.epochs });
+    },
+    onEpochEnd: (log, context) => appendProgressLine(file, { type: 'epoch', ...log, epochs: context.config.epochs }),
+  };
+}
