@@ -1,0 +1,31 @@
+import { APP_ORIGIN } from './app-protocol';
+
+/**
+ * The origins whose frames may call the IPC contract: the app's own `app://covseg`, plus the
+ * electron-vite dev server's origin when the app runs in development (`ELECTRON_RENDERER_URL`).
+ */
+export function trustedOrigins(devServerUrl?: string): string[] {
+  const origins = [APP_ORIGIN];
+  if (devServerUrl) {
+    try {
+      origins.push(new URL(devServerUrl).origin);
+    } catch {
+      // An unparsable dev URL adds nothing: the app origin alone stays trusted.
+    }
+  }
+  return origins;
+}
+
+/**
+ * True when the URL of the frame that sent an IPC message belongs to a trusted origin. A missing
+ * frame (destroyed or navigated away) or an unparsable URL is not trusted; an iframe or a page
+ * navigated elsewhere inside one of our windows fails here even though its window is ours.
+ */
+export function isTrustedSenderUrl(frameUrl: string | undefined | null, origins: readonly string[]): boolean {
+  if (!frameUrl) return false;
+  try {
+    return origins.includes(new URL(frameUrl).origin);
+  } catch {
+    return false;
+  }
+}
