@@ -22,3 +22,19 @@ export function resolveAppRequest(rendererDir: string, requestUrl: string): Rend
   if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return { ok: false, status: 403, reason: 'not this app' };
   return resolveRendererFile(rendererDir, url.pathname);
 }
+
+/**
+ * The origin of a URL as Chromium sees it. Node's URL parser reports `null` as the origin of any
+ * non-special scheme, `app:` included, although Chromium gives a standard scheme a real origin:
+ * compare scheme and host instead. Undefined for unparsable URLs and hostless ones (`about:blank`).
+ */
+export function originOf(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return parsed.origin;
+  return parsed.host ? `${parsed.protocol}//${parsed.host}` : undefined;
+}

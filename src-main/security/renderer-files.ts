@@ -32,7 +32,9 @@ export function resolveRendererFile(rendererDir: string, pathname: string): Rend
   }
   if (decoded.includes('\0')) return { ok: false, status: 400, reason: 'NUL byte in the path' };
   const root = resolve(rendererDir);
-  const file = join(root, normalize(decoded === '/' || decoded === '' ? '/index.html' : decoded));
+  // normalize() of an absolute path cannot climb above `/`, and resolve() drops a trailing slash,
+  // so `/..` lands on the folder itself (refused below) rather than beside it.
+  const file = resolve(join(root, normalize(decoded === '/' || decoded === '' ? '/index.html' : decoded)));
   if (file === root || !isInside(root, file)) return { ok: false, status: 403, reason: 'outside the app' };
   return { ok: true, file, contentType: MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' };
 }

@@ -1,4 +1,4 @@
-import { APP_ORIGIN } from './app-protocol';
+import { APP_ORIGIN, originOf } from './app-protocol';
 
 /**
  * The origins whose frames may call the IPC contract: the app's own `app://covseg`, plus the
@@ -22,10 +22,21 @@ export function trustedOrigins(devServerUrl?: string): string[] {
  * navigated elsewhere inside one of our windows fails here even though its window is ours.
  */
 export function isTrustedSenderUrl(frameUrl: string | undefined | null, origins: readonly string[]): boolean {
-  if (!frameUrl) return false;
+  const origin = frameUrl ? originOf(frameUrl) : undefined;
+  return origin !== undefined && origins.includes(origin);
+}
+
+/**
+ * The electron-vite dev server URL to load instead of `app://`, honoured only in an unpackaged app
+ * and only on this machine: in a packaged app an environment variable must not be able to point the
+ * window, and the API its preload exposes, at a remote page.
+ */
+export function devRendererUrl(value: string | undefined, isPackaged: boolean): string | undefined {
+  if (isPackaged || !value) return undefined;
   try {
-    return origins.includes(new URL(frameUrl).origin);
+    const url = new URL(value);
+    return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) ? value : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
