@@ -8,7 +8,7 @@ import type { EventChannel } from '../../src-shared/contract';
 import { contentSecurityPolicy } from '../../src-shared/content-security-policy';
 import { resolveRendererFile } from '../security/renderer-files';
 import type { AppServices } from '../services/app-services';
-import { allowedHostNames, hostAllowed, isWildcard, originAllowed, requestToken, TOKEN_COOKIE } from './request-checks';
+import { allowedHostNames, hostAllowed, isWildcard, originAllowed, requestToken, tokenCookieName } from './request-checks';
 
 const MAX_BODY = 1 << 20;
 const CSP = contentSecurityPolicy({ delivery: 'header' });
@@ -70,9 +70,9 @@ const json = (value: unknown) => JSON.stringify(value);
  * another site (after a cross-site 302 it would not), and it replaces the history entry, so the
  * token leaves the address bar and the back button.
  */
-function exchangePage(response: ServerResponse, token: string, target: string): void {
+function exchangePage(response: ServerResponse, cookie: string, token: string, target: string): void {
   const html = `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${target}"><title>CovSeg Studio</title><p>Opening <a href="${target}">CovSeg Studio</a>...</p>`;
-  send(response, 200, html, 'text/html; charset=utf-8', { 'Set-Cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` });
+  send(response, 200, html, 'text/html; charset=utf-8', { 'Set-Cookie': `${cookie}=${token}; HttpOnly; SameSite=Strict; Path=/` });
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -101,6 +101,8 @@ export async function startHttpTransport(services: (emit: RunningServer['emit'])
   };
   const app = services(emit);
   const allowed = allowedHostNames(options.host, options.allowHosts);
+  // The port is known once listening (port 0 picks one); requests only arrive after that.
+  const cookie = () => tokenCookieName((server.address() as AddressInfo).port);
   const refuse = (response: ServerResponse, status: number, error: string) => send(response, status, json({ error }));
 
   const server = createServer(async (request, response) => {
@@ -112,9 +114,9 @@ export async function startHttpTransport(services: (emit: RunningServer['emit'])
       if (!url) return refuse(response, 400, 'malformed URL');
       if (request.method === 'GET' && PAGE_ROUTES.includes(url.pathname) && url.searchParams.has('token')) {
         if (!sameToken(url.searchParams.get('token') ?? undefined, token)) return refuse(response, 401, 'wrong token: open the URL `covseg serve` printed');
-        return exchangePage(response, token, url.pathname);
+        return exchangePage(response, cookie(), token, url.pathname);
       }
-      if (!sameToken(requestToken(request.headers), token)) return refuse(response, 401, 'missing or wrong token: open the URL `covseg serve` printed');
+      if (!sameToken(requestToken(request.headers, cookie()), token)) return refuse(response, 401, 'missing or wrong token: open the URL `covseg serve` printed');
       if (url.pathname.startsWith('/api/')) {
         if (request.method !== 'POST') return refuse(response, 405, 'use POST');
         // With the cookie, a page of another site could make the browser send commands: only our own pages may.
@@ -154,7 +156,7 @@ export async function startHttpTransport(services: (emit: RunningServer['emit'])
     // Browsers let any site open a WebSocket to any address and send our cookie with it: check Origin.
     if (!hostAllowed(request.headers.host, allowed) || !originAllowed(request.headers.origin, request.headers.host)) return reject('403 Forbidden');
     if (url.pathname !== '/events') return reject('404 Not Found');
-    if (!sameToken(requestToken(request.headers), token)) return reject('401 Unauthorized');
+    if (!sameToken(requestToken(request.headers, cookie()), token)) return reject('401 Unauthorized');
     wss.handleUpgrade(request, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));

@@ -1,7 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** The cookie that carries the access token after the first page load. */
-export const TOKEN_COOKIE = 'covseg_token';
+/**
+ * The cookie that carries the access token after the first page load. Cookies are shared by all
+ * ports of a host, so the name carries the server's port: two servers on one machine keep apart.
+ */
+export function tokenCookieName(port: number): string {
+  return `covseg_token_${port}`;
+}
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '::1'];
 const WILDCARD_ADDRESSES = ['0.0.0.0', '::'];
@@ -60,13 +65,13 @@ export function originAllowed(originHeader: string | undefined, hostHeader: stri
   }
 }
 
-/** The token a request carries in an `Authorization: Bearer` header or the token cookie; never the query string. */
-export function requestToken(headers: IncomingHttpHeaders): string | undefined {
+/** The token a request carries in an `Authorization: Bearer` header or the cookie `cookieName`; never the query string. */
+export function requestToken(headers: IncomingHttpHeaders, cookieName: string): string | undefined {
   const authorization = headers.authorization;
   if (authorization?.startsWith('Bearer ')) return authorization.slice(7);
   for (const part of (headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === TOKEN_COOKIE) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === cookieName) return part.slice(eq + 1).trim();
   }
   return undefined;
 }

@@ -120,8 +120,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
       });
     expect(await attempt(`ws://127.0.0.1:${server.port}/events`)).toBe('refused');
     expect(await attempt(`ws://127.0.0.1:${server.port}/events?token=${server.token}`)).toBe('refused');
-    expect(await attempt(`ws://127.0.0.1:${server.port}/events`, { Cookie: `covseg_token=${server.token}`, Origin: 'http://evil.example' })).toBe('refused');
-    expect(await attempt(`ws://127.0.0.1:${server.port}/events`, { Cookie: `covseg_token=${server.token}`, Origin: `http://127.0.0.1:${server.port}` })).toBe('open');
+    expect(await attempt(`ws://127.0.0.1:${server.port}/events`, { Cookie: `covseg_token_${server.port}=${server.token}`, Origin: 'http://evil.example' })).toBe('refused');
+    expect(await attempt(`ws://127.0.0.1:${server.port}/events`, { Cookie: `covseg_token_${server.port}=${server.token}`, Origin: `http://127.0.0.1:${server.port}` })).toBe('open');
   });
 
   it('validates arguments and refuses folders outside the allowed roots', async () => {

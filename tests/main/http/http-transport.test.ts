@@ -50,7 +50,8 @@ describe('covseg serve over HTTP: hosts, token cookie, origins, paths', () => {
   let outside: string;
   let server: Awaited<ReturnType<typeof startHttpTransport>>;
   let port: number;
-  const cookie = { Cookie: `covseg_token=${token}` };
+  /** The token cookie as the browser sends it back after the exchange. */
+  let cookie: { Cookie: string };
 
   const post = async (channel: string, body: unknown, headers: Record<string, string> = cookie) => {
     const reply = await send(port, { method: 'POST', path: `/api/${channel}`, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -76,6 +77,7 @@ describe('covseg serve over HTTP: hosts, token cookie, origins, paths', () => {
       allowHosts: ['gpu-box'],
     });
     port = server.port;
+    cookie = { Cookie: `covseg_token_${port}=${token}` };
   });
 
   afterAll(async () => {
@@ -97,7 +99,7 @@ describe('covseg serve over HTTP: hosts, token cookie, origins, paths', () => {
   it('refuses another name when no --allow-host was given', async () => {
     const plain = await startHttpTransport((emit) => createAppServices({ transport: 'http', workspace, allowedRoots: [], emit }), { host: '127.0.0.1', port: 0, rendererDir: join(workspace, 'renderer'), token });
     try {
-      const reply = await send(plain.port, { path: '/index.html', headers: { Host: `gpu-box:${plain.port}`, ...cookie } });
+      const reply = await send(plain.port, { path: '/index.html', headers: { Host: `gpu-box:${plain.port}`, Cookie: `covseg_token_${plain.port}=${token}` } });
       expect(reply.status).toBe(403);
       expect(reply.body).toMatch(/--allow-host/);
     } finally {
@@ -109,7 +111,7 @@ describe('covseg serve over HTTP: hosts, token cookie, origins, paths', () => {
     const reply = await send(port, { path: `/?token=${token}` });
     expect(reply.status).toBe(200);
     const setCookie = reply.headers['set-cookie']?.[0] ?? '';
-    expect(setCookie).toContain(`covseg_token=${token}`);
+    expect(setCookie).toContain(`covseg_token_${port}=${token}`);
     expect(setCookie).toMatch(/HttpOnly/);
     expect(setCookie).toMatch(/SameSite=Strict/);
     expect(setCookie).toMatch(/Path=\//);
@@ -126,7 +128,9 @@ describe('covseg serve over HTTP: hosts, token cookie, origins, paths', () => {
     expect(await handshake(port, `/events?token=${token}`, {})).toBe('401');
     expect((await post('system/info', {})).json.ok).toBe(true);
     expect((await post('system/info', {}, { Authorization: `Bearer ${token}` })).json.ok).toBe(true);
-    expect((await post('system/info', {}, { Cookie: 'covseg_token=wrong' })).status).toBe(401);
+    expect((await post('system/info', {}, { Cookie: `covseg_token_${port}=wrong` })).status).toBe(401);
+    // Cookies ignore ports: a token cookie set by a server on another port is not this server's.
+    expect((await post('system/info', {}, { Cookie: `covseg_token_${port + 1}=${token}` })).status).toBe(401);
     expect((await send(port, { path: '/assets/app.js', headers: cookie })).status).toBe(200);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedHostNames, hostAllowed, hostName, isLoopback, originAllowed, requestToken } from '../../../src-main/http/request-checks';
+import { allowedHostNames, hostAllowed, hostName, isLoopback, originAllowed, requestToken, tokenCookieName } from '../../../src-main/http/request-checks';
 
 describe('request checks of covseg serve', () => {
   it('knows loopback addresses', () => {
@@ -36,10 +36,12 @@ describe('request checks of covseg serve', () => {
   });
 
   it('takes the token from a bearer header or the cookie, never from elsewhere', () => {
-    expect(requestToken({ authorization: 'Bearer abc' })).toBe('abc');
-    expect(requestToken({ cookie: 'other=1; covseg_token=xyz; more=2' })).toBe('xyz');
-    expect(requestToken({ cookie: 'covseg_token_old=nope' })).toBeUndefined();
-    expect(requestToken({ authorization: 'Basic abc' })).toBeUndefined();
-    expect(requestToken({})).toBeUndefined();
+    const name = tokenCookieName(8765);
+    expect(requestToken({ authorization: 'Bearer abc' }, name)).toBe('abc');
+    expect(requestToken({ cookie: `other=1; ${name}=xyz; more=2` }, name)).toBe('xyz');
+    // Another server's cookie on the same host (cookies ignore ports) is not this server's token.
+    expect(requestToken({ cookie: `${tokenCookieName(8766)}=xyz` }, name)).toBeUndefined();
+    expect(requestToken({ authorization: 'Basic abc' }, name)).toBeUndefined();
+    expect(requestToken({}, name)).toBeUndefined();
   });
 });
