@@ -2,8 +2,18 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
+import type { Plugin } from 'vite';
+import { contentSecurityPolicy } from './src-shared/content-security-policy';
 
 const root = dirname(fileURLToPath(import.meta.url));
+
+/** Writes the one Content-Security-Policy into index.html; the dev server's injected styles need inline styles. */
+function contentSecurityPolicyMeta(): Plugin {
+  return {
+    name: 'covseg-content-security-policy',
+    transformIndexHtml: (html, context) => html.replace('__CONTENT_SECURITY_POLICY__', contentSecurityPolicy({ delivery: 'meta', dev: context.server !== undefined })),
+  };
+}
 
 // electron-vite looks for src/main by default; this project keeps each process in its own top-level folder.
 export default defineConfig({
@@ -29,9 +39,9 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(root, 'src-renderer'),
-    // Relative asset paths: the same build loads from file:// in Electron and over HTTP from `covseg serve`.
+    // Relative asset paths: the same build loads from app:// in Electron and over HTTP from `covseg serve`.
     base: './',
-    plugins: [vue()],
+    plugins: [vue(), contentSecurityPolicyMeta()],
     build: {
       outDir: resolve(root, 'out/renderer'),
       rollupOptions: { input: { index: resolve(root, 'src-renderer/index.html') } },

@@ -22,4 +22,11 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The security decisions are unit-tested under plain Node, where importing Electron fails.
+    files: ['src-main/security/**/*.ts', 'src-main/http/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Security decisions and the HTTP transport must run without Electron; wire them in src-main/desktop/.' }] }],
+    },
+  },
 );

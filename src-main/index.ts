@@ -1,12 +1,17 @@
-import { app, BrowserWindow, dialog, session, shell } from 'electron';
+import { app, BrowserWindow, dialog } from 'electron';
 import { join } from 'node:path';
+import { denyPermissions, limitNavigation, registerAppScheme, serveRenderer } from './desktop/harden-electron';
 import { bindIpc, emitToWindows } from './ipc/ipc-transport';
+import { APP_ENTRY_URL } from './security/app-protocol';
+import { devRendererUrl, trustedOrigins } from './security/trusted-sender';
 import { createAppServices } from './services/app-services';
 import { utilityProcessLauncher } from './utility-process-launcher';
 
 // Electron entry: one hardened window, the contract bound to IPC, the engine in this process and in
-// child training processes.
-const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+// child training processes. The README's "Security" section maps each checklist item to the code.
+const DEV_RENDERER_URL = devRendererUrl(process.env.ELECTRON_RENDERER_URL, app.isPackaged);
+const TRUSTED_ORIGINS = trustedOrigins(DEV_RENDERER_URL);
+registerAppScheme();
 
 function createWindow(): BrowserWindow {
   const window = new BrowserWindow({
@@ -19,23 +24,19 @@ function createWindow(): BrowserWindow {
       sandbox: true,
       nodeIntegration: false,
       webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
     },
   });
-  // No remote content: block navigation away from the app and open external links in the browser.
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  if (process.env.ELECTRON_RENDERER_URL) void window.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void window.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  void window.loadURL(DEV_RENDERER_URL ?? APP_ENTRY_URL);
   return window;
 }
 
 void app.whenReady().then(() => {
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
-  });
+  serveRenderer(join(import.meta.dirname, '../renderer'));
+  denyPermissions();
+  limitNavigation(TRUSTED_ORIGINS);
   const services = createAppServices({
     transport: 'electron',
     workspace: join(app.getPath('userData'), 'workspace'),
@@ -49,7 +50,7 @@ void app.whenReady().then(() => {
       return result.canceled ? null : (result.filePaths[0] ?? null);
     },
   });
-  bindIpc(services);
+  bindIpc(services, TRUSTED_ORIGINS);
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

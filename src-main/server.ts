@@ -17,6 +17,8 @@ export interface ServeOptions {
   rendererDir?: string;
   /** Trainings at once; more queue (default 1). */
   maxTrainings?: number;
+  /** More names requests may reach the server by (`--allow-host`). */
+  allowHosts?: string[];
 }
 
 /** `covseg serve`: the app's UI and services over HTTP/WebSocket, for machines without a display. */
@@ -28,6 +30,6 @@ export async function serve(options: ServeOptions) {
   const workspace = resolve(options.workspace ?? process.env.COVSEG_WORKSPACE ?? join(homedir(), '.covseg'));
   return startHttpTransport(
     (emit) => createAppServices({ transport: 'http', workspace, allowedRoots: options.dataRoots.map((r) => resolve(r)), emit, ...(options.maxTrainings !== undefined ? { maxTrainings: options.maxTrainings } : {}) }),
-    { host: options.host, port: options.port, rendererDir, ...(options.token ? { token: options.token } : {}) },
+    { host: options.host, port: options.port, rendererDir, allowHosts: options.allowHosts ?? [], ...(options.token ? { token: options.token } : {}) },
   );
 }

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import type { DatasetReportView, OpenedDataset, SliceListItem, SlicePixels } from '../../src-shared/contract';
 import { inspectDataset } from '../engine/datasets/check-dataset';
 import type { SliceSummary } from '../engine/datasets/scan-dataset';
-import type { Dataset } from '../engine/datasets/types';
+import type { Dataset, SliceRef } from '../engine/datasets/types';
 import { CovsegError } from '../engine/errors';
 import { resizeGray } from '../engine/imaging/resize';
 import type { FileAccess } from './file-access';
@@ -11,6 +11,13 @@ interface OpenEntry {
   dataset: Dataset;
   report: DatasetReportView;
   summaries: SliceSummary[];
+}
+
+/** The files one slice is read from. */
+function sourceFiles(ref: SliceRef): string[] {
+  const source = ref.source;
+  if (source.kind === 'png') return source.labels ? [source.frame, source.mask, source.labels] : [source.frame, source.mask];
+  return [source.image, source.label];
 }
 
 const toBase64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
@@ -24,7 +31,18 @@ export class DatasetService {
 
   async openFolder(path: string): Promise<OpenedDataset> {
     const root = await this.access.check(path);
-    const { dataset, scan, report } = await inspectDataset(root);
+    await this.access.confineTree(root);
+    const { dataset: opened, scan, report } = await inspectDataset(root);
+    // Every later read re-checks its files: a link swapped after opening still cannot lead outside.
+    const dataset: Dataset = Object.create(opened);
+    dataset.load = async (ref, options) => {
+      await this.access.checkFiles(sourceFiles(ref));
+      return opened.load(ref, options);
+    };
+    dataset.inspect = async (ref) => {
+      await this.access.checkFiles(sourceFiles(ref));
+      return opened.inspect(ref);
+    };
     const view: DatasetReportView = {
       root: report.root,
       format: report.format,

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { RunDetail, RunListItem, SliceScore } from '../../src-shared/contract';
+import { isRunId, type RunDetail, type RunListItem, type SliceScore } from '../../src-shared/contract';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { CovsegError } from '../engine/errors';
 import { sliceMetrics } from '../engine/metrics/segmentation-metrics';
@@ -10,8 +10,6 @@ import { loadCheckpoint } from '../engine/runs/checkpoints';
 import { readRun, type RunView } from '../engine/runs/read-run';
 import { predictSliceMask } from '../engine/training/predict-mask';
 import type { DatasetService } from './dataset-service';
-
-const RUN_ID = /^[A-Za-z0-9._-]+$/;
 
 /** Runs on disk: lists, details, and predictions of their best checkpoint on any open dataset. */
 export class RunsService {
@@ -26,8 +24,9 @@ export class RunsService {
   ) {}
 
   private dir(runId: string): string {
-    // Ids come from the renderer: only plain folder names inside the runs folder.
-    if (!RUN_ID.test(runId)) throw new CovsegError('bad-parameter', `invalid run id "${runId}"`);
+    // Ids come from the renderer: only plain folder names inside the runs folder, checked here too
+    // because the service is also called without the contract's validation (tests, CLI).
+    if (!isRunId(runId)) throw new CovsegError('bad-parameter', `invalid run id "${runId}"`);
     return join(this.runsDir, runId);
   }
 

@@ -94,5 +94,6 @@ export type * from './datasets';
 export type * from './slices';
 export type * from './training';
 export type * from './runs';
+export { isRunId, runIdSchema } from './runs';
 export type * from './system';
 export type * from './augment';

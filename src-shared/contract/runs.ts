@@ -32,7 +32,19 @@ export interface SliceScore {
   predictedPixels: number;
 }
 
-const runId = z.string().min(1).max(256);
+const RUN_ID = /^[A-Za-z0-9._-]{1,256}$/;
+
+/**
+ * True for a plain folder name inside the runs folder: letters, digits, `.`, `_` and `-`, never `.`
+ * or `..` (which would name the runs folder or the workspace itself). Names such as `..v2` are fine.
+ */
+export function isRunId(value: string): boolean {
+  return RUN_ID.test(value) && value !== '.' && value !== '..';
+}
+
+/** A run id as requests carry it; see {@link isRunId}. */
+export const runIdSchema = z.string().refine(isRunId, 'a run id is one folder name: letters, digits, ".", "_" or "-", and not "." or ".."');
+const runId = runIdSchema;
 
 export const runsCommands = {
   list: command<z.ZodObject<Record<string, never>>, RunListItem[]>(z.object({})),

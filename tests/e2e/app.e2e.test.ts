@@ -39,6 +39,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
   let browser: Browser;
   let page: Page;
   let workspace: string;
+  /** Every Content-Security-Policy violation Chromium reports for the app's page. */
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     // Lives for the whole suite (the per-test temp folders are removed after each test).
@@ -56,7 +58,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
     server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1300, height: 820 } });
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
     await page.goto(server.url);
+    await page.waitForURL((url) => !url.search.includes('token'));
   }, 180_000);
 
   afterAll(async () => {
@@ -65,16 +71,47 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
     await rm(workspace, { recursive: true, force: true });
   });
 
-  it('refuses requests and sockets without the token', async () => {
+  it('exchanges the URL token for a cookie: the address bar and history keep no token', async () => {
+    expect(server.url).toMatch(/\?token=/);
+    expect(page.url()).toBe(`http://127.0.0.1:${server.port}/`);
+    const seen = await page.evaluate(async () => ({
+      cookie: document.cookie,
+      historyLength: history.length,
+      info: ((await (await fetch('/api/system/info', { method: 'POST', body: '{}' })).json()) as { ok: boolean }).ok,
+    }));
+    // HttpOnly: page scripts cannot read the token, yet same-origin requests carry it.
+    expect(seen.cookie).not.toContain('covseg_token');
+    expect(seen.info).toBe(true);
+    // about:blank, then the app: the page that carried the token was replaced, not stacked.
+    expect(seen.historyLength).toBe(2);
+    await page.screenshot({ path: join(SHOTS, 'after-token-exchange.png') });
+  });
+
+  it('opens the printed URL from a link on another site (where a 302 would lose the SameSite=Strict cookie)', async () => {
+    const context = await browser.newContext();
+    try {
+      const elsewhere = await context.newPage();
+      await elsewhere.setContent(`<a id="go" href="${server.url}">open CovSeg</a>`);
+      await elsewhere.click('#go');
+      await elsewhere.waitForURL(`http://127.0.0.1:${server.port}/`);
+      const answer = await elsewhere.evaluate(async () => (await fetch('/api/system/info', { method: 'POST', body: '{}' })).status);
+      expect(answer).toBe(200);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('refuses requests and sockets without the token, and the query-string token off the page route', async () => {
     const base = `http://127.0.0.1:${server.port}`;
     expect((await fetch(`${base}/`)).status).toBe(401);
     expect((await fetch(`${base}/api/system/info`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${base}/api/system/info?token=${server.token}`, { method: 'POST' })).status).toBe(401);
     expect((await fetch(`${base}/api/system/info`, { method: 'POST', headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
     const ok = await fetch(`${base}/api/system/info`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}` } });
     expect(((await ok.json()) as { ok: boolean }).ok).toBe(true);
-    const attempt = (url: string) =>
+    const attempt = (url: string, headers: Record<string, string> = {}) =>
       new Promise<string>((r) => {
-        const socket = new WebSocket(url);
+        const socket = new WebSocket(url, { headers });
         socket.on('open', () => {
           socket.close();
           r('open');
@@ -82,8 +119,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
         socket.on('error', () => r('refused'));
       });
     expect(await attempt(`ws://127.0.0.1:${server.port}/events`)).toBe('refused');
-    expect(await attempt(`ws://127.0.0.1:${server.port}/events?token=wrong`)).toBe('refused');
-    expect(await attempt(`ws://127.0.0.1:${server.port}/events?token=${server.token}`)).toBe('open');
+    expect(await attempt(`ws://127.0.0.1:${server.port}/events?token=${server.token}`)).toBe('refused');
+    expect(await attempt(`ws://127.0.0.1:${server.port}/events`, { Cookie: `covseg_token_${server.port}=${server.token}`, Origin: 'http://evil.example' })).toBe('refused');
+    expect(await attempt(`ws://127.0.0.1:${server.port}/events`, { Cookie: `covseg_token_${server.port}=${server.token}`, Origin: `http://127.0.0.1:${server.port}` })).toBe('open');
   });
 
   it('validates arguments and refuses folders outside the allowed roots', async () => {
@@ -245,5 +283,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
     await page.fill('[data-testid="dataset-path"]', '/etc');
     await page.click('form button[type="submit"]');
     await expect.poll(() => page.getByTestId('dataset-error').textContent()).toMatch(/outside the folders the app may read/);
+  });
+
+  it('ran every screen under the strict Content-Security-Policy without a violation', () => {
+    expect(cspViolations).toEqual([]);
   });
 });

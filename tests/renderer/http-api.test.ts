@@ -16,7 +16,8 @@ describe('the renderer HTTP/WebSocket client against the real server', () => {
     });
     try {
       const base = `http://127.0.0.1:${server.port}`;
-      const socketFactory = (url: string) => new WebSocket(url) as unknown as globalThis.WebSocket;
+      // Outside a browser there is no cookie jar: the socket carries the token as a bearer header.
+      const socketFactory = (url: string) => new WebSocket(url, { headers: { Authorization: `Bearer ${server.token}` } }) as unknown as globalThis.WebSocket;
       const api = createHttpApi({ token: server.token, base, socketFactory });
       const info = await api.system.info({});
       expect(info.ok && info.value.transport).toBe('http');

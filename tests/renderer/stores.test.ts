@@ -19,14 +19,18 @@ describe('renderer stores against the real services', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
   it('datasets: opens the sample, lists slices, reports a bad path as an actionable error', async () => {
-    const { api, services } = inProcessApi(await tempDir());
+    const allowed = await tempDir();
+    const { api, services } = inProcessApi(await tempDir(), [allowed]);
     setApi(api);
     const datasets = useDatasetsStore();
     await datasets.openSample();
     expect(datasets.report?.validSlices).toBe(120);
     expect(datasets.slices).toHaveLength(120);
+    await datasets.openPath(`${allowed}/not-here`);
+    expect(datasets.error).toMatch(new RegExp(`folder does not exist — file: ${allowed}/not-here — fix:`));
+    // Outside the allowed folders, a missing path gets the same answer as an existing one.
     await datasets.openPath('/definitely/not/here');
-    expect(datasets.error).toMatch(/folder does not exist — file: \/definitely\/not\/here — fix:/);
+    expect(datasets.error).toMatch(/outside the folders the app may read — file: \/definitely\/not\/here — fix:/);
     services.dispose();
   });
 

@@ -10,16 +10,10 @@ declare global {
 
 let api: AppApi | undefined;
 
-/** Token from `?token=` on first load, kept for the session so reloads and navigation keep working. */
-function serverToken(): string | null {
-  const fromUrl = new URLSearchParams(window.location.search).get('token');
-  if (fromUrl) sessionStorage.setItem('covseg-token', fromUrl);
-  return fromUrl ?? sessionStorage.getItem('covseg-token');
-}
-
 /** The back end: IPC inside Electron, HTTP/WebSocket in a browser. Only stores call it. */
 export function useApi(): AppApi {
-  api ??= window.covseg ?? createHttpApi({ token: serverToken() });
+  // In a browser the access token travels as the server's HttpOnly cookie, never through page code.
+  api ??= window.covseg ?? createHttpApi();
   return api;
 }
 

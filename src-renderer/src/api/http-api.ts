@@ -1,10 +1,12 @@
 import { createApi, type AppApi, type Result } from '../../../src-shared/contract';
 
 /**
- * The AppApi over HTTP (commands) and one WebSocket (events), for `covseg serve`. The token comes
- * from the URL the server printed; the server also sets it as an HttpOnly cookie.
+ * The AppApi over HTTP (commands) and one WebSocket (events), for `covseg serve`. In the browser
+ * the page never sees the token: opening the printed URL left it in an HttpOnly cookie that the
+ * browser sends with same-origin requests and the socket handshake. `token` is for clients outside
+ * a browser (tests, scripts), which send it as a bearer header; their `socketFactory` must add it.
  */
-export function createHttpApi(options: { token: string | null; base?: string; fetchImpl?: typeof fetch; socketFactory?: (url: string) => WebSocket }): AppApi {
+export function createHttpApi(options: { token?: string; base?: string; fetchImpl?: typeof fetch; socketFactory?: (url: string) => WebSocket } = {}): AppApi {
   const base = options.base ?? '';
   const doFetch = options.fetchImpl ?? ((input, init) => fetch(input, init));
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
@@ -13,7 +15,7 @@ export function createHttpApi(options: { token: string | null; base?: string; fe
   function connect(): void {
     if (socket) return;
     const origin = base || window.location.origin;
-    const url = `${origin.replace(/^http/, 'ws')}/events${options.token ? `?token=${encodeURIComponent(options.token)}` : ''}`;
+    const url = `${origin.replace(/^http/, 'ws')}/events`;
     socket = (options.socketFactory ?? ((u: string) => new WebSocket(u)))(url);
     socket.onmessage = (message) => {
       const { channel, payload } = JSON.parse(String(message.data)) as { channel: string; payload: unknown };
