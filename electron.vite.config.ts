@@ -13,7 +13,7 @@ export default defineConfig({
       rollupOptions: {
         input: { index: resolve(root, 'src-main/index.ts') },
         // Native and wasm packages are loaded from node_modules at run time, never bundled.
-        external: ['sharp', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+        external: ['sharp', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
       },
     },
   },

@@ -6,10 +6,10 @@ import { CovsegError } from '../errors';
 import { writeFileAtomic } from '../files/atomic-write';
 import { readGray, encodeGrayPng } from '../imaging/png-io';
 import { createLoss } from '../losses/segmentation-losses';
-import { inferenceCopy, withInferenceModel } from '../models/registry';
+import { inferenceCopy } from '../models/registry';
 import { loadCheckpoint } from '../runs/checkpoints';
 import { readRun } from '../runs/read-run';
-import { evaluateModel, type Evaluation } from './evaluate';
+import { evaluateInferenceCopy, type Evaluation } from './evaluate';
 import { predictSliceMask } from './predict-mask';
 import { prepareSlices } from './slice-cache';
 
@@ -36,7 +36,7 @@ export async function evaluateRun(
   const slices = await prepareSlices(dataset, ids, config.size, options.cacheDir ? { cacheDir: options.cacheDir } : {});
   const { model } = await loadCheckpoint(run.dir, options.checkpoint ?? 'best');
   try {
-    const evaluation = withInferenceModel(model, config.model, (m) => evaluateModel(m, slices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold));
+    const evaluation = await evaluateInferenceCopy(model, config.model, slices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold);
     return { ...evaluation, ids: ids.length, split };
   } finally {
     model.dispose();

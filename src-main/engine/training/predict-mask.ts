@@ -14,7 +14,7 @@ export async function predictSliceMask(model: tfl.LayersModel, image: GrayImage,
     return tf.sigmoid(model.apply(x, { training: false }) as tf.Tensor);
   });
   // Read outside tidy: tidy scans whatever it returns for tensors, element by element for typed arrays.
-  const values = probabilities.dataSync();
+  const values = await probabilities.data();
   probabilities.dispose();
   const mask = new Uint8Array(size * size);
   for (let i = 0; i < mask.length; i++) mask[i] = values[i]! >= threshold ? 1 : 0;

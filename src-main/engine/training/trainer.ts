@@ -11,12 +11,12 @@ import { CovsegError } from '../errors';
 import { writeJsonAtomic } from '../files/atomic-write';
 import { createLoss } from '../losses/segmentation-losses';
 import type { DatasetMetrics, SliceMetrics } from '../metrics/segmentation-metrics';
-import { createModel, withInferenceModel } from '../models/registry';
+import { createModel } from '../models/registry';
 import { createRandom } from '../random/seeded-random';
 import { loadCheckpoint, saveCheckpoint, type TrainerState } from '../runs/checkpoints';
 import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, writeStatus } from '../runs/run-files';
 import { createAdamState, type AdamState } from './adam';
-import { evaluateModel } from './evaluate';
+import { evaluateInferenceCopy } from './evaluate';
 import { prepareSlices, type PreparedSlices } from './slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine, type Batch, type StepEngine } from './step-engine';
 import { trainingPool, type TrainingPool } from './training-pool';
@@ -251,7 +251,7 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
         }
       }
       if (cancelled) break;
-      const validation = valSlices.ids.length > 0 ? withInferenceModel(model, config.model, (m) => evaluateModel(m, valSlices, loss, config.batch, config.threshold)) : undefined;
+      const validation = valSlices.ids.length > 0 ? await evaluateInferenceCopy(model, config.model, valSlices, loss, config.batch, config.threshold) : undefined;
       const valDice = validation ? (validation.metrics.dice ?? validation.metrics.pooled.dice ?? 0) : null;
       const improved = valDice === null || valDice > state.bestValDice;
       state.epoch = epoch + 1;
@@ -303,7 +303,7 @@ async function finishRun(runDir: string, config: TrainConfig, testSlices: Prepar
   if (testSlices.ids.length > 0) {
     const { model: best } = await loadCheckpoint(runDir, 'best');
     try {
-      const evaluation = withInferenceModel(best, config.model, (m) => evaluateModel(m, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold));
+      const evaluation = await evaluateInferenceCopy(best, config.model, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold);
       summary.test = { loss: evaluation.loss, metrics: evaluation.metrics, slices: evaluation.slices };
       if (config.savePredictions) {
         const { writePredictions } = await import('./predictions');
