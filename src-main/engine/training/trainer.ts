@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend, type BackendInfo } from '../backend/select-backend';
+import { checkAdapterLimits } from '../backend/webgpu-limits';
 import { openDataset } from '../datasets/open-dataset';
 import { scanDataset } from '../datasets/scan-dataset';
 import { readSplit, splitDataset, type DatasetSplit } from '../datasets/split-dataset';
@@ -11,7 +12,7 @@ import { CovsegError } from '../errors';
 import { writeJsonAtomic } from '../files/atomic-write';
 import { createLoss } from '../losses/segmentation-losses';
 import type { DatasetMetrics, SliceMetrics } from '../metrics/segmentation-metrics';
-import { createModel } from '../models/registry';
+import { createModel, modelSizeMultiple } from '../models/registry';
 import { createRandom } from '../random/seeded-random';
 import { loadCheckpoint, saveCheckpoint, type TrainerState } from '../runs/checkpoints';
 import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, writeStatus } from '../runs/run-files';
@@ -163,6 +164,15 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
     throw new CovsegError('bad-parameter', 'this folder already holds a run', { file: runDir, fix: 'resume it with --resume, or choose another --out' });
   }
   const backend = await selectBackend(config.backend);
+  if (backend.adapter) {
+    // Before anything is written: a batch too large for one GPU buffer fails at the first step otherwise.
+    const sized = createModel(config.model.name, { ...config.model.options, seed: config.seed });
+    try {
+      checkAdapterLimits(backend.adapter, sized, config.batch, config.size, modelSizeMultiple(config.model));
+    } finally {
+      sized.dispose();
+    }
+  }
   const { dataset, split, contentHash } = await resolveSplit(config);
   if (options.resume) {
     if (record!.dataset.contentHash !== contentHash) {
