@@ -24,7 +24,7 @@ export default defineConfig({
         // The Lab's worker thread is its own entry, started from next to index.js (start-worker.ts).
         input: { index: resolve(root, 'src-main/index.ts'), 'augment-lab-worker': resolve(root, 'src-main/services/augment-lab-worker.ts') },
         // Native and wasm packages are loaded from node_modules at run time, never bundled.
-        external: ['sharp', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+        external: ['sharp', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
       },
     },
   },

@@ -7,13 +7,14 @@ import '@tensorflow/tfjs-layers';
 import { CovsegError } from '../errors';
 import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerWasmKernels } from './wasm-kernels/register-wasm-kernels';
+import { describeAdapter, probeAdapter, type GpuAdapterInfo } from './webgpu-adapter';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** What computes: recorded in every run and shown by the CLI and the app. */
 export interface BackendInfo {
-  /** tfjs backend name: 'tensorflow' (tfjs-node or tfjs-node-gpu), 'wasm' or 'cpu'. */
+  /** tfjs backend name: 'tensorflow' (tfjs-node or tfjs-node-gpu), 'webgpu', 'wasm' or 'cpu'. */
   name: string;
   /** npm package providing it. */
   package: string;
@@ -21,6 +22,8 @@ export interface BackendInfo {
   gpu: boolean;
   /** Why faster backends were skipped. */
   skipped: string[];
+  /** The WebGPU adapter computing, for the webgpu backend. */
+  adapter?: GpuAdapterInfo;
 }
 
 const require = createRequire(import.meta.url);
@@ -63,6 +66,23 @@ async function tryWasm(): Promise<boolean> {
   return ok;
 }
 
+/**
+ * WebGPU in auto mode: only a hardware adapter counts (a software one is slower than wasm), and
+ * Dawn is asked in a child process first, so machines without a GPU never load it here.
+ */
+async function tryWebgpu(forced: boolean, found: { adapter?: GpuAdapterInfo }): Promise<boolean> {
+  if (!forced) {
+    const probe = probeAdapter();
+    if (!probe.found) throw new Error(probe.reason);
+    if (probe.adapter.software) throw new Error(`only a software adapter: ${describeAdapter(probe.adapter)}`);
+  }
+  const { activateWebgpu } = await import('./webgpu-backend');
+  const adapter = await activateWebgpu(forced);
+  if (!adapter) throw new Error('only a software adapter');
+  found.adapter = adapter;
+  return true;
+}
+
 function chosenFromEnv(choice: BackendChoice | undefined): BackendChoice {
   const fromEnv = process.env.COVSEG_BACKEND as BackendChoice | undefined;
   const wanted = choice ?? fromEnv ?? 'auto';
@@ -75,8 +95,8 @@ function chosenFromEnv(choice: BackendChoice | undefined): BackendChoice {
 let selecting: Promise<unknown> = Promise.resolve();
 
 /**
- * Activates the fastest TensorFlow.js backend present — tfjs-node-gpu, then tfjs-node, then wasm,
- * then cpu — or the one forced by `choice` / `COVSEG_BACKEND`. Returns what runs. Calls are
+ * Activates the fastest TensorFlow.js backend present — tfjs-node-gpu, then WebGPU on a hardware
+ * adapter, then tfjs-node, then wasm, then cpu — or the one forced by `choice` / `COVSEG_BACKEND`. Returns what runs. Calls are
  * serialised: two at once would race `tf.setBackend` and could leave the slow cpu backend active.
  */
 export function selectBackend(choice?: BackendChoice): Promise<BackendInfo> {
@@ -90,8 +110,10 @@ async function selectBackendNow(choice?: BackendChoice): Promise<BackendInfo> {
   if (active && (wanted === 'auto' || backendChoiceOf(active) === wanted)) return active;
   registerBatchNormGradient();
   const skipped: string[] = [];
+  const webgpu: { adapter?: GpuAdapterInfo } = {};
   const attempts: { choice: BackendChoice; run: () => Promise<boolean>; info: Omit<BackendInfo, 'skipped'> }[] = [
     { choice: 'tensorflow-gpu', run: () => tryNative('@tensorflow/tfjs-node-gpu'), info: { name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu', version: packageVersion('@tensorflow/tfjs-node-gpu'), gpu: true } },
+    { choice: 'webgpu', run: () => tryWebgpu(wanted === 'webgpu', webgpu), info: { name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu', version: packageVersion('@tensorflow/tfjs-backend-webgpu'), gpu: true } },
     { choice: 'tensorflow', run: () => tryNative('@tensorflow/tfjs-node'), info: { name: 'tensorflow', package: '@tensorflow/tfjs-node', version: packageVersion('@tensorflow/tfjs-node'), gpu: false } },
     { choice: 'wasm', run: tryWasm, info: { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', version: packageVersion('@tensorflow/tfjs-backend-wasm'), gpu: false } },
     { choice: 'cpu', run: () => tf.setBackend('cpu'), info: { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', version: packageVersion('@tensorflow/tfjs-backend-cpu'), gpu: false } },
@@ -102,17 +124,19 @@ async function selectBackendNow(choice?: BackendChoice): Promise<BackendInfo> {
     try {
       ok = await attempt.run();
     } catch (error) {
+      // A forced backend's own error (which driver is missing) is what the person needs to see.
+      if (wanted !== 'auto' && error instanceof CovsegError) throw error;
       skipped.push(`${attempt.info.package}: ${(error as Error).message.split('\n')[0]}`);
     }
     if (ok) {
       await tf.ready();
-      active = { ...attempt.info, skipped };
+      active = { ...attempt.info, skipped, ...(webgpu.adapter ? { adapter: webgpu.adapter, gpu: !webgpu.adapter.software } : {}) };
       return active;
     }
     if (!skipped.some((s) => s.startsWith(attempt.info.package))) skipped.push(`${attempt.info.package}: not installed or failed to load`);
   }
   throw new CovsegError('unsupported', `backend "${wanted}" is not available here (${skipped.join('; ')})`, {
-    fix: wanted === 'tensorflow-gpu' ? 'install @tensorflow/tfjs-node-gpu on a machine with CUDA' : 'use --backend auto',
+    fix: wanted === 'tensorflow-gpu' ? 'install @tensorflow/tfjs-node-gpu on a machine with CUDA' : wanted === 'webgpu' ? 'install the optional package: npm install webgpu' : 'use --backend auto',
   });
 }
 
@@ -121,7 +145,11 @@ function backendChoiceOf(info: BackendInfo): BackendChoice {
   return info.name as BackendChoice;
 }
 
-/** One line for people: `wasm (@tensorflow/tfjs-backend-wasm 4.22.0, CPU)`. */
+/**
+ * One line for people: `wasm (@tensorflow/tfjs-backend-wasm 4.22.0, CPU)`, or with the adapter:
+ * `webgpu (@tensorflow/tfjs-backend-webgpu 4.22.0, GPU: NVIDIA GeForce RTX 4070 (nvidia lovelace))`.
+ */
 export function describeBackend(info: BackendInfo): string {
-  return `${info.name} (${info.package} ${info.version}, ${info.gpu ? 'GPU' : 'CPU'})`;
+  const adapter = info.adapter ? `: ${describeAdapter(info.adapter)}` : '';
+  return `${info.name} (${info.package} ${info.version}, ${info.gpu ? 'GPU' : 'CPU'}${adapter})`;
 }

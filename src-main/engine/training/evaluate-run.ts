@@ -6,11 +6,11 @@ import { CovsegError } from '../errors';
 import { writeFileAtomic } from '../files/atomic-write';
 import { readGray, encodeGrayPng } from '../imaging/png-io';
 import { createLoss } from '../losses/segmentation-losses';
-import { inferenceCopy, withInferenceModel } from '../models/registry';
+import { inferenceCopy } from '../models/registry';
 import { loadCheckpoint } from '../runs/checkpoints';
 import { readRun } from '../runs/read-run';
 import { CLASS_NAMES, taskOf, type EvalResolution } from './class-task';
-import { evaluateModel, loadOriginalTargets, type Evaluation } from './evaluate';
+import { evaluateInferenceCopy, loadOriginalTargets, type Evaluation } from './evaluate';
 import { predictSlice } from './predict-mask';
 import { classMapPixels } from './predictions';
 import { prepareSlices } from './slice-cache';
@@ -40,7 +40,7 @@ export async function evaluateRun(
   const originals = (options.resolution ?? 'original') === 'original' ? await loadOriginalTargets(dataset, ids, withLabels) : undefined;
   const { model } = await loadCheckpoint(run.dir, options.checkpoint ?? 'best');
   try {
-    const evaluation = withInferenceModel(model, config.model, (m) => evaluateModel(m, slices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold, originals));
+    const evaluation = await evaluateInferenceCopy(model, config.model, slices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold, originals);
     return { ...evaluation, ids: ids.length, split };
   } finally {
     model.dispose();

@@ -4,6 +4,7 @@ import type { Dataset } from '../datasets/types';
 import { decideClasses, resizeProbabilities } from '../imaging/resize-probabilities';
 import type { SegmentationLoss } from '../losses/segmentation-losses';
 import { aggregateMultiClass, multiClassSliceMetrics, type MultiClassMetrics, type MultiClassSliceMetrics } from '../metrics/class-metrics';
+import { inferenceCopy, type ModelSpec } from '../models/registry';
 import { aggregateMetrics, sliceMetrics, type DatasetMetrics, type SliceMetrics } from '../metrics/segmentation-metrics';
 import { CLASS_NAMES, type EvalResolution } from './class-task';
 import { batchArrays, missingClassMap, type PreparedSlices } from './slice-cache';
@@ -54,20 +55,28 @@ export function probabilitiesOf(logits: tf.Tensor4D): tf.Tensor4D {
 /**
  * Probabilities `[size, size, C]` (channels last, flattened) per slice, predicted `batch` slices at
  * a time in inference mode (batch norm uses its moving statistics). C = 1 (lesion) or the classes.
+ * Reads are asynchronous because the webgpu backend has no synchronous read in Node; `onLogits`
+ * returns tensors to read with the probabilities.
  */
-export function predictProbabilities(model: tfl.LayersModel, slices: PreparedSlices, batch: number, onLogits?: (logits: tf.Tensor4D, indices: number[]) => void): Float32Array[] {
+export async function predictProbabilities(
+  model: tfl.LayersModel,
+  slices: PreparedSlices,
+  batch: number,
+  onLogits?: (logits: tf.Tensor4D, indices: number[]) => tf.Tensor,
+  onRead?: (values: Float32Array, indices: number[]) => void,
+): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let start = 0; start < slices.ids.length; start += batch) {
     const indices = Array.from({ length: Math.min(batch, slices.ids.length - start) }, (_, k) => start + k);
-    const probabilities = tf.tidy(() => {
+    const [probabilities, extra] = tf.tidy(() => {
       const { x } = batchArrays(slices, indices);
       const logits = model.apply(tf.tensor4d(x, [indices.length, slices.size, slices.size, 1]), { training: false }) as tf.Tensor4D;
-      onLogits?.(logits, indices);
-      return probabilitiesOf(logits);
+      return [probabilitiesOf(logits), onLogits?.(logits, indices)] as const;
     });
-    const values = probabilities.dataSync() as Float32Array;
+    const values = (await probabilities.data()) as Float32Array;
+    if (extra) onRead?.((await extra.data()) as Float32Array, indices);
+    tf.dispose([probabilities, ...(extra ? [extra] : [])]);
     const perSlice = values.length / indices.length;
-    probabilities.dispose();
     for (let k = 0; k < indices.length; k++) out.push(values.slice(k * perSlice, (k + 1) * perSlice));
   }
   return out;
@@ -79,13 +88,15 @@ export function predictProbabilities(model: tfl.LayersModel, slices: PreparedSli
  * probabilities are first resized (bilinear) to that slice's own size and scored against its
  * untouched mask or class map; without, masks are scored on the model's grid.
  */
-export function evaluateModel(model: tfl.LayersModel, slices: PreparedSlices, loss: SegmentationLoss, batch: number, threshold = 0.5, originals?: OriginalTargets): Evaluation {
+export async function evaluateModel(model: tfl.LayersModel, slices: PreparedSlices, loss: SegmentationLoss, batch: number, threshold = 0.5, originals?: OriginalTargets): Promise<Evaluation> {
   let lossSum = 0;
-  const probabilities = predictProbabilities(model, slices, batch, (logits, indices) => {
-    const { y } = batchArrays(slices, indices);
-    const value = tf.tidy(() => loss(logits, tf.tensor4d(y, logits.shape)).dataSync()[0]!);
-    lossSum += value * indices.length;
-  });
+  const probabilities = await predictProbabilities(
+    model,
+    slices,
+    batch,
+    (logits, indices) => loss(logits, tf.tensor4d(batchArrays(slices, indices).y, logits.shape)),
+    (value, indices) => (lossSum += value[0]! * indices.length),
+  );
   const channels = probabilities.length > 0 ? probabilities[0]!.length / (slices.size * slices.size) : 1;
   const scored = probabilities.map((p, k) => {
     const width = originals ? originals.widths[k]! : slices.size;
@@ -110,4 +121,25 @@ export function evaluateModel(model: tfl.LayersModel, slices: PreparedSlices, lo
 export function selectionDice(evaluation: Evaluation): number {
   if (evaluation.classes) return evaluation.classes.meanDice ?? 0;
   return evaluation.metrics.dice ?? evaluation.metrics.pooled.dice ?? 0;
+}
+
+/**
+ * {@link evaluateModel} on the inference form of a trained model (see `inferenceCopy`), released
+ * once every read has finished.
+ */
+export async function evaluateInferenceCopy(
+  trained: tfl.LayersModel,
+  spec: ModelSpec,
+  slices: PreparedSlices,
+  loss: SegmentationLoss,
+  batch: number,
+  threshold = 0.5,
+  originals?: OriginalTargets,
+): Promise<Evaluation> {
+  const { model, release } = inferenceCopy(trained, spec);
+  try {
+    return await evaluateModel(model, slices, loss, batch, threshold, originals);
+  } finally {
+    release();
+  }
 }

@@ -30,7 +30,7 @@ export async function predictSlice(model: tfl.LayersModel, image: GrayImage, siz
     return probabilitiesOf(model.apply(x, { training: false }) as tf.Tensor4D);
   });
   // Read outside tidy: tidy scans whatever it returns for tensors, element by element for typed arrays.
-  const values = probabilities.dataSync() as Float32Array;
+  const values = (await probabilities.data()) as Float32Array;
   const channels = probabilities.shape[3];
   probabilities.dispose();
   const onGrid = resizeProbabilities(values, size, size, channels, image.width, image.height);

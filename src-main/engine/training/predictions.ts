@@ -3,7 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { writeFileAtomic } from '../files/atomic-write';
 import { decideClasses } from '../imaging/resize-probabilities';
 import { encodeGrayPng } from '../imaging/png-io';
-import { withInferenceModel, type ModelSpec } from '../models/registry';
+import { inferenceCopy, type ModelSpec } from '../models/registry';
 import { predictProbabilities } from './evaluate';
 import type { PreparedSlices } from './slice-cache';
 
@@ -17,7 +17,13 @@ export function classMapPixels(classMap: Uint8Array, channels: number): Uint8Arr
 
 /** Writes the predicted mask or class map per slice (`NAME.png`, NIfTI `vol:z012` as `vol_z012.png`) into `dir`, at the model's size. */
 export async function writePredictions(model: tfl.LayersModel, spec: ModelSpec, slices: PreparedSlices, dir: string, batch: number, threshold: number): Promise<string[]> {
-  const probabilities = withInferenceModel(model, spec, (m) => predictProbabilities(m, slices, batch));
+  const { model: fast, release } = inferenceCopy(model, spec);
+  let probabilities: Float32Array[];
+  try {
+    probabilities = await predictProbabilities(fast, slices, batch);
+  } finally {
+    release();
+  }
   const files: string[] = [];
   for (let k = 0; k < probabilities.length; k++) {
     const p = probabilities[k]!;

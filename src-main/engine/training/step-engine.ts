@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendChoice, BackendInfo } from '../backend/select-backend';
 import { startWorker } from '../concurrency/start-worker';
+import { CovsegError } from '../errors';
 import type { LossOptions, SegmentationLoss } from '../losses/segmentation-losses';
 import { adamStep, type AdamState } from './adam';
 import type { FromReplica, ToReplica } from './parallel/replica-protocol';
@@ -33,15 +34,24 @@ function rows(batch: Batch, from: number, to: number, plane: number): Batch {
 
 /**
  * How many replicas train in parallel: `requested` when > 0; otherwise both cores for the
- * single-threaded backends (wasm, cpu) and 1 for TensorFlow native, which threads by itself.
+ * single-threaded backends (wasm, cpu), 1 for TensorFlow native, which threads by itself, and
+ * always 1 for webgpu.
  */
 export function resolveWorkers(requested: number, backend: BackendInfo): number {
+  // One GPU holds one replica: a second one would share the device and only add copies.
+  if (backend.name === 'webgpu') {
+    if (requested > 1) throw new CovsegError('bad-parameter', `--workers ${requested} cannot be used with the webgpu backend: one GPU runs one replica`, { fix: 'leave --workers at 0 (auto) or 1' });
+    return 1;
+  }
   if (requested > 0) return requested;
   return backend.name === 'tensorflow' ? 1 : Math.max(1, Math.min(2, availableParallelism()));
 }
 
-/** Gradients of `loss` on a batch, read out of tfjs as arrays (outside any tidy: see below). */
-export function gradientsOf(model: tfl.LayersModel, variables: tf.Variable[], size: number, batch: Batch, loss: SegmentationLoss): { value: number; gradients: Float32Array[] } {
+/**
+ * Gradients of `loss` on a batch, read out of tfjs as arrays (outside any tidy: see below). Read
+ * asynchronously: the webgpu backend cannot read a GPU buffer synchronously in Node.
+ */
+export async function gradientsOf(model: tfl.LayersModel, variables: tf.Variable[], size: number, batch: Batch, loss: SegmentationLoss): Promise<{ value: number; gradients: Float32Array[] }> {
   const { x, y } = batch;
   const shape: [number, number, number, number] = [batch.count, size, size, 1];
   const result = tf.tidy(() => {
@@ -50,8 +60,8 @@ export function gradientsOf(model: tfl.LayersModel, variables: tf.Variable[], si
     return tf.variableGrads(() => loss(model.apply(input, { training: true }) as tf.Tensor4D, target), variables);
   });
   // Read outside tidy: tidy scans whatever it returns for tensors, element by element for typed arrays.
-  const value = result.value.dataSync()[0]!;
-  const gradients = variables.map((v) => result.grads[v.name]!.dataSync() as Float32Array);
+  const value = (await result.value.data())[0]!;
+  const gradients = (await Promise.all(variables.map((v) => result.grads[v.name]!.data()))) as Float32Array[];
   tf.dispose([result.value, ...Object.values(result.grads)]);
   return { value, gradients };
 }
@@ -63,11 +73,12 @@ function assign(variables: tf.Variable[], values: Float32Array[]): void {
 /** Everything on this thread: gradients from tfjs, Adam in JavaScript, weights assigned back. */
 export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, size: number, loss: SegmentationLoss): StepEngine {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const weights = variables.map((v) => (v.dataSync() as Float32Array).slice());
+  let weights: Float32Array[] | undefined;
   return {
     workers: 1,
     step: async (batch, learningRate) => {
-      const { value, gradients } = gradientsOf(model, variables, size, batch, loss);
+      weights ??= (await Promise.all(variables.map((v) => v.data()))).map((w) => (w as Float32Array).slice());
+      const { value, gradients } = await gradientsOf(model, variables, size, batch, loss);
       adamStep(weights, gradients, optimizer, learningRate);
       assign(variables, weights);
       return value;
@@ -153,7 +164,7 @@ export async function parallelStepEngine(
       const own = rows(batch, 0, ownCount, plane);
       const theirs = rows(batch, ownCount, batch.count, plane);
       const reply = theirs.count > 0 ? request({ type: 'step', x: theirs.x, y: theirs.y, count: theirs.count }) : undefined;
-      const mine = gradientsOf(model, variables, size, own, loss);
+      const mine = await gradientsOf(model, variables, size, own, loss);
       let value = mine.value;
       if (reply) {
         const answer = await reply;

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend, type BackendInfo } from '../backend/select-backend';
+import { checkAdapterLimits } from '../backend/webgpu-limits';
 import { openDataset } from '../datasets/open-dataset';
 import { scanDataset } from '../datasets/scan-dataset';
 import { readSplit, splitDataset, type DatasetSplit } from '../datasets/split-dataset';
@@ -13,13 +14,13 @@ import { writeJsonAtomic } from '../files/atomic-write';
 import { refuseFileAsFolder, refuseInsideInputs } from '../files/output-guard';
 import { createLoss } from '../losses/segmentation-losses';
 import type { DatasetMetrics, SliceMetrics } from '../metrics/segmentation-metrics';
-import { createModel, withInferenceModel } from '../models/registry';
+import { createModel, modelSizeMultiple } from '../models/registry';
 import { createRandom } from '../random/seeded-random';
 import { loadCheckpoint, readPointer, saveCheckpoint, type TrainerState } from '../runs/checkpoints';
 import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, truncateMetrics, writeStatus } from '../runs/run-files';
 import { acquireRunLock, LOCK_FILE } from '../runs/run-lock';
 import { createAdamState, type AdamState } from './adam';
-import { evaluateModel, loadOriginalTargets, selectionDice, type Evaluation, type OriginalTargets } from './evaluate';
+import { evaluateInferenceCopy, loadOriginalTargets, selectionDice, type Evaluation, type OriginalTargets } from './evaluate';
 import { prepareSlices, type PreparedSlices } from './slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine, type Batch, type StepEngine } from './step-engine';
 import { trainingPool, type TrainingPool } from './training-pool';
@@ -195,6 +196,15 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
     }
   }
   const backend = await selectBackend(config.backend);
+  if (backend.adapter) {
+    // Before anything is written: a batch too large for one GPU buffer fails at the first step otherwise.
+    const sized = createModel(config.model.name, { ...config.model.options, seed: config.seed });
+    try {
+      checkAdapterLimits(backend.adapter, sized, config.batch, config.size, modelSizeMultiple(config.model));
+    } finally {
+      sized.dispose();
+    }
+  }
   const { dataset, split, contentHash } = await resolveSplit(config);
   if (options.resume) {
     if (record!.dataset.contentHash !== contentHash) {
@@ -286,7 +296,7 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
         }
       }
       if (cancelled) break;
-      const validation = valSlices.ids.length > 0 ? withInferenceModel(model, config.model, (m) => evaluateModel(m, valSlices, loss, config.batch, config.threshold)) : undefined;
+      const validation = valSlices.ids.length > 0 ? await evaluateInferenceCopy(model, config.model, valSlices, loss, config.batch, config.threshold) : undefined;
       const valDice = validation ? selectionDice(validation) : null;
       const improved = valDice === null || valDice > state.bestValDice;
       state.epoch = epoch + 1;
@@ -348,7 +358,7 @@ async function finishRun(
   if (testSlices.ids.length > 0) {
     const { model: best } = await loadCheckpoint(runDir, 'best');
     try {
-      const evaluation = withInferenceModel(best, config.model, (m) => evaluateModel(m, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold, originals));
+      const evaluation = await evaluateInferenceCopy(best, config.model, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold, originals);
       summary.test = { loss: evaluation.loss, metrics: evaluation.metrics, slices: evaluation.slices, resolution: evaluation.resolution };
       if (evaluation.classes) Object.assign(summary.test, { classes: evaluation.classes, classSlices: evaluation.classSlices });
       if (config.savePredictions) {

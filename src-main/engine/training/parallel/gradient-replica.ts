@@ -29,10 +29,10 @@ async function init(message: Extract<ToReplica, { type: 'init' }>): Promise<void
   buffers = { weights: new Float32Array(message.weights), gradients: new Float32Array(message.gradients), state: new Float32Array(message.state) };
 }
 
-function step(message: Extract<ToReplica, { type: 'step' }>): number {
+async function step(message: Extract<ToReplica, { type: 'step' }>): Promise<number> {
   const variables = model!.trainableWeights.map((w) => w.read() as tf.Variable);
   readWeightsFrom(buffers!.weights, model!);
-  const { value, gradients } = gradientsOf(model!, variables, size, message, loss!);
+  const { value, gradients } = await gradientsOf(model!, variables, size, message, loss!);
   writeFlat(buffers!.gradients, gradients);
   writeFlat(buffers!.state, model!.nonTrainableWeights.map((w) => w.read()));
   return value;
@@ -45,7 +45,7 @@ port.on('message', (message: ToReplica) => {
         await init(message);
         send({ type: 'ready' });
       } else if (message.type === 'step') {
-        send({ type: 'stepped', loss: step(message) });
+        send({ type: 'stepped', loss: await step(message) });
       } else {
         model?.dispose();
         port.close();

@@ -57,11 +57,11 @@ describe('evaluation at original resolution', () => {
     const slices = await prepareSlices(dataset, ['odd'], 16, { cacheDir });
     const originals = await loadOriginalTargets(dataset, ['odd'], false);
     const model = createModel('unet', { depth: 2, baseFilters: 4, seed: 3 });
-    const [p] = predictProbabilities(model, slices, 1);
+    const [p] = await predictProbabilities(model, slices, 1);
     // A threshold inside the untrained model's range, so both classes occur.
     const sorted = Float32Array.from(p!).sort();
     const threshold = sorted[Math.floor(sorted.length * 0.7)]!;
-    const evaluation = evaluateModel(model, slices, createLoss('bce'), 1, threshold, originals);
+    const evaluation = await evaluateModel(model, slices, createLoss('bce'), 1, threshold, originals);
     const truth = Uint8Array.from((await readGray(`${root}/masks/odd.png`)).data, (v) => (v > 127 ? 1 : 0));
     const up = resizeProbabilities(p!, 16, 16, 1, W, H);
     const predicted = Uint8Array.from(up, (v) => (v >= threshold ? 1 : 0));
@@ -70,7 +70,7 @@ describe('evaluation at original resolution', () => {
     expect(evaluation.resolution).toBe('original');
     expect(evaluation.slices[0]).toMatchObject({ ...hand, tn: W * H - hand.tp - hand.fp - hand.fn });
     expect(evaluation.metrics.dice).toBeCloseTo((2 * hand.tp) / (2 * hand.tp + hand.fp + hand.fn), 10);
-    const onModelGrid = evaluateModel(model, slices, createLoss('bce'), 1, threshold);
+    const onModelGrid = await evaluateModel(model, slices, createLoss('bce'), 1, threshold);
     expect(onModelGrid.resolution).toBe('model');
     expect(onModelGrid.slices[0]!.tp + onModelGrid.slices[0]!.fp + onModelGrid.slices[0]!.fn + onModelGrid.slices[0]!.tn).toBe(16 * 16);
     model.dispose();
@@ -82,9 +82,9 @@ describe('evaluation at original resolution', () => {
     const slices = await prepareSlices(dataset, ['odd'], 16, { cacheDir: await tempDir(), withLabels: true });
     const originals = await loadOriginalTargets(dataset, ['odd'], true);
     const model = createModel('unet', { depth: 2, baseFilters: 4, seed: 5, outputs: 3 });
-    const [p] = predictProbabilities(model, slices, 1);
+    const [p] = await predictProbabilities(model, slices, 1);
     expect(p!.length).toBe(16 * 16 * 3);
-    const evaluation = evaluateModel(model, slices, createLoss('ce+dice'), 1, 0.5, originals);
+    const evaluation = await evaluateModel(model, slices, createLoss('ce+dice'), 1, 0.5, originals);
     const truth = (await readGray(`${root}/labels/odd.png`)).data;
     const up = resizeProbabilities(p!, 16, 16, 3, W, H);
     const predicted = Uint8Array.from({ length: W * H }, (_, i) => {

@@ -1,0 +1,64 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { describeBackend, selectBackend, type BackendInfo } from '../../../../src-main/engine/backend/select-backend';
+import { train } from '../../../../src-main/engine/training/trainer';
+import { runCli } from '../../../fixtures/run-cli';
+import { NO_SWIFTSHADER } from '../../../fixtures/swiftshader';
+import { tempDir } from '../../../fixtures/temp-dir';
+import { tinyConfig, tinySample } from '../../../fixtures/tiny-sample';
+
+// SwiftShader emulates the GPU on the CPU and compiles every shader: 24 slices of 32 px, a 2-level
+// U-Net with 4 filters, batches of 4 so that every batch has the same shape and shaders are reused.
+const SHAPES = ['--size', '32', '--depth', '2', '--base-filters', '4', '--batch', '4', '--lr', '3e-3', '--val', '0.25', '--test', '0.2'];
+
+describe.skipIf(NO_SWIFTSHADER)('the webgpu backend on SwiftShader', () => {
+  it('is refused by auto-selection (a software adapter is slower than wasm) and named when forced', async () => {
+    const auto = await selectBackend('auto');
+    expect(auto.name).not.toBe('webgpu');
+    expect(auto.skipped.some((s) => s.includes('@tensorflow/tfjs-backend-webgpu') && s.includes('only a software adapter: SwiftShader'))).toBe(true);
+    const forced = await selectBackend('webgpu');
+    expect(forced).toMatchObject({ name: 'webgpu', gpu: false, adapter: { vendor: 'google', architecture: 'swiftshader', software: true } });
+    expect(forced.adapter!.limits.maxStorageBufferBindingSize).toBeGreaterThan(2 ** 20);
+    expect(describeBackend(forced)).toMatch(/^webgpu \(@tensorflow\/tfjs-backend-webgpu 4\.22\.0, CPU: SwiftShader driver [\d.]+ \(google swiftshader, software\)\)$/);
+    expect(tf.getBackend()).toBe('webgpu');
+  });
+
+  it('trains 2 epochs with `covseg train --backend webgpu`, evaluates, predicts, and records the adapter', async () => {
+    const data = await tinySample(24, 32);
+    const out = join(await tempDir('covseg-webgpu-'), 'run');
+    const result = await runCli(['train', '--data', data, '--out', out, '--backend', 'webgpu', '--epochs', '2', ...SHAPES, '--save-predictions', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const record = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { backend: BackendInfo; workers: number };
+    expect(record.backend).toMatchObject({ name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu', adapter: { description: expect.stringContaining('SwiftShader'), software: true } });
+    expect(record.workers).toBe(1);
+    const epochs = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { trainLoss: number });
+    expect(epochs).toHaveLength(2);
+    expect(epochs[1]!.trainLoss).toBeLessThan(epochs[0]!.trainLoss);
+    const summary = JSON.parse(result.stdout) as { backend: BackendInfo; test?: { metrics: { pooled: { dice: number } } } };
+    expect(summary.backend.adapter?.architecture).toBe('swiftshader');
+    expect(summary.test?.metrics.pooled.dice).toBeGreaterThanOrEqual(0);
+    const predictions = readdirSync(join(out, 'predictions'));
+    expect(predictions.length).toBeGreaterThan(0);
+    expect(predictions.every((f) => f.endsWith('.png'))).toBe(true);
+  });
+
+  it('holds as many tensors and GPU bytes after the third epoch as after the second', async () => {
+    const data = await tinySample(24, 32);
+    const runDir = join(await tempDir('covseg-webgpu-'), 'run');
+    const memory: tf.MemoryInfo[] = [];
+    await train({
+      runDir,
+      config: tinyConfig(data, { backend: 'webgpu', epochs: 3 }),
+      hooks: [{ onEpochEnd: async () => void memory.push(tf.memory()) }],
+    });
+    expect(memory).toHaveLength(3);
+    expect(memory[2]!.numTensors).toBe(memory[1]!.numTensors);
+    expect(memory[2]!.numBytes).toBe(memory[1]!.numBytes);
+    const gpuBytes = (m: tf.MemoryInfo) => (m as tf.MemoryInfo & { numBytesInGPU?: number }).numBytesInGPU;
+    expect(gpuBytes(memory[1]!)).toBeGreaterThan(0);
+    expect(gpuBytes(memory[2]!)).toBe(gpuBytes(memory[1]!));
+    expect(existsSync(join(runDir, 'metrics.jsonl'))).toBe(true);
+  });
+});
