@@ -4,7 +4,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendChoice, BackendInfo } from '../backend/select-backend';
 import { startWorker } from '../concurrency/start-worker';
 import type { LossOptions, SegmentationLoss } from '../losses/segmentation-losses';
-import { adamStep, type AdamState } from './adam';
+import { ADAM_DEFAULTS, adamStep, type AdamSettings, type AdamState } from './adam';
 import type { FromReplica, ToReplica } from './parallel/replica-protocol';
 import { weightSizes, writeFlat } from './parallel/shared-weights';
 
@@ -57,14 +57,14 @@ function assign(variables: tf.Variable[], values: Float32Array[]): void {
 }
 
 /** Everything on this thread: gradients from tfjs, Adam in JavaScript, weights assigned back. */
-export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, size: number, loss: SegmentationLoss): StepEngine {
+export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, size: number, loss: SegmentationLoss, settings: AdamSettings = ADAM_DEFAULTS): StepEngine {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const weights = variables.map((v) => (v.dataSync() as Float32Array).slice());
   return {
     workers: 1,
     step: async (batch, learningRate) => {
       const { value, gradients } = gradientsOf(model, variables, size, batch, loss);
-      adamStep(weights, gradients, optimizer, learningRate);
+      adamStep(weights, gradients, optimizer, learningRate, settings);
       assign(variables, weights);
       return value;
     },
@@ -85,7 +85,7 @@ export async function parallelStepEngine(
   optimizer: AdamState,
   size: number,
   loss: SegmentationLoss,
-  setup: { backend: BackendChoice; loss: string; lossOptions: LossOptions },
+  setup: { backend: BackendChoice; loss: string; lossOptions: LossOptions; adam?: AdamSettings },
 ): Promise<StepEngine> {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const stateVariables = model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
@@ -170,7 +170,7 @@ export async function parallelStepEngine(
         });
         assign(stateVariables, averaged);
       }
-      adamStep(weights, mine.gradients, optimizer, learningRate);
+      adamStep(weights, mine.gradients, optimizer, learningRate, setup.adam);
       assign(variables, weights);
       publish();
       return value;

@@ -11,11 +11,11 @@ import { CovsegError } from '../errors';
 import { writeJsonAtomic } from '../files/atomic-write';
 import { createLoss } from '../losses/segmentation-losses';
 import type { DatasetMetrics, SliceMetrics } from '../metrics/segmentation-metrics';
-import { createModel, withInferenceModel } from '../models/registry';
+import { createModel, describeModel, withInferenceModel, type ModelInfo } from '../models/registry';
 import { createRandom } from '../random/seeded-random';
 import { loadCheckpoint, saveCheckpoint, type TrainerState } from '../runs/checkpoints';
 import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, writeStatus } from '../runs/run-files';
-import { createAdamState, type AdamState } from './adam';
+import { adamSettingsFor, createAdamState, type AdamState } from './adam';
 import { evaluateModel } from './evaluate';
 import { prepareSlices, type PreparedSlices } from './slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine, type Batch, type StepEngine } from './step-engine';
@@ -32,6 +32,8 @@ export interface RunRecord {
   backend: BackendInfo;
   /** Data-parallel replicas the run trains with. */
   workers: number;
+  /** Parameter count and pretrained source of the model as built (absent in older runs). */
+  modelInfo?: ModelInfo;
   versions: { covseg: string; tfjs: string; node: string; platform: string };
 }
 
@@ -164,11 +166,13 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
   }
   const backend = await selectBackend(config.backend);
   const { dataset, split, contentHash } = await resolveSplit(config);
+  let fresh: tfl.LayersModel | undefined;
   if (options.resume) {
     if (record!.dataset.contentHash !== contentHash) {
       throw new CovsegError('bad-run', 'the dataset changed since this run started (content hash differs)', { file: config.data, fix: 'resume with the original data, or start a new run' });
     }
   } else {
+    fresh = createModel(config.model.name, { ...config.model.options, seed: config.seed });
     record = {
       version: 1,
       createdAt: new Date().toISOString(),
@@ -185,6 +189,7 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
       },
       backend,
       workers: resolveWorkers(config.workers ?? 0, backend),
+      modelInfo: describeModel(fresh),
       versions: { covseg: covsegVersion, tfjs: tf.version_core, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
     };
     await ensureRunDir(runDir);
@@ -205,7 +210,7 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
     const checkpoint = await loadCheckpoint(runDir, 'last');
     ({ model, optimizer, state } = checkpoint);
   } else {
-    model = createModel(config.model.name, { ...config.model.options, seed: config.seed });
+    model = fresh!;
     optimizer = createAdamState(model.trainableWeights.map((w) => w.read().size));
     state = { epoch: 0, bestEpoch: 0, bestValDice: -1, epochsWithoutImprovement: 0 };
   }
@@ -221,8 +226,8 @@ export async function train(options: TrainOptions): Promise<RunSummary> {
     const workers = runRecord.workers ?? 1;
     engine =
       workers > 1 && config.batch > 1
-        ? await parallelStepEngine(model, optimizer, config.size, loss, { backend: config.backend, loss: config.loss, lossOptions: config.lossOptions })
-        : singleStepEngine(model, optimizer, config.size, loss);
+        ? await parallelStepEngine(model, optimizer, config.size, loss, { backend: config.backend, loss: config.loss, lossOptions: config.lossOptions, adam: adamSettingsFor(config.optimizer) })
+        : singleStepEngine(model, optimizer, config.size, loss, adamSettingsFor(config.optimizer));
     await callHooks(hooks, 'onTrainBegin', context);
     let cancelled = false;
     while (state.epoch < config.epochs && !cancelled) {
