@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BACKEND_CHOICES, describeBackend, type BackendChoice } from '../engine/backend/select-backend';
 import { readPointer } from '../engine/runs/checkpoints';
 import { RUN_FILES } from '../engine/runs/run-files';
@@ -46,6 +46,8 @@ interface TrainFlags {
   ganDir?: string;
   classes: ClassTask;
   evalResolution: EvalResolution;
+  variant?: string;
+  pretrained?: string;
 }
 
 /** Machine-readable progress on stdout, one JSON object per line, for the app's training service. */
@@ -83,7 +85,7 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
     .description('train a segmentation model; writes a run folder (config, metrics.jsonl, checkpoints, summary)')
     .requiredOption('--data <dir>', 'dataset folder')
     .requiredOption('--out <rundir>', 'run folder to create (or to continue with --resume)')
-    .option('--model <name>', 'model: unet', 'unet')
+    .option('--model <name>', 'model: unet or segformer', 'unet')
     .option('--loss <name>', 'lesion: bce (default), dice, bce+dice, focal, tversky; ggo-consolidation: ce+dice (default), ce, dice, focal, tversky')
     .option('--classes <task>', `what to segment: ${CLASS_TASKS.join(' or ')} (background, ground-glass, consolidation; needs labels/ class maps)`, 'lesion')
     .option('--eval-resolution <grid>', "test metrics at each slice's own size (original) or at --size (model)", 'original')
@@ -91,7 +93,7 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
     .option('--size <px>', 'slices are resized to size x size', parseInteger, 128)
     .option('--batch <n>', 'batch size', parseInteger, 4)
     .option('--lr <rate>', 'Adam learning rate', parsePositiveNumber, 1e-3)
-    .option('--lr-schedule <kind>', 'constant, cosine or step', 'constant')
+    .option('--lr-schedule <kind>', 'constant, cosine, step or poly', 'constant')
     .option('--seed <n>', 'seed of weights, batch order and the generated split', parseInteger, 1)
     .option('--split <file>', 'split file from `covseg split` (default: a grouped split made now)')
     .option('--val <fraction>', 'validation share when no --split is given', parseFraction, 0.25)
@@ -100,6 +102,8 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
     .option('--base-filters <n>', 'U-Net filters at the first level', parseInteger)
     .option('--dropout <rate>', 'dropout in the bottleneck', parseFraction)
     .option('--no-batch-norm', 'U-Net without batch normalisation')
+    .option('--variant <b0|b1>', 'SegFormer variant (MiT-B0 3.7M or MiT-B1 13.7M parameters)')
+    .option('--pretrained <file>', 'SegFormer: start the encoder from a local MiT model.safetensors (nvidia/mit-b0 or mit-b1)')
     .option('--patience <n>', 'early stopping: epochs without a better validation Dice', parseInteger)
     .option('--backend <name>', `compute backend: ${BACKEND_CHOICES.join(', ')}`, process.env.COVSEG_BACKEND ?? 'auto')
     .option('--recipe <name|file>', 'augmentation: a preset (origin, fliprot+elastic, fliprot+mixup, mixup+jpeg, fliprot+mixup+jpeg, origin+gan...) or a recipe JSON file')
@@ -118,6 +122,8 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
       if (flags.baseFilters !== undefined) modelOptions.baseFilters = flags.baseFilters;
       if (flags.dropout !== undefined) modelOptions.dropout = flags.dropout;
       if (!flags.batchNorm) modelOptions.batchNorm = false;
+      if (flags.variant !== undefined) modelOptions.variant = flags.variant;
+      if (flags.pretrained !== undefined) modelOptions.pretrained = resolve(flags.pretrained);
       const recipe = flags.recipe
         ? await loadRecipe(flags.recipe, {
             ...(flags.ganDir ? { ganDir: flags.ganDir } : {}),

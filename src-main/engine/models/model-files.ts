@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { CovsegError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../files/atomic-write';
+// Registers SegFormer's custom layers, so its checkpoints load wherever model files are read.
+import './segformer/segformer-layers';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';

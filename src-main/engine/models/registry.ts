@@ -1,5 +1,8 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { CovsegError } from '../errors';
+import type { OptimizerSpec } from '../training/adam';
+import { loadPretrainedEncoder, type PretrainedReport } from './segformer/pretrained-encoder';
+import { buildSegformer, SEGFORMER_DEFAULTS, SEGFORMER_SIZE_MULTIPLE, type SegformerOptions, type SegformerVariant } from './segformer/segformer';
 import { foldUnetForInference } from './unet/fold-batch-norm';
 import { buildUnet, UNET_DEFAULTS, type UnetOptions } from './unet/unet';
 
@@ -17,6 +20,24 @@ interface ModelEntry {
   forInference?: (trained: tfl.LayersModel, options: Record<string, unknown>) => tfl.LayersModel;
   /** Input sides must be multiples of this. */
   sizeMultiple: (options: Record<string, unknown>) => number;
+  /** The optimizer a run uses unless its config names one. */
+  optimizer: OptimizerSpec;
+}
+
+/** What a freshly built model started from, kept beside it until the run record is written. */
+const pretrainedReports = new WeakMap<tfl.LayersModel, PretrainedReport>();
+
+function buildSegformerEntry(options: Record<string, unknown>): tfl.LayersModel {
+  const model = buildSegformer(options as Partial<SegformerOptions>);
+  if (typeof options.pretrained === 'string' && options.pretrained !== '') {
+    try {
+      pretrainedReports.set(model, loadPretrainedEncoder(model, options.pretrained, (options.variant ?? SEGFORMER_DEFAULTS.variant) as SegformerVariant));
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+  }
+  return model;
 }
 
 const REGISTRY: Record<string, ModelEntry> = {
@@ -26,6 +47,16 @@ const REGISTRY: Record<string, ModelEntry> = {
     build: (options) => buildUnet(options as Partial<UnetOptions>),
     forInference: (trained, options) => foldUnetForInference(trained, options as unknown as UnetOptions),
     sizeMultiple: (options) => 2 ** Number(options.depth ?? UNET_DEFAULTS.depth),
+    optimizer: { name: 'adam', weightDecay: 0 },
+  },
+  segformer: {
+    description:
+      'SegFormer (Xie et al. 2021): Mix Transformer encoder + all-MLP decoder; options variant (b0|b1), outputChannels, dropPath, dropout, pretrained (a MiT model.safetensors)',
+    defaults: { ...SEGFORMER_DEFAULTS },
+    build: buildSegformerEntry,
+    sizeMultiple: () => SEGFORMER_SIZE_MULTIPLE,
+    // The paper's optimizer: AdamW with weight decay 0.01.
+    optimizer: { name: 'adamw', weightDecay: 0.01 },
   },
 };
 
@@ -45,6 +76,22 @@ export function resolveModelSpec(name: string, options: Record<string, unknown> 
 /** Builds a model by registry name; a wrong name fails with the list of valid names. */
 export function createModel(name: string, options: Record<string, unknown> = {}): tfl.LayersModel {
   return entry(name).build(resolveModelSpec(name, options).options);
+}
+
+/** The optimizer a model trains with by default (Adam for the U-Net, AdamW for SegFormer). */
+export function defaultOptimizer(name: string): OptimizerSpec {
+  return { ...entry(name).optimizer };
+}
+
+/** What the run record states about a freshly built model: its parameter count and pretrained source. */
+export interface ModelInfo {
+  parameters: number;
+  pretrained?: PretrainedReport;
+}
+
+export function describeModel(model: tfl.LayersModel): ModelInfo {
+  const pretrained = pretrainedReports.get(model);
+  return { parameters: model.countParams(), ...(pretrained ? { pretrained } : {}) };
 }
 
 export function modelSizeMultiple(spec: ModelSpec): number {

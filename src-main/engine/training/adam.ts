@@ -3,9 +3,25 @@ export interface AdamSettings {
   beta1: number;
   beta2: number;
   epsilon: number;
+  /** Decoupled weight decay (AdamW, Loshchilov & Hutter 2019); 0 is plain Adam. */
+  weightDecay?: number;
 }
 
 export const ADAM_DEFAULTS: AdamSettings = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+
+export const OPTIMIZER_NAMES = ['adam', 'adamw'] as const;
+
+/** The optimizer a run trains with, as stored in its config. */
+export interface OptimizerSpec {
+  name: (typeof OPTIMIZER_NAMES)[number];
+  /** AdamW's decoupled weight decay (the SegFormer paper uses 0.01); ignored by Adam. */
+  weightDecay: number;
+}
+
+/** Step settings of an optimizer spec; a config without one (older runs) trains with plain Adam. */
+export function adamSettingsFor(spec: OptimizerSpec | undefined): AdamSettings {
+  return spec?.name === 'adamw' ? { ...ADAM_DEFAULTS, weightDecay: spec.weightDecay } : ADAM_DEFAULTS;
+}
 
 /** Moment estimates, one pair per trainable weight, plus the step count: all a resume needs. */
 export interface AdamState {
@@ -19,7 +35,8 @@ export function createAdamState(sizes: number[]): AdamState {
 }
 
 /**
- * One Adam step on plain arrays, in place: `weights[k] -= lr * mHat / (sqrt(vHat) + eps)`.
+ * One Adam step on plain arrays, in place: `weights[k] -= lr * mHat / (sqrt(vHat) + eps)`; with a
+ * weight decay, AdamW's `weights[k] *= 1 - lr * weightDecay` first (as PyTorch's AdamW).
  * Done in JavaScript rather than as ~10 tensor ops per weight: on wasm that is faster, and every
  * worker of a data-parallel run applies bit-identical updates to its replica.
  */
@@ -32,6 +49,7 @@ export function adamStep(weights: Float32Array[], gradients: Float32Array[], sta
   // lr * (m / c1) / (sqrt(v / c2) + eps), with two multiplications fewer per weight.
   const stepSize = (learningRate * Math.sqrt(correction2)) / correction1;
   const eps = epsilon * Math.sqrt(correction2);
+  const decay = 1 - learningRate * (settings.weightDecay ?? 0);
   for (let k = 0; k < weights.length; k++) {
     const w = weights[k]!;
     const g = gradients[k]!;
@@ -43,7 +61,7 @@ export function adamStep(weights: Float32Array[], gradients: Float32Array[], sta
       const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
       m[i] = mi;
       v[i] = vi;
-      w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) + eps);
+      w[i] = decay * w[i]! - (stepSize * mi) / (Math.sqrt(vi) + eps);
     }
   }
 }

@@ -5,7 +5,7 @@ import type { BackendChoice, BackendInfo } from '../backend/select-backend';
 import { startWorker } from '../concurrency/start-worker';
 import { CovsegError } from '../errors';
 import type { LossOptions, SegmentationLoss } from '../losses/segmentation-losses';
-import { adamStep, type AdamState } from './adam';
+import { ADAM_DEFAULTS, adamStep, type AdamSettings, type AdamState } from './adam';
 import type { FromReplica, ToReplica } from './parallel/replica-protocol';
 import { weightSizes, writeFlat } from './parallel/shared-weights';
 
@@ -71,7 +71,7 @@ function assign(variables: tf.Variable[], values: Float32Array[]): void {
 }
 
 /** Everything on this thread: gradients from tfjs, Adam in JavaScript, weights assigned back. */
-export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, size: number, loss: SegmentationLoss): StepEngine {
+export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, size: number, loss: SegmentationLoss, settings: AdamSettings = ADAM_DEFAULTS): StepEngine {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let weights: Float32Array[] | undefined;
   return {
@@ -79,7 +79,7 @@ export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, s
     step: async (batch, learningRate) => {
       weights ??= (await Promise.all(variables.map((v) => v.data()))).map((w) => (w as Float32Array).slice());
       const { value, gradients } = await gradientsOf(model, variables, size, batch, loss);
-      adamStep(weights, gradients, optimizer, learningRate);
+      adamStep(weights, gradients, optimizer, learningRate, settings);
       assign(variables, weights);
       return value;
     },
@@ -100,7 +100,7 @@ export async function parallelStepEngine(
   optimizer: AdamState,
   size: number,
   loss: SegmentationLoss,
-  setup: { backend: BackendChoice; loss: string; lossOptions: LossOptions },
+  setup: { backend: BackendChoice; loss: string; lossOptions: LossOptions; adam?: AdamSettings },
 ): Promise<StepEngine> {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const stateVariables = model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
@@ -185,7 +185,7 @@ export async function parallelStepEngine(
         });
         assign(stateVariables, averaged);
       }
-      adamStep(weights, mine.gradients, optimizer, learningRate);
+      adamStep(weights, mine.gradients, optimizer, learningRate, setup.adam);
       assign(variables, weights);
       publish();
       return value;

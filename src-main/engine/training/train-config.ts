@@ -1,12 +1,13 @@
 import type { BackendChoice } from '../backend/select-backend';
 import { requireParameter } from '../errors';
 import { LOSS_NAMES, type LossName, type LossOptions } from '../losses/segmentation-losses';
-import { modelSizeMultiple, resolveModelSpec, type ModelSpec } from '../models/registry';
+import { defaultOptimizer, modelSizeMultiple, resolveModelSpec, type ModelSpec } from '../models/registry';
 import { UNET_LIMITS } from '../models/unet/unet';
+import { OPTIMIZER_NAMES, type OptimizerSpec } from './adam';
 import type { Recipe } from '../transforms/recipes';
 import { CLASS_TASKS, EVAL_RESOLUTIONS, outputChannels, type ClassTask, type EvalResolution } from './class-task';
 
-export const LR_SCHEDULES = ['constant', 'cosine', 'step'] as const;
+export const LR_SCHEDULES = ['constant', 'cosine', 'step', 'poly'] as const;
 export type LrSchedule = (typeof LR_SCHEDULES)[number];
 
 /** Everything that defines a training run; stored in the run's config.json. */
@@ -28,6 +29,8 @@ export interface TrainConfig {
   size: number;
   lr: number;
   lrSchedule: LrSchedule;
+  /** Adam or AdamW; defaults by model (U-Net Adam, SegFormer AdamW with weight decay 0.01). Absent in older runs: Adam. */
+  optimizer?: OptimizerSpec;
   seed: number;
   /** Stop after this many epochs without a better validation Dice; null trains every epoch. */
   patience: number | null;
@@ -91,6 +94,9 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { data: strin
     'give e.g. classWeights [1, 1, 2] (background, ground-glass, consolidation) with --classes ggo-consolidation',
   );
   requireParameter(!(classes !== 'lesion' && config.recipe?.gan), 'GAN-generated pairs carry binary masks only, so they cannot train a three-class run', 'use a recipe without GAN pairs, or --classes lesion');
+  config.optimizer = { ...defaultOptimizer(config.model.name), ...partial.optimizer };
+  requireParameter((OPTIMIZER_NAMES as readonly string[]).includes(config.optimizer.name), `unknown optimizer "${config.optimizer.name}"`, `use one of: ${OPTIMIZER_NAMES.join(', ')}`);
+  requireParameter(config.optimizer.weightDecay >= 0 && config.optimizer.weightDecay < 1, `weight decay must be in [0, 1), got ${config.optimizer.weightDecay}`);
   requireParameter(Number.isInteger(config.epochs) && config.epochs >= 1, `--epochs must be a positive integer, got ${config.epochs}`);
   requireParameter(Number.isInteger(config.batch) && config.batch >= 1 && config.batch <= 512, `--batch must be an integer from 1 to 512, got ${config.batch}`);
   // The model's own options first, so `--depth 9` is reported as a depth problem, not a size one.
@@ -98,7 +104,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { data: strin
   const multiple = modelSizeMultiple(config.model);
   requireParameter(
     Number.isInteger(config.size) && config.size >= multiple && config.size % multiple === 0,
-    `--size must be a multiple of ${multiple} for ${config.model.name} (depth ${String(config.model.options.depth ?? '')}), got ${config.size}`,
+    `--size must be a multiple of ${multiple} for ${config.model.name}${config.model.options.depth === undefined ? '' : ` (depth ${String(config.model.options.depth)})`}, got ${config.size}`,
     `try --size ${Math.max(multiple, Math.round(config.size / multiple) * multiple)}`,
   );
   requireParameter(config.lr > 0 && config.lr < 1, `--lr must be in (0, 1), got ${config.lr}`);
@@ -127,13 +133,18 @@ function checkUnetOptions(options: Record<string, unknown>): void {
   );
 }
 
-/** Learning rate for a 0-based epoch: constant, cosine decay to 0, or x0.1 after half and after three quarters. */
+/**
+ * Learning rate for a 0-based epoch: constant, cosine decay to 0, x0.1 after half and after three
+ * quarters, or poly `lr * (1 - epoch / epochs)^1` (the SegFormer paper's schedule, per epoch here).
+ */
 export function learningRateAt(config: Pick<TrainConfig, 'lr' | 'lrSchedule' | 'epochs'>, epoch: number): number {
   switch (config.lrSchedule) {
     case 'cosine':
       return config.lr * 0.5 * (1 + Math.cos((Math.PI * epoch) / config.epochs));
     case 'step':
       return config.lr * (epoch >= Math.floor(config.epochs * 0.75) ? 0.01 : epoch >= Math.floor(config.epochs / 2) ? 0.1 : 1);
+    case 'poly':
+      return config.lr * (1 - epoch / config.epochs);
     default:
       return config.lr;
   }

@@ -14,12 +14,12 @@ import { writeJsonAtomic } from '../files/atomic-write';
 import { refuseFileAsFolder, refuseInsideInputs } from '../files/output-guard';
 import { createLoss } from '../losses/segmentation-losses';
 import type { DatasetMetrics, SliceMetrics } from '../metrics/segmentation-metrics';
-import { createModel, modelSizeMultiple } from '../models/registry';
+import { createModel, describeModel, modelSizeMultiple, type ModelInfo } from '../models/registry';
 import { createRandom } from '../random/seeded-random';
 import { loadCheckpoint, readPointer, saveCheckpoint, type TrainerState } from '../runs/checkpoints';
 import { appendMetrics, ensureRunDir, readJsonFile, RUN_FILES, truncateMetrics, writeStatus } from '../runs/run-files';
 import { acquireRunLock, LOCK_FILE } from '../runs/run-lock';
-import { createAdamState, type AdamState } from './adam';
+import { adamSettingsFor, createAdamState, type AdamState } from './adam';
 import { evaluateInferenceCopy, loadOriginalTargets, selectionDice, type Evaluation, type OriginalTargets } from './evaluate';
 import { prepareSlices, type PreparedSlices } from './slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine, type Batch, type StepEngine } from './step-engine';
@@ -37,6 +37,8 @@ export interface RunRecord {
   backend: BackendInfo;
   /** Data-parallel replicas the run trains with. */
   workers: number;
+  /** Parameter count and pretrained source of the model as built (absent in older runs). */
+  modelInfo?: ModelInfo;
   versions: { covseg: string; tfjs: string; node: string; platform: string };
 }
 
@@ -206,11 +208,13 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
     }
   }
   const { dataset, split, contentHash } = await resolveSplit(config);
+  let fresh: tfl.LayersModel | undefined;
   if (options.resume) {
     if (record!.dataset.contentHash !== contentHash) {
       throw new CovsegError('bad-run', 'the dataset changed since this run started (content hash differs)', { file: config.data, fix: 'resume with the original data, or start a new run' });
     }
   } else {
+    fresh = createModel(config.model.name, { ...config.model.options, seed: config.seed });
     record = {
       version: 1,
       createdAt: new Date().toISOString(),
@@ -227,6 +231,7 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
       },
       backend,
       workers: resolveWorkers(config.workers ?? 0, backend),
+      modelInfo: describeModel(fresh),
       versions: { covseg: covsegVersion, tfjs: tf.version_core, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
     };
     await ensureRunDir(runDir);
@@ -248,7 +253,7 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
     ({ model, optimizer, state } = checkpoint);
   } else {
     // A new run, or one stopped before its first checkpoint: that resumes from scratch, same config.
-    model = createModel(config.model.name, { ...config.model.options, seed: config.seed });
+    model = fresh ?? createModel(config.model.name, { ...config.model.options, seed: config.seed });
     optimizer = createAdamState(model.trainableWeights.map((w) => w.read().size));
     state = { epoch: 0, bestEpoch: 0, bestValDice: -1, epochsWithoutImprovement: 0 };
   }
@@ -266,8 +271,8 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
     const workers = runRecord.workers ?? 1;
     engine =
       workers > 1 && config.batch > 1
-        ? await parallelStepEngine(model, optimizer, config.size, loss, { backend: config.backend, loss: config.loss, lossOptions: config.lossOptions })
-        : singleStepEngine(model, optimizer, config.size, loss);
+        ? await parallelStepEngine(model, optimizer, config.size, loss, { backend: config.backend, loss: config.loss, lossOptions: config.lossOptions, adam: adamSettingsFor(config.optimizer) })
+        : singleStepEngine(model, optimizer, config.size, loss, adamSettingsFor(config.optimizer));
     await callHooks(hooks, 'onTrainBegin', context);
     let cancelled = false;
     while (state.epoch < config.epochs && !cancelled) {

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../../backend/select-backend';
 import { createLoss } from '../../losses/segmentation-losses';
+// The replica rebuilds the model from its topology: SegFormer's custom layers must be registered.
+import '../../models/segformer/segformer-layers';
 import { gradientsOf } from '../step-engine';
 import type { FromReplica, ToReplica } from './replica-protocol';
 import { readWeightsFrom, writeFlat } from './shared-weights';

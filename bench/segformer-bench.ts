@@ -1,0 +1,57 @@
+// SegFormer-B0 figures for `npm run bench`: training step and inference at 128 px (batch 4, BCE,
+// AdamW) on the selected backend, and where a training step's time goes, per kernel.
+import * as tf from '@tensorflow/tfjs-core';
+import { createLoss } from '../src-main/engine/losses/segmentation-losses';
+import { createModel } from '../src-main/engine/models/registry';
+import { adamSettingsFor, createAdamState } from '../src-main/engine/training/adam';
+import { singleStepEngine, type Batch } from '../src-main/engine/training/step-engine';
+
+/** Seeded random batch of `count` CT-like slices with sparse lesion masks. */
+function randomBatch(size: number, count: number): Batch {
+  return tf.tidy(() => ({
+    x: tf.randomUniform([count * size * size], 0, 1, 'float32', 11).dataSync() as Float32Array,
+    y: tf.cast(tf.greater(tf.randomUniform([count * size * size], 0, 1, 'float32', 12), 0.8), 'float32').dataSync() as Float32Array,
+    count,
+  }));
+}
+
+export interface SegformerBench {
+  shapes: string;
+  train: { msPerStep: number; imagesPerSecond: number };
+  inference: { msPerSlice: number };
+  kernelProfile: { kernel: string; ms: number; share: number }[];
+}
+
+/** Times SegFormer-B0 training steps and single-slice inference; profiles one step by kernel. */
+export async function benchSegformer(size: number, runs: number): Promise<SegformerBench> {
+  const model = createModel('segformer', { variant: 'b0' });
+  const engine = singleStepEngine(model, createAdamState(model.trainableWeights.map((w) => w.read().size)), size, createLoss('bce'), adamSettingsFor({ name: 'adamw', weightDecay: 0.01 }));
+  const batch = randomBatch(size, 4);
+  await engine.step(batch, 6e-5);
+  const start = performance.now();
+  for (let i = 0; i < runs; i++) await engine.step(batch, 6e-5);
+  const msPerStep = (performance.now() - start) / runs;
+  const info = await tf.profile(async () => void (await engine.step(batch, 6e-5)));
+  const byKernel = new Map<string, number>();
+  for (const k of info.kernels.filter((k) => !k.name.endsWith('__op'))) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+  const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+  const kernelProfile = [...byKernel]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15)
+    .map(([kernel, ms]) => ({ kernel, ms: Math.round(ms * 10) / 10, share: Math.round((ms / total) * 1000) / 10 }));
+  const slice = tf.randomUniform([1, size, size, 1], 0, 1, 'float32', 3);
+  const infer = () => tf.tidy(() => (model.apply(slice, { training: false }) as tf.Tensor).dataSync());
+  infer();
+  const inferStart = performance.now();
+  for (let i = 0; i < runs; i++) infer();
+  const msPerSlice = (performance.now() - inferStart) / runs;
+  slice.dispose();
+  await engine.dispose();
+  model.dispose();
+  return {
+    shapes: `SegFormer-B0 (1 class), ${size} px, batch 4, BCE + AdamW`,
+    train: { msPerStep: Math.round(msPerStep), imagesPerSecond: Math.round((4000 / msPerStep) * 10) / 10 },
+    inference: { msPerSlice: Math.round(msPerSlice) },
+    kernelProfile,
+  };
+}
