@@ -24,7 +24,7 @@ export function formatReport(report: DatasetReport): string {
     for (const s of report.series) {
       const spacing = s.spacing ? `, ${s.spacing.map((v) => v.toFixed(2)).join(' x ')} mm` : '';
       const status = s.leftOut ? ` — left out: ${s.leftOut}` : '';
-      lines.push(`    ${s.name}: ${s.modality || '?'} ${s.slices} slices ${s.size}${spacing}, ${s.gaps} gap(s), ${s.duplicates} duplicate position(s)${status}`);
+      lines.push(`    ${s.name}: ${s.modality || '?'} ${s.slices} slices ${s.size}${spacing}, ${s.gaps} gap(s) (${s.missing} slice(s) missing), ${s.duplicates} duplicate position(s)${status}`);
     }
   }
   lines.push(`  duplicates: ${report.duplicates}`, `  problems: ${report.errors} error(s), ${report.warnings} warning(s)`);

@@ -4,6 +4,9 @@ declare module 'dcmjs' {
     vr: string;
     Value: unknown[];
   }
+  interface Logger {
+    setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void;
+  }
   type DicomElements = Record<string, DicomElement>;
   class DicomDict {
     constructor(meta: DicomElements);
@@ -25,7 +28,7 @@ declare module 'dcmjs' {
         denaturalizeDataset(dataset: Record<string, unknown>): DicomElements;
       };
     };
-    log: { setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void };
+    log: Logger & { getLogger(name: string): Logger };
   };
   export default dcmjs;
 }

@@ -136,7 +136,8 @@ export async function openDicom(root: string, options: NiftiOptions = {}): Promi
     }
     bySeries.set(series.name, { series, label: labelFile, flips });
     const study = series.studyUid || series.patientId || series.name;
-    series.files.forEach((file, z) => {
+    series.files.forEach((file, n) => {
+      const z = series.indices[n]!;
       slices.push({ id: `${series.name}:z${String(z).padStart(3, '0')}`, source: { kind: 'dicom', image: file, label: labelFile, z, series: series.name }, study });
     });
   }

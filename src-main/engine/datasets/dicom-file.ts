@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import dcmjs from 'dcmjs';
 import { CovsegError } from '../errors';
 
-// dcmjs reports every VR it has to guess (implicit VR files) on the console; our errors say what matters.
+// dcmjs logs every VR it has to guess (implicit VR files, damaged data) on the console; CovSeg's own
+// errors and problems name the file and say what matters.
 dcmjs.log.setLevel('error');
+dcmjs.log.getLogger('validation.dcmjs').setLevel('silent');
 
 const PIXEL_DATA = '7FE00010';
 

@@ -24,9 +24,11 @@ export interface DicomSeries {
   description: string;
   /** Folder that holds all files of the series. */
   folder: string;
-  /** One file per slice, k = 0 first. */
+  /** One file per slice present, in order along the normal. */
   files: string[];
-  /** Voxel counts along i, j, k: columns, rows, slices. */
+  /** Slice index k on the grid of each file: a gap in the series leaves its k values out. */
+  indices: number[];
+  /** Voxel counts along i, j, k: columns, rows, slices (the grid spans gaps). */
   shape: [number, number, number];
   affine: number[][];
   /** Slice spacing along the normal in mm (median of neighbour distances). */
@@ -47,6 +49,8 @@ export interface DicomSeriesInfo {
   /** Voxel spacing in mm along i, j, k, when the geometry is known. */
   spacing?: [number, number, number];
   gaps: number;
+  /** Places on the slice grid with no file (gaps). */
+  missing: number;
   duplicates: number;
   /** Why the series is not used, when it is not. */
   leftOut?: string;
@@ -177,6 +181,7 @@ function buildSeries(name: string, group: Grouped): { series?: DicomSeries; info
     slices: headers.length,
     size: describeSize(headers),
     gaps: 0,
+    missing: 0,
     duplicates: 0,
   };
   const leaveOut = (code: DatasetProblem['code'], file: string, message: string, fix: string, severity: 'error' | 'warning' = 'error') => {
@@ -251,21 +256,36 @@ function buildSeries(name: string, group: Grouped): { series?: DicomSeries; info
   }
   const steps = kept.slice(1).map((s, k) => s.d - kept[k]!.d);
   const spacing = steps.length > 0 ? median(steps) : (head.sliceThickness ?? 1);
-  for (let k = 0; k < steps.length; k++) {
-    if (steps[k]! > 1.5 * spacing) {
+  // Slices sit on a regular grid, so a missing slice (gap, corrupt file) keeps its place: labels made on
+  // the complete series still fit, and the affine stays right across the gap.
+  let indices = kept.map((s) => Math.round((s.d - kept[0]!.d) / spacing));
+  const regular = kept.every((s, n) => Math.abs(s.d - kept[0]!.d - indices[n]! * spacing) < 0.2 * spacing) && new Set(indices).size === indices.length;
+  if (!regular) {
+    indices = kept.map((_, n) => n);
+    problems.push({
+      severity: 'warning',
+      code: 'dicom-gap',
+      file: group.folder,
+      message: `series ${name}: slice positions are not evenly spaced (median ${spacing.toFixed(2)} mm); slices are numbered in order and the volume's slice spacing is approximate`,
+      fix: 'check that the folder holds one reconstruction only; slice-wise training and evaluation are not affected',
+    });
+  }
+  for (let n = 1; n < kept.length; n++) {
+    const missing = indices[n]! - indices[n - 1]! - 1;
+    if (missing > 0) {
       info.gaps++;
-      const missing = Math.round(steps[k]! / spacing) - 1;
       problems.push({
         severity: 'warning',
         code: 'dicom-gap',
-        file: kept[k + 1]!.h.file,
-        message: `series ${name}: gap of ${steps[k]!.toFixed(2)} mm before this slice (slices are ${spacing.toFixed(2)} mm apart elsewhere; about ${missing} slice(s) missing after ${kept[k]!.h.file}); the volume's slice spacing is wrong across the gap`,
-        fix: 'export the complete series again; slice-wise training and evaluation are not affected',
+        file: kept[n]!.h.file,
+        message: `series ${name}: gap of ${steps[n - 1]!.toFixed(2)} mm before this slice (slices are ${spacing.toFixed(2)} mm apart elsewhere; ${missing} slice(s) missing after ${kept[n - 1]!.h.file}); their places on the grid (z${String(indices[n - 1]! + 1).padStart(3, '0')}${missing > 1 ? `-z${String(indices[n]! - 1).padStart(3, '0')}` : ''}) stay empty`,
+        fix: 'export the complete series again, or replace the corrupt file; the other slices are used',
       });
     }
   }
   const [rowSpacing, columnSpacing] = head.pixelSpacing!;
   info.slices = kept.length;
+  info.missing = indices[indices.length - 1]! + 1 - kept.length;
   info.spacing = [columnSpacing, rowSpacing, spacing];
   const series: DicomSeries = {
     name,
@@ -276,7 +296,8 @@ function buildSeries(name: string, group: Grouped): { series?: DicomSeries; info
     description: head.seriesDescription,
     folder: group.folder,
     files: kept.map((s) => s.h.file),
-    shape: [head.columns, head.rows, kept.length],
+    indices,
+    shape: [head.columns, head.rows, indices[indices.length - 1]! + 1],
     affine: dicomAffine(kept[0]!.h, head.rows, spacing),
     sliceSpacing: spacing,
   };
@@ -331,14 +352,20 @@ export async function scanDicomFolder(dir: string): Promise<DicomFolderScan> {
   return { series, info, problems };
 }
 
+/** HU given to the voxels of slices missing from a series. */
+export const MISSING_HU = -1024;
+
 /**
  * Reads a whole series as a volume on its grid (see {@link DicomSeries}): the same shape, affine and
- * voxel order as a NIfTI volume from {@link readNifti}, values in HU.
+ * voxel order as a NIfTI volume from {@link readNifti}, values in HU; slices missing from the series
+ * hold {@link MISSING_HU}.
  */
 export async function readDicomVolume(series: DicomSeries): Promise<NiftiVolume> {
   const [nx, ny, nz] = series.shape;
-  const values = new Float32Array(nx * ny * nz);
-  await mapWithLimit(series.files, 4, async (file, k) => {
+  // Places of missing slices hold air, the value a scanner reports outside the body.
+  const values = new Float32Array(nx * ny * nz).fill(MISSING_HU);
+  await mapWithLimit(series.files, 4, async (file, n) => {
+    const k = series.indices[n]!;
     const { header, hu } = await readDicomSlice(file);
     if (header.columns !== nx || header.rows !== ny) {
       throw new CovsegError('size-mismatch', `slice is ${header.columns}x${header.rows}, the series ${nx}x${ny}`, { file, fix: 'the file changed since the folder was scanned; open the dataset again' });

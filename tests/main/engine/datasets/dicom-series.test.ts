@@ -1,60 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readDicomVolume, scanDicomFolder } from '../../../../src-main/engine/datasets/dicom-series';
-import { writeDicomSlice } from '../../../fixtures/dicom-writer';
+import { MISSING_HU, readDicomVolume, scanDicomFolder } from '../../../../src-main/engine/datasets/dicom-series';
+import { COLUMNS, huAt, ROWS, SLICES, writeDicomSlice, writeTestSeries, type Orientation } from '../../../fixtures/dicom-writer';
 import { tempDir } from '../../../fixtures/temp-dir';
-
-const COLUMNS = 4;
-const ROWS = 3;
-const SLICES = 5;
-
-/** Known HU of (column, row, slice k along the normal): every voxel distinct. */
-const huAt = (column: number, row: number, k: number) => -1000 + 100 * k + 10 * row + 2 * column;
-
-type Orientation = [number, number, number, number, number, number];
-
-function cross(a: number[], b: number[]): number[] {
-  return [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
-}
-
-/**
- * Writes a series whose file names and InstanceNumbers both run against the slice order, so only
- * ImagePositionPatient can order it. Returns the positions by slice k.
- */
-async function writeSeries(
-  dir: string,
-  options: { orientation?: Orientation; spacing?: number; origin?: [number, number, number]; skip?: number[]; seriesUid?: string; modality?: string; prefix?: string } = {},
-): Promise<number[][]> {
-  const orientation = options.orientation ?? [1, 0, 0, 0, 1, 0];
-  const normal = cross(orientation.slice(0, 3), orientation.slice(3));
-  const origin = options.origin ?? [-50, -60, 10];
-  const spacing = options.spacing ?? 2.5;
-  const positions: number[][] = [];
-  const order = [3, 0, 4, 1, 2];
-  for (let k = 0; k < SLICES; k++) {
-    const position = origin.map((v, a) => v + k * spacing * normal[a]!) as [number, number, number];
-    positions.push(position);
-    if (options.skip?.includes(k)) continue;
-    const hu = new Float32Array(ROWS * COLUMNS);
-    for (let row = 0; row < ROWS; row++) for (let column = 0; column < COLUMNS; column++) hu[row * COLUMNS + column] = huAt(column, row, k);
-    await writeDicomSlice(join(dir, `${options.prefix ?? ''}IM${order[k]}`), {
-      seriesUid: options.seriesUid ?? '1.2.826.0.1.3680043.9.7433.3.1',
-      instance: `1.2.826.0.1.3680043.9.7433.4.${k}${options.seriesUid ? '1' : ''}`,
-      instanceNumber: SLICES - k,
-      hu,
-      rows: ROWS,
-      columns: COLUMNS,
-      position,
-      orientation,
-      pixelSpacing: [0.7, 0.8],
-      slope: 2,
-      intercept: -1024,
-      ...(options.modality ? { modality: options.modality } : {}),
-    });
-  }
-  return positions;
-}
 
 /** RAS world point of DICOM pixel (column, row) of a slice, straight from PS3.3 C.7.6.2.1.1. */
 function dicomPoint(position: number[], orientation: Orientation, column: number, row: number): number[] {
@@ -70,7 +19,7 @@ function apply(affine: number[][], i: number, j: number, k: number): number[] {
 describe('DICOM series', () => {
   it('orders slices by position along the normal, not by file name or InstanceNumber, and rescales to HU', async () => {
     const root = await tempDir();
-    await writeSeries(join(root, 'patient1', 'study', 'ct'));
+    await writeTestSeries(join(root, 'patient1', 'study', 'ct'));
     const scan = await scanDicomFolder(root);
     expect(scan.problems).toEqual([]);
     expect(scan.series).toHaveLength(1);
@@ -95,7 +44,7 @@ describe('DICOM series', () => {
   ] as [string, Orientation][]) {
     it(`gives the affine that maps every voxel onto its DICOM patient position (${label})`, async () => {
       const root = await tempDir();
-      const positions = await writeSeries(root, { orientation, spacing: 1.25, origin: [12.5, -40, 300] });
+      const positions = await writeTestSeries(root, { orientation, spacing: 1.25, origin: [12.5, -40, 300] });
       const [series] = (await scanDicomFolder(root)).series;
       for (const k of [0, 2, SLICES - 1]) {
         for (const [column, row] of [[0, 0], [COLUMNS - 1, 0], [0, ROWS - 1], [COLUMNS - 1, ROWS - 1]] as const) {
@@ -109,19 +58,27 @@ describe('DICOM series', () => {
 
   it('reports a gap in positions and still loads the slices around it', async () => {
     const root = await tempDir();
-    await writeSeries(root, { skip: [2] });
+    await writeTestSeries(root, { skip: [2] });
     const scan = await scanDicomFolder(root);
     const gaps = scan.problems.filter((p) => p.code === 'dicom-gap');
     expect(gaps).toHaveLength(1);
-    expect(gaps[0]!.message).toMatch(/gap of 5\.00 mm.*about 1 slice\(s\) missing/);
+    expect(gaps[0]!.message).toMatch(/gap of 5\.00 mm.*1 slice\(s\) missing.*\(z002\) stay empty/);
     expect(basename(gaps[0]!.file)).toBe('IM1');
-    expect(scan.series[0]!.files).toHaveLength(4);
-    expect(scan.info[0]).toMatchObject({ slices: 4, gaps: 1, duplicates: 0 });
+    const series = scan.series[0]!;
+    expect(series.files).toHaveLength(4);
+    // The grid keeps the missing slice's place, so the slices after it keep their positions.
+    expect(series.indices).toEqual([0, 1, 3, 4]);
+    expect(series.shape).toEqual([COLUMNS, ROWS, SLICES]);
+    expect(scan.info[0]).toMatchObject({ slices: 4, missing: 1, gaps: 1, duplicates: 0 });
+    const volume = await readDicomVolume(series);
+    const plane = COLUMNS * ROWS;
+    expect(Array.from(volume.values.subarray(2 * plane, 3 * plane))).toEqual(new Array(plane).fill(MISSING_HU));
+    expect(volume.values[3 * plane]).toBe(huAt(0, ROWS - 1, 3));
   });
 
   it('keeps one of two slices at the same position and says which file was dropped', async () => {
     const root = await tempDir();
-    await writeSeries(root);
+    await writeTestSeries(root);
     const hu = new Float32Array(ROWS * COLUMNS).fill(0);
     await writeDicomSlice(join(root, 'ZZ_copy'), { seriesUid: '1.2.826.0.1.3680043.9.7433.3.1', instance: '1.2.826.0.1.3680043.9.7433.5', hu, rows: ROWS, columns: COLUMNS, position: [-50, -60, 15], pixelSpacing: [0.7, 0.8] });
     const scan = await scanDicomFolder(root);
@@ -133,9 +90,9 @@ describe('DICOM series', () => {
 
   it('groups by SeriesInstanceUID, leaves out mixed sizes and non-CT series with the reason', async () => {
     const root = await tempDir();
-    await writeSeries(join(root, 'study'), { seriesUid: '1.2.3.1' });
-    await writeSeries(join(root, 'study'), { seriesUid: '1.2.3.2', modality: 'MR', prefix: 'MR' });
-    await writeSeries(join(root, 'other'), { seriesUid: '1.2.3.3' });
+    await writeTestSeries(join(root, 'study'), { seriesUid: '1.2.3.1' });
+    await writeTestSeries(join(root, 'study'), { seriesUid: '1.2.3.2', modality: 'MR', prefix: 'MR' });
+    await writeTestSeries(join(root, 'other'), { seriesUid: '1.2.3.3' });
     await writeDicomSlice(join(root, 'other', 'big'), { seriesUid: '1.2.3.3', instance: '1.2.3.3.99', hu: new Float32Array(16), rows: 4, columns: 4, position: [-50, -60, 100], pixelSpacing: [0.7, 0.8] });
     const scan = await scanDicomFolder(root);
     expect(scan.info.map((s) => s.name).sort()).toEqual(['other', 'study_s1', 'study_s1_2']);
@@ -156,7 +113,7 @@ describe('DICOM series', () => {
       return;
     }
     const root = await tempDir();
-    await writeSeries(root, { orientation: [0, 1, 0, 0, 0, -1] });
+    await writeTestSeries(root, { orientation: [0, 1, 0, 0, 0, -1] });
     const script = [
       'import json, os, sys, numpy as np, pydicom',
       'root = sys.argv[1]',
