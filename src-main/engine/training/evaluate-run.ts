@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { selectBackend, type BackendChoice } from '../backend/select-backend';
@@ -7,19 +8,25 @@ import { writeFileAtomic } from '../files/atomic-write';
 import { readGray, encodeGrayPng } from '../imaging/png-io';
 import { createLoss } from '../losses/segmentation-losses';
 import { inferenceCopy, withInferenceModel } from '../models/registry';
+import { openEngine, type EngineChoice } from '../onnx/segmentation-engine';
 import { loadCheckpoint } from '../runs/checkpoints';
 import { readRun } from '../runs/read-run';
 import { evaluateModel, type Evaluation } from './evaluate';
+import { evaluateWithEngine, predictSliceMaskWithEngine } from './evaluate-engine';
 import { predictSliceMask } from './predict-mask';
 import { prepareSlices } from './slice-cache';
 
 export type EvalSplit = 'train' | 'val' | 'test' | 'all';
 
-/** Evaluates a run's `best` (or `last`) checkpoint on one split of its data, or on all slices of `data`. */
+/**
+ * Evaluates a run's `best` (or `last`) checkpoint on one split of its data, or on all slices of `data`.
+ * `engine` (default tfjs, the engine training validated with) picks ONNX Runtime or tfjs; the result
+ * says which ran.
+ */
 export async function evaluateRun(
   runDir: string,
-  options: { data?: string; split?: EvalSplit; checkpoint?: 'best' | 'last'; backend?: BackendChoice; cacheDir?: string } = {},
-): Promise<Evaluation & { ids: number; split: EvalSplit }> {
+  options: { data?: string; split?: EvalSplit; checkpoint?: 'best' | 'last'; backend?: BackendChoice; cacheDir?: string; engine?: EngineChoice } = {},
+): Promise<Evaluation & { ids: number; split: EvalSplit; engine: string }> {
   const run = await readRun(runDir);
   const { config } = run.record;
   await selectBackend(options.backend ?? config.backend);
@@ -36,8 +43,17 @@ export async function evaluateRun(
   const slices = await prepareSlices(dataset, ids, config.size, options.cacheDir ? { cacheDir: options.cacheDir } : {});
   const { model } = await loadCheckpoint(run.dir, options.checkpoint ?? 'best');
   try {
+    if ((options.engine ?? 'tfjs') !== 'tfjs') {
+      const engine = await openEngine(options.engine!, model, config.model);
+      try {
+        const evaluation = await evaluateWithEngine(engine, slices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold);
+        return { ...evaluation, ids: ids.length, split, engine: engine.description };
+      } finally {
+        engine.dispose();
+      }
+    }
     const evaluation = withInferenceModel(model, config.model, (m) => evaluateModel(m, slices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold));
-    return { ...evaluation, ids: ids.length, split };
+    return { ...evaluation, ids: ids.length, split, engine: `tfjs (${tf.getBackend()})` };
   } finally {
     model.dispose();
   }
@@ -62,18 +78,25 @@ async function listInputs(input: string): Promise<string[]> {
  * run's size, predicted, and the mask resized back (nearest) to the slice's own size; written as
  * `OUT/NAME.png` with 0/255 values.
  */
-export async function predictImages(runDir: string, input: string, outDir: string, options: { backend?: BackendChoice; checkpoint?: 'best' | 'last' } = {}): Promise<string[]> {
+export async function predictImages(
+  runDir: string,
+  input: string,
+  outDir: string,
+  options: { backend?: BackendChoice; checkpoint?: 'best' | 'last'; engine?: EngineChoice; onEngine?: (description: string) => void } = {},
+): Promise<string[]> {
   const run = await readRun(runDir);
   const { size, threshold } = run.record.config;
   await selectBackend(options.backend ?? run.record.config.backend);
   const files = await listInputs(input);
   const { model: trained } = await loadCheckpoint(run.dir, options.checkpoint ?? 'best');
-  const { model, release } = inferenceCopy(trained, run.record.config.model);
+  const engine = (options.engine ?? 'tfjs') === 'tfjs' ? undefined : await openEngine(options.engine!, trained, run.record.config.model);
+  const { model, release } = engine ? { model: trained, release: () => engine.dispose() } : inferenceCopy(trained, run.record.config.model);
+  options.onEngine?.(engine?.description ?? `tfjs (${tf.getBackend()})`);
   const written: string[] = [];
   try {
     for (const file of files) {
       const image = await readGray(file);
-      const mask = await predictSliceMask(model, image, size, threshold);
+      const mask = engine ? await predictSliceMaskWithEngine(engine, image, size, threshold) : await predictSliceMask(model, image, size, threshold);
       const out = join(outDir, `${basename(file, extname(file))}.png`);
       await writeFileAtomic(out, await encodeGrayPng({ width: image.width, height: image.height, data: mask.map((v) => v * 255) }));
       written.push(out);
