@@ -92,7 +92,10 @@ export async function inspectDataset(
       code: 'empty-dataset',
       file: root,
       message: 'the dataset has no usable slices',
-      fix: 'check that frames/ and masks/ hold images with matching names',
+      fix:
+        dataset.format === 'dicom'
+          ? 'give each CT series a label volume in labels/ (see the problems above for the names expected)'
+          : 'check that frames/ and masks/ hold images with matching names',
     });
   }
   const sizeCounts = new Map<string, number>();
