@@ -105,6 +105,17 @@ describe('DICOM series', () => {
     expect(scan.info.find((s) => s.uid === '1.2.3.2')!.leftOut).toMatch(/not CT/);
   });
 
+  it('leaves out a series without pixel data (a report) with a warning', async () => {
+    const root = await tempDir();
+    await writeTestSeries(join(root, 'ct'));
+    await writeDicomSlice(join(root, 'report', 'SR1'), { seriesUid: '1.2.80', instance: '1.2.80.1', hu: [], rows: 0, columns: 0, position: [0, 0, 0], modality: 'SR', noPixels: true });
+    const scan = await scanDicomFolder(root);
+    expect(scan.series.map((s) => s.name)).toEqual(['ct']);
+    const notImage = scan.problems.find((p) => p.code === 'dicom-not-image')!;
+    expect(notImage.severity).toBe('warning');
+    expect(basename(notImage.file)).toBe('SR1');
+  });
+
   it('agrees with pydicom on slice order and HU (independent reader; skipped without python3-pydicom)', async () => {
     // Debian's interpreter first: python3-pydicom installs there, whatever python3 is first on PATH.
     const python = ['/usr/bin/python3', 'python3'].find((bin) => spawnSync(bin, ['-c', 'import pydicom, numpy']).status === 0);
