@@ -6,8 +6,12 @@ import { labelAxisFlips } from '../../../../src-main/engine/datasets/dicom-datas
 import { LUNG_WINDOW, windowHu } from '../../../../src-main/engine/datasets/hu-window';
 import { openDataset } from '../../../../src-main/engine/datasets/open-dataset';
 import { splitDataset } from '../../../../src-main/engine/datasets/split-dataset';
+import { readRun } from '../../../../src-main/engine/runs/read-run';
+import { evaluateRun } from '../../../../src-main/engine/training/evaluate-run';
+import { train } from '../../../../src-main/engine/training/trainer';
 import { COLUMNS, huAt, ROWS, SLICES, writeDicomSlice, writeTestSeries } from '../../../fixtures/dicom-writer';
 import { writeNifti } from '../../../fixtures/nifti-writer';
+import { tinyConfig } from '../../../fixtures/tiny-sample';
 import { tempDir } from '../../../fixtures/temp-dir';
 
 /*
@@ -131,6 +135,25 @@ describe('DICOM datasets', () => {
     const home = (id: string) => (['train', 'val', 'test'] as const).find((name) => split.slices[name].includes(id));
     expect(home('s0:z000')).toBe(home('s1:z004'));
     expect(split.leakage.groupsInSeveralSplits).toBe(0);
+  });
+
+  it('trains and evaluates on DICOM series like on any dataset, split by study', async () => {
+    const root = await tempDir();
+    for (let n = 0; n < 5; n++) {
+      await writeTestSeries(join(root, 'images', `s${n}`), { seriesUid: `1.2.62.${n}`, studyUid: `1.2.63.${n % 4}` });
+      await writeLabels(join(root, 'labels', `s${n}.nii.gz`), true);
+    }
+    const runDir = join(await tempDir(), 'run');
+    await train({ runDir, config: tinyConfig(root, { epochs: 1, size: 16 }), cacheDir: join(runDir, '..', 'cache') });
+    const record = (await readRun(runDir)).record;
+    expect(record.dataset.format).toBe('dicom');
+    const splitOf = (id: string) => (['train', 'val', 'test'] as const).find((name) => record.split[name].includes(id));
+    // s0 and s4 share a study: one split for both.
+    expect(splitOf('s0:z002')).toBe(splitOf('s4:z002'));
+    const evaluated = await evaluateRun(runDir, { split: 'all', cacheDir: join(runDir, '..', 'cache') });
+    expect(evaluated.ids).toBe(25);
+    expect(evaluated.metrics.slices).toBe(25);
+    expect(record.split.train.length + record.split.val.length + record.split.test.length).toBe(25);
   });
 
   it('matches label grids that run along flipped axes and nothing else', () => {
