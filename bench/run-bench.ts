@@ -1,6 +1,6 @@
 // `npm run bench`: speed of the training engine on this machine, printed as JSON and as a table.
 // Shapes: U-Net depth 4, base 16 filters, batch 4, BCE, Adam — training at 128 and 256 px,
-// inference of one 256-px slice; where the time goes (per kernel); PyTorch CPU ratios when Debian's
+// inference of one 256-px slice (tfjs and, when installed, ONNX Runtime); where the time goes (per kernel); PyTorch CPU ratios when Debian's
 // python3-torch is installed (a reference only, never a test).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend, type BackendChoice } from '../src-main/engine/backend/select-backend';
 import { createLoss } from '../src-main/engine/losses/segmentation-losses';
 import { inferenceCopy, resolveModelSpec } from '../src-main/engine/models/registry';
+import { exportOnnx } from '../src-main/engine/onnx/export-onnx';
+import { createOnnxEngine, loadOnnxRuntime } from '../src-main/engine/onnx/segmentation-engine';
 import { buildUnet } from '../src-main/engine/models/unet/unet';
 import { composeRecipe, PRESET_RECIPES } from '../src-main/engine/transforms/recipes';
 import { sampleFromBytes } from '../src-main/engine/transforms/sample';
@@ -92,6 +94,27 @@ const parallel256 = workers > 1 ? await stepTimer(256, 2, 1, runs256) : undefine
 const inferModel = inferenceCopy(buildUnet({ depth: 4, baseFilters: 16 }), resolveModelSpec('unet', { depth: 4, baseFilters: 16 })).model;
 const slice = tf.randomUniform([1, 256, 256, 1], 0, 1, 'float32', 3);
 const infer256 = timeIt(() => tf.tidy(() => (inferModel.apply(slice, { training: false }) as tf.Tensor).dataSync()), 2, quick ? 3 : 10);
+
+/** ONNX Runtime (CPU provider) on the same folded model: ms per 256-px slice, and per 100-slice volume in batches of 4. */
+async function onnxTimes(threads: number): Promise<{ msPerSlice: number; msPer100Slices?: number }> {
+  const engine = await createOnnxEngine(exportOnnx(inferModel), { threads });
+  const one = new Float32Array(256 * 256).map((_, i) => ((i * 7919) % 256) / 255);
+  for (let i = 0; i < 2; i++) await engine.run(one, 1, 256);
+  const runs = quick ? 3 : 10;
+  let start = performance.now();
+  for (let i = 0; i < runs; i++) await engine.run(one, 1, 256);
+  const msPerSlice = (performance.now() - start) / runs;
+  if (quick) return { msPerSlice };
+  const four = new Float32Array(4 * 256 * 256).map((_, i) => ((i * 7919) % 256) / 255);
+  start = performance.now();
+  for (let b = 0; b < 25; b++) await engine.run(four, 4, 256);
+  const msPer100Slices = performance.now() - start;
+  engine.dispose();
+  return { msPerSlice, msPer100Slices };
+}
+const onnxAvailable = Boolean(await loadOnnxRuntime());
+const onnx1 = onnxAvailable ? await onnxTimes(1) : undefined;
+const onnx2 = onnxAvailable ? await onnxTimes(2) : undefined;
 const profile = await kernelProfile(128);
 
 /** Augmented 256-px samples per second for a recipe, on this thread (where the trainer runs it). */
@@ -122,6 +145,12 @@ const result = {
       }
     : 'one core or a native backend: no data-parallel figures',
   inference256: { msPerSlice: Math.round(infer256) },
+  onnxRuntime256: onnx1 && onnx2
+    ? {
+        oneThread: { msPerSlice: Math.round(onnx1.msPerSlice), msPer100Slices: onnx1.msPer100Slices && Math.round(onnx1.msPer100Slices) },
+        twoThreads: { msPerSlice: Math.round(onnx2.msPerSlice), msPer100Slices: onnx2.msPer100Slices && Math.round(onnx2.msPer100Slices) },
+      }
+    : 'onnxruntime-node not installed',
   augmentation256: {
     imagesPerSecond: augmentation,
     trainingConsumesImagesPerSecond: Math.round(consumed256 * 10) / 10,
@@ -138,6 +167,8 @@ const result = {
           train256VsOneThread: Math.round((train256 / torch1.train256!) * 100) / 100,
           inference256VsOneThread: Math.round((infer256 / torch1.infer256!) * 100) / 100,
           inference256VsTwoThreads: torch2 ? Math.round((infer256 / torch2.infer256!) * 100) / 100 : null,
+          onnxInference256VsOneThread: onnx1 ? Math.round((onnx1.msPerSlice / torch1.infer256!) * 100) / 100 : null,
+          onnxInference256VsTwoThreads: onnx2 && torch2 ? Math.round((onnx2.msPerSlice / torch2.infer256!) * 100) / 100 : null,
           train128TwoWorkersVsTwoThreads: torch2 && parallel128 ? Math.round((parallel128 / torch2.train128!) * 100) / 100 : null,
           train256TwoWorkersVsTwoThreads: torch2 && parallel256 ? Math.round((parallel256 / torch2.train256!) * 100) / 100 : null,
         },
@@ -150,11 +181,16 @@ console.log(`train 128 px: ${result.train128.msPerStep} ms/step (${result.train1
 console.log(`train 256 px: ${result.train256.msPerStep} ms/step (${result.train256.imagesPerSecond} images/s)`);
 if (parallel128 && parallel256) console.log(`train, 2 workers: 128 px ${Math.round(parallel128)} ms/step (${(train128 / parallel128).toFixed(2)}x), 256 px ${Math.round(parallel256)} ms/step (${(train256 / parallel256).toFixed(2)}x)`);
 console.log(`inference 256 px: ${result.inference256.msPerSlice} ms/slice`);
+if (onnx1 && onnx2) {
+  const volume = (t: { msPer100Slices?: number }) => (t.msPer100Slices ? `, 100 slices ${(t.msPer100Slices / 1000).toFixed(1)} s` : '');
+  console.log(`ONNX Runtime inference 256 px: 1 thread ${onnx1.msPerSlice.toFixed(0)} ms/slice${volume(onnx1)}; 2 threads ${onnx2.msPerSlice.toFixed(0)} ms/slice${volume(onnx2)}`);
+}
 console.log(`augmentation 256 px (images/s): ${Object.entries(augmentation).map(([k, v]) => `${k} ${v}`).join(', ')}; a 256-px training step consumes ${consumed256.toFixed(1)} images/s (${Object.entries(result.augmentation256.headroom).map(([k, v]) => `${k} ${v}x`).join(', ')})`);
 if (torch1) {
   const r = (result.pytorch as { ratios: Record<string, number | null> }).ratios;
   console.log(`PyTorch ${torch1.torch} 1 thread: train128 ${torch1.train128!.toFixed(0)} ms, train256 ${torch1.train256!.toFixed(0)} ms, infer256 ${torch1.infer256!.toFixed(0)} ms`);
   if (torch2) console.log(`PyTorch 2 threads: train128 ${torch2.train128!.toFixed(0)} ms, train256 ${torch2.train256!.toFixed(0)} ms, infer256 ${torch2.infer256!.toFixed(0)} ms`);
-  console.log(`ratios, 1 core each (this / PyTorch 1 thread): train128 ${r.train128VsOneThread}x, train256 ${r.train256VsOneThread}x, inference ${r.inference256VsOneThread}x`);
+  console.log(`ratios, 1 core each (this / PyTorch 1 thread): train128 ${r.train128VsOneThread}x, train256 ${r.train256VsOneThread}x, inference ${r.inference256VsOneThread}x, ONNX Runtime inference ${r.onnxInference256VsOneThread}x`);
+  if (torch2) console.log(`ONNX Runtime inference, 2 threads / PyTorch 2 threads: ${r.onnxInference256VsTwoThreads}x`);
   if (torch2) console.log(`ratios, 2 cores each (2 workers / PyTorch 2 threads): train128 ${r.train128TwoWorkersVsTwoThreads}x, train256 ${r.train256TwoWorkersVsTwoThreads}x, inference (1 worker) ${r.inference256VsTwoThreads}x`);
 }

@@ -44,8 +44,10 @@ function installDependencies() {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
     // The Electron binary and libtensorflow come from hosts outside the npm registry; neither may
-    // block the install. The desktop window is optional, the engine is not.
-    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+    // block the install. The desktop window is optional, the engine is not. onnxruntime-node's CPU
+    // binaries ship in its npm package; its install script would fetch CUDA providers from elsewhere
+    // (ONNXRUNTIME_NODE_INSTALL=cuda12 asks for them).
+    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1', ONNXRUNTIME_NODE_INSTALL: process.env.ONNXRUNTIME_NODE_INSTALL ?? 'skip' },
   });
   if (result.status !== 0) {
     console.error('[setup] npm install failed; see the messages above.');
@@ -63,6 +65,8 @@ function reportOptionalParts() {
     existsSync(join(root, 'node_modules', ...name.split('/'), 'lib')),
   );
   log(native ? `native TensorFlow present: ${native}` : 'native TensorFlow not installed: training uses the wasm backend.');
+  const ort = existsSync(join(root, 'node_modules', 'onnxruntime-node', 'dist'));
+  log(ort ? 'ONNX Runtime present: eval and predict use it (--engine auto).' : 'ONNX Runtime not installed: eval and predict use tfjs.');
 }
 
 /** Browser tests drive Debian's Chromium; install it with apt when this machine lets us. */

@@ -19,6 +19,14 @@ export function formatReport(report: DatasetReport): string {
       `  classes (${report.classes.labelledSlices} labelled slices): ground-glass in ${report.classes.groundGlass.slices} slices (${report.classes.groundGlass.pixels} px), consolidation in ${report.classes.consolidation.slices} slices (${report.classes.consolidation.pixels} px)`,
     );
   } else lines.push('  classes: no class labels (binary masks only)');
+  if (report.series) {
+    lines.push(`  DICOM series: ${report.series.length} (${report.series.filter((s) => !s.leftOut).length} used)`);
+    for (const s of report.series) {
+      const spacing = s.spacing ? `, ${s.spacing.map((v) => v.toFixed(2)).join(' x ')} mm` : '';
+      const status = s.leftOut ? ` — left out: ${s.leftOut}` : '';
+      lines.push(`    ${s.name}: ${s.modality || '?'} ${s.slices} slices ${s.size}${spacing}, ${s.gaps} gap(s) (${s.missing} slice(s) missing), ${s.duplicates} duplicate position(s)${status}`);
+    }
+  }
   lines.push(`  duplicates: ${report.duplicates}`, `  problems: ${report.errors} error(s), ${report.warnings} warning(s)`);
   if (report.problems.length > 0) {
     lines.push('');
@@ -37,7 +45,7 @@ export function registerDatasetCommand(program: Command, io: CliContext): void {
   dataset
     .command('check')
     .description('validate a dataset folder: counts, sizes, lesion statistics, classes and problems (exit 1 on errors)')
-    .argument('<dir>', 'folder with frames/ + masks/ (+ labels/), or images/ + labels/ NIfTI volumes')
+    .argument('<dir>', 'folder with frames/ + masks/ (+ labels/), images/ + labels/ NIfTI volumes, or DICOM series under images/ + labels/')
     .option('--window <W/L>', 'HU window for NIfTI volumes, e.g. W1500/L-600 (the default lung window)')
     .option('--json', 'print the report as JSON')
     .action(async (dir: string, options: { window?: string; json?: boolean }) => {

@@ -12,7 +12,7 @@ export interface DatasetProblemView {
 /** What `dataset check` reports, as the app shows it. */
 export interface DatasetReportView {
   root: string;
-  format: 'png-pairs' | 'nifti';
+  format: 'png-pairs' | 'nifti' | 'dicom';
   slices: number;
   validSlices: number;
   sizes: { size: string; count: number }[];

@@ -1,3 +1,4 @@
+import type { DicomSeriesInfo } from './dicom-series';
 import { openDataset } from './open-dataset';
 import type { NiftiOptions } from './nifti-dataset';
 import { scanDataset, type DatasetScan, type SliceSummary } from './scan-dataset';
@@ -31,6 +32,8 @@ export interface DatasetReport {
     consolidation: { slices: number; pixels: number };
   };
   duplicates: number;
+  /** DICOM datasets: every series found (slices, size, spacing, gaps, duplicates; why one is left out). */
+  series?: DicomSeriesInfo[];
   problems: DatasetProblem[];
   errors: number;
   warnings: number;
@@ -90,7 +93,9 @@ export async function inspectDataset(
       file: root,
       message: 'the dataset has no usable slices',
       fix:
-        dataset.format === 'nifti'
+        dataset.format === 'dicom'
+          ? 'give each CT series a label volume in labels/ (see the problems above for the names expected)'
+          : dataset.format === 'nifti'
           ? 'check that images/ (or imagesTr/) holds NAME.nii.gz volumes with at least one slice, each with labels/NAME.nii.gz on the same grid'
           : 'check that frames/ and masks/ hold images with matching names',
     });
@@ -118,6 +123,7 @@ export async function inspectDataset(
     report.width.min = 0;
     report.height.min = 0;
   }
+  if (dataset.series) report.series = dataset.series;
   if (labelled.length > 0) {
     report.classes = {
       labelledSlices: labelled.length,

@@ -6,15 +6,18 @@ import { affineDifference, isAxialStack, readNifti, type NiftiVolume } from './n
 import { resizeSlice } from './png-pairs-dataset';
 import type { Dataset, DatasetProblem, LoadOptions, SliceData, SliceRef } from './types';
 
-const IMAGE_DIRS = ['images', 'imagesTr', 'volumes'];
-const LABEL_DIRS = ['labels', 'labelsTr', 'masks'];
+/** Folders that hold the image volumes (or DICOM series), in order of preference. */
+export const IMAGE_DIRS = ['images', 'imagesTr', 'volumes'];
+/** Folders that hold the label volumes, in order of preference. */
+export const LABEL_DIRS = ['labels', 'labelsTr', 'masks'];
 const NIFTI_NAME = /\.nii(\.gz)?$/i;
 
 /** Label values of the class maps: anything else (e.g. MedSeg's 3 = pleural effusion) is background. */
 const GROUND_GLASS = 1;
 const CONSOLIDATION = 2;
 
-async function firstExistingDir(root: string, names: string[]): Promise<string | undefined> {
+/** The first of `names` that is a folder under `root`. */
+export async function firstExistingDir(root: string, names: string[]): Promise<string | undefined> {
   for (const name of names) {
     try {
       if ((await stat(join(root, name))).isDirectory()) return join(root, name);
@@ -30,7 +33,8 @@ function volumeStem(name: string): string {
   return name.replace(NIFTI_NAME, '').replace(/_0000$/, '');
 }
 
-async function listVolumes(dir: string): Promise<Map<string, string>> {
+/** NIfTI files of a folder by stem (`case_0000.nii.gz` -> `case`). */
+export async function listVolumes(dir: string): Promise<Map<string, string>> {
   const byStem = new Map<string, string>();
   for (const name of (await readdir(dir)).sort()) {
     if (NIFTI_NAME.test(name)) byStem.set(volumeStem(name), join(dir, name));

@@ -1,10 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { CovsegError } from '../errors';
+import { looksLikeDicom, openDicom } from './dicom-dataset';
 import { looksLikeNifti, openNifti, type NiftiOptions } from './nifti-dataset';
 import { looksLikePngPairs, openPngPairs } from './png-pairs-dataset';
 import type { Dataset } from './types';
 
-/** Opens a dataset folder, recognising its layout (frames/masks PNG pairs or NIfTI volumes). */
+/** Opens a dataset folder, recognising its layout (frames/masks PNG pairs, NIfTI volumes or DICOM series). */
 export async function openDataset(root: string, options: NiftiOptions = {}): Promise<Dataset> {
   try {
     if (!(await stat(root)).isDirectory()) throw new Error('not a directory');
@@ -16,8 +17,9 @@ export async function openDataset(root: string, options: NiftiOptions = {}): Pro
   }
   if (await looksLikePngPairs(root)) return openPngPairs(root);
   if (await looksLikeNifti(root)) return openNifti(root, options);
+  if (await looksLikeDicom(root)) return openDicom(root, options);
   throw new CovsegError('bad-layout', 'no dataset layout recognised', {
     file: root,
-    fix: 'expected frames/NAME.png + masks/NAME.png, or images/NAME.nii.gz + labels/NAME.nii.gz',
+    fix: 'expected frames/NAME.png + masks/NAME.png, images/NAME.nii.gz + labels/NAME.nii.gz, or DICOM series under images/ + labels/SERIES.nii.gz',
   });
 }

@@ -17,6 +17,8 @@ export interface SliceSummary {
   groundGlassPixels: number;
   consolidationPixels: number;
   hasLabels: boolean;
+  /** Study id from the source (DICOM StudyInstanceUID), when it has one: splits keep a study together. */
+  study?: string;
 }
 
 export interface DatasetScan {
@@ -54,6 +56,7 @@ export async function scanDataset(
       consolidationPixels: 0,
       hasLabels: Boolean(slice?.labels),
     };
+    if (ref.study) summary.study = ref.study;
     let maskHash = '';
     if (slice) {
       summary.imageHash = createHash('sha256').update(`${slice.width}x${slice.height}`).update(slice.image).digest('hex');

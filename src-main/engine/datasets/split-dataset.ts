@@ -133,6 +133,7 @@ export function splitDataset(
   const grouping = groupSlices(
     valid.map((s) => s.id),
     options.groupBy,
+    new Map(valid.filter((s) => s.study !== undefined).map((s) => [s.id, s.study!])),
   );
   const groupOf = mergeDuplicates(valid, grouping);
   const groupsById = new Map<string, Group>();

@@ -40,9 +40,10 @@ export function compileGroupPattern(text: string): RegExp {
 
 /**
  * Groups slice ids by study: with `pattern`, the first capture group (or the whole match) of each id;
- * otherwise the default rules. Ids that match nothing (e.g. `bjorke_12`) are each their own group.
+ * otherwise the study the source names (`studyOf`, from DICOM StudyInstanceUID), else the default
+ * rules. Ids that match nothing (e.g. `bjorke_12`) are each their own group.
  */
-export function groupSlices(ids: readonly string[], pattern?: RegExp): Grouping {
+export function groupSlices(ids: readonly string[], pattern?: RegExp, studyOf?: ReadonlyMap<string, string>): Grouping {
   const groupOf = new Map<string, string>();
   const ruleCounts: Record<string, number> = {};
   const count = (rule: string) => (ruleCounts[rule] = (ruleCounts[rule] ?? 0) + 1);
@@ -56,6 +57,12 @@ export function groupSlices(ids: readonly string[], pattern?: RegExp): Grouping 
         groupOf.set(id, id);
         count('own group');
       }
+      continue;
+    }
+    const study = studyOf?.get(id);
+    if (study !== undefined) {
+      groupOf.set(id, study);
+      count('dicom study');
       continue;
     }
     const rule = DEFAULT_GROUP_RULES.find((r) => r.pattern.test(id));

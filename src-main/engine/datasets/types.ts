@@ -1,13 +1,19 @@
+import type { DicomSeriesInfo } from './dicom-series';
+
 /** Where one slice's pixels come from. */
 export type SliceSource =
   | { kind: 'png'; frame: string; mask: string; labels?: string }
-  | { kind: 'nifti'; image: string; label: string; z: number };
+  | { kind: 'nifti'; image: string; label: string; z: number }
+  /** `image` is this slice's own DICOM file; `label` the series' NIfTI label volume; `z` the slice index in the series. */
+  | { kind: 'dicom'; image: string; label: string; z: number; series: string };
 
 /** One axial slice of a dataset, before decoding. */
 export interface SliceRef {
   /** Unique and stable within the dataset: the file stem, or `volume:z042` for NIfTI. */
   id: string;
   source: SliceSource;
+  /** The study the slice belongs to, when the source says so (DICOM StudyInstanceUID): splits keep it together. */
+  study?: string;
 }
 
 /**
@@ -45,6 +51,15 @@ export type ProblemCode =
   | 'nifti-orientation-mismatch'
   | 'nifti-not-axial'
   | 'nifti-without-label'
+  | 'dicom-without-label'
+  | 'dicom-not-image'
+  | 'dicom-not-ct'
+  | 'dicom-unsupported'
+  | 'dicom-no-geometry'
+  | 'dicom-mixed-sizes'
+  | 'dicom-mixed-geometry'
+  | 'dicom-duplicate-position'
+  | 'dicom-gap'
   | 'empty-dataset';
 
 /** A problem found in a dataset: which file, what is wrong, and what to do about it. */
@@ -56,7 +71,7 @@ export interface DatasetProblem {
   fix: string;
 }
 
-export type DatasetFormat = 'png-pairs' | 'nifti';
+export type DatasetFormat = 'png-pairs' | 'nifti' | 'dicom';
 
 export interface LoadOptions {
   /** Resize to this square size (bilinear image, nearest mask and labels). Originals stay untouched. */
@@ -70,6 +85,8 @@ export interface Dataset {
   slices: SliceRef[];
   /** Problems visible from the file listing alone (missing pairs, unreadable headers). */
   listingProblems: DatasetProblem[];
+  /** DICOM datasets: every series found, including those left out and why. */
+  series?: DicomSeriesInfo[];
   /** Decodes one slice; throws a CovsegError naming the file when it cannot. */
   load(ref: SliceRef, options?: LoadOptions): Promise<SliceData>;
   /** Problems of one slice that need its pixels (non-binary mask, size mismatch, ...). */

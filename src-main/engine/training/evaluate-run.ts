@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { selectBackend, type BackendChoice } from '../backend/select-backend';
@@ -7,21 +8,27 @@ import { writeFileAtomic } from '../files/atomic-write';
 import { readGray, encodeGrayPng } from '../imaging/png-io';
 import { createLoss } from '../losses/segmentation-losses';
 import { inferenceCopy } from '../models/registry';
+import { openEngine, type EngineChoice } from '../onnx/segmentation-engine';
 import { loadCheckpoint } from '../runs/checkpoints';
 import { readRun } from '../runs/read-run';
 import { CLASS_NAMES, taskOf, type EvalResolution } from './class-task';
 import { evaluateInferenceCopy, loadOriginalTargets, type Evaluation } from './evaluate';
-import { predictSlice } from './predict-mask';
+import { evaluateWithEngine } from './evaluate-engine';
+import { predictSlice, predictSliceWithEngine } from './predict-mask';
 import { classMapPixels } from './predictions';
 import { prepareSlices } from './slice-cache';
 
 export type EvalSplit = 'train' | 'val' | 'test' | 'all';
 
-/** Evaluates a run's `best` (or `last`) checkpoint on one split of its data, or on all slices of `data`. */
+/**
+ * Evaluates a run's `best` (or `last`) checkpoint on one split of its data, or on all slices of `data`.
+ * `engine` (default tfjs, the engine training validated with) picks ONNX Runtime or tfjs; the result
+ * says which ran.
+ */
 export async function evaluateRun(
   runDir: string,
-  options: { data?: string; split?: EvalSplit; checkpoint?: 'best' | 'last'; backend?: BackendChoice; cacheDir?: string; resolution?: EvalResolution } = {},
-): Promise<Evaluation & { ids: number; split: EvalSplit }> {
+  options: { data?: string; split?: EvalSplit; checkpoint?: 'best' | 'last'; backend?: BackendChoice; cacheDir?: string; resolution?: EvalResolution; engine?: EngineChoice } = {},
+): Promise<Evaluation & { ids: number; split: EvalSplit; engine: string }> {
   const run = await readRun(runDir);
   const { config } = run.record;
   await selectBackend(options.backend ?? config.backend);
@@ -40,8 +47,18 @@ export async function evaluateRun(
   const originals = (options.resolution ?? 'original') === 'original' ? await loadOriginalTargets(dataset, ids, withLabels) : undefined;
   const { model } = await loadCheckpoint(run.dir, options.checkpoint ?? 'best');
   try {
-    const evaluation = await evaluateInferenceCopy(model, config.model, slices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold, originals);
-    return { ...evaluation, ids: ids.length, split };
+    const loss = createLoss(config.loss, config.lossOptions);
+    if ((options.engine ?? 'tfjs') !== 'tfjs') {
+      const engine = await openEngine(options.engine!, model, config.model);
+      try {
+        const evaluation = await evaluateWithEngine(engine, slices, loss, config.batch, config.threshold, originals);
+        return { ...evaluation, ids: ids.length, split, engine: engine.description };
+      } finally {
+        engine.dispose();
+      }
+    }
+    const evaluation = await evaluateInferenceCopy(model, config.model, slices, loss, config.batch, config.threshold, originals);
+    return { ...evaluation, ids: ids.length, split, engine: `tfjs (${tf.getBackend()})` };
   } finally {
     model.dispose();
   }
@@ -73,19 +90,21 @@ export async function predictImages(
   runDir: string,
   input: string,
   outDir: string,
-  options: { backend?: BackendChoice; checkpoint?: 'best' | 'last'; probabilities?: boolean } = {},
+  options: { backend?: BackendChoice; checkpoint?: 'best' | 'last'; probabilities?: boolean; engine?: EngineChoice; onEngine?: (description: string) => void } = {},
 ): Promise<string[]> {
   const run = await readRun(runDir);
   const { size, threshold } = run.record.config;
   await selectBackend(options.backend ?? run.record.config.backend);
   const files = await listInputs(input);
   const { model: trained } = await loadCheckpoint(run.dir, options.checkpoint ?? 'best');
-  const { model, release } = inferenceCopy(trained, run.record.config.model);
+  const engine = (options.engine ?? 'tfjs') === 'tfjs' ? undefined : await openEngine(options.engine!, trained, run.record.config.model);
+  const { model, release } = engine ? { model: trained, release: () => engine.dispose() } : inferenceCopy(trained, run.record.config.model);
+  options.onEngine?.(engine?.description ?? `tfjs (${tf.getBackend()})`);
   const written: string[] = [];
   try {
     for (const file of files) {
       const image = await readGray(file);
-      const prediction = await predictSlice(model, image, size, threshold);
+      const prediction = engine ? await predictSliceWithEngine(engine, image, size, threshold) : await predictSlice(model, image, size, threshold);
       const stem = basename(file, extname(file));
       const out = join(outDir, `${stem}.png`);
       await writeFileAtomic(out, await encodeGrayPng({ width: image.width, height: image.height, data: classMapPixels(prediction.classMap, prediction.channels) }));

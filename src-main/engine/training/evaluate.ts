@@ -97,6 +97,15 @@ export async function evaluateModel(model: tfl.LayersModel, slices: PreparedSlic
     (logits, indices) => loss(logits, tf.tensor4d(batchArrays(slices, indices).y, logits.shape)),
     (value, indices) => (lossSum += value[0]! * indices.length),
   );
+  return scoreProbabilities(probabilities, slices, slices.ids.length > 0 ? lossSum / slices.ids.length : NaN, threshold, originals);
+}
+
+/**
+ * Metrics of predicted probabilities (one `[size, size, C]` array per slice) against the slices'
+ * masks or class maps: thresholded at `threshold` (one channel) or argmax (several), after resizing
+ * to each slice's own size when `originals` are given. Shared by every inference engine.
+ */
+export function scoreProbabilities(probabilities: Float32Array[], slices: PreparedSlices, meanLoss: number, threshold = 0.5, originals?: OriginalTargets): Evaluation {
   const channels = probabilities.length > 0 ? probabilities[0]!.length / (slices.size * slices.size) : 1;
   const scored = probabilities.map((p, k) => {
     const width = originals ? originals.widths[k]! : slices.size;
@@ -106,7 +115,6 @@ export async function evaluateModel(model: tfl.LayersModel, slices: PreparedSlic
     return { predicted: decideClasses(onGrid, channels, threshold), truth, width, height };
   });
   const resolution: EvalResolution = originals ? 'original' : 'model';
-  const meanLoss = slices.ids.length > 0 ? lossSum / slices.ids.length : NaN;
   if (channels === 1) {
     const perSlice = scored.map((s, k) => sliceMetrics(slices.ids[k]!, s.predicted, s.truth, s.width, s.height));
     return { loss: meanLoss, metrics: aggregateMetrics(perSlice), slices: perSlice, resolution };

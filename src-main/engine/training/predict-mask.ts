@@ -3,6 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GrayImage } from '../imaging/gray-image';
 import { decideClasses, resizeProbabilities } from '../imaging/resize-probabilities';
 import { resizeGray } from '../imaging/resize';
+import type { SegmentationEngine } from '../onnx/segmentation-engine';
 import { probabilitiesOf } from './evaluate';
 
 /** One slice's prediction at the slice's own size. */
@@ -33,6 +34,18 @@ export async function predictSlice(model: tfl.LayersModel, image: GrayImage, siz
   const values = (await probabilities.data()) as Float32Array;
   const channels = probabilities.shape[3];
   probabilities.dispose();
+  return backToSlice(values, channels, size, image, threshold);
+}
+
+/** {@link predictSlice} through a {@link SegmentationEngine} (ONNX Runtime or tfjs). */
+export async function predictSliceWithEngine(engine: SegmentationEngine, image: GrayImage, size: number, threshold: number): Promise<SlicePrediction> {
+  const resized = await resizeGray(image, size, size, 'bilinear');
+  const { probabilities, classes } = await engine.run(Float32Array.from(resized.data, (v) => v / 255), 1, size);
+  return backToSlice(probabilities, classes, size, image, threshold);
+}
+
+/** Model-grid probabilities resized (bilinear) to the slice's own size, then thresholded or argmaxed. */
+function backToSlice(values: Float32Array, channels: number, size: number, image: GrayImage, threshold: number): SlicePrediction {
   const onGrid = resizeProbabilities(values, size, size, channels, image.width, image.height);
   return { width: image.width, height: image.height, channels, probabilities: onGrid, classMap: decideClasses(onGrid, channels, threshold) };
 }
