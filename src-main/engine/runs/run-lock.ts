@@ -4,6 +4,7 @@ import { link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/p
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CovsegError } from '../errors';
+import { diskFullError, isDiskFull } from '../files/disk-full';
 
 /** The lock file inside a folder that has one writer at a time (run, GAN or experiment folder). */
 export const LOCK_FILE = '.lock';
@@ -176,8 +177,13 @@ export async function acquireFolderLock(dir: string, purpose: string): Promise<F
     try {
       await handle.writeFile(`${JSON.stringify(holder, null, 2)}\n`);
       await handle.sync();
-    } finally {
       await handle.close();
+    } catch (error) {
+      // An empty lock would hold others off for its grace period: remove it (it is ours, created just now).
+      await handle.close().catch(() => undefined);
+      await rm(file, { force: true });
+      if (isDiskFull(error)) throw diskFullError(file, error);
+      throw error;
     }
     heldLocks.set(file, holder);
     installExitHook();

@@ -1,13 +1,16 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { utimes, writeFile } from 'node:fs/promises';
+import { open, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireFolderLock, isStale, LOCK_FILE, readLockHolder, type LockHolder } from '../../../../src-main/engine/runs/run-lock';
 import { tempDir } from '../../../fixtures/temp-dir';
+import { mountSmallDisk, smallDiskUnavailable } from '../../../fixtures/tmpfs';
 
 const REPO = resolve(import.meta.dirname, '../../../..');
+const unavailable = smallDiskUnavailable();
+if (unavailable) console.warn(`run-lock.test.ts: the full-disk test is skipped, a tmpfs cannot be mounted here (${unavailable})`);
 
 /** The pid of a process that has just exited (so certainly not alive now, barring immediate reuse). */
 async function deadPid(): Promise<number> {
@@ -84,5 +87,21 @@ describe('run lock', () => {
     const lock = await acquireFolderLock(dir, 'covseg train');
     expect((await readLockHolder(dir))?.pid).toBe(process.pid);
     await lock.release();
+  });
+
+  it.skipIf(unavailable)('on a full disk says so and leaves no empty lock that would hold others off', async () => {
+    const disk = mountSmallDisk(64 * 1024);
+    if (typeof disk === 'string') throw new Error(disk);
+    try {
+      const dir = join(disk.dir, 'run');
+      await acquireFolderLock(dir, 'probe').then((l) => l.release());
+      const filler = await open(join(disk.dir, 'filler'), 'w');
+      await filler.write(Buffer.alloc(1024 * 1024)).catch(() => undefined);
+      await filler.close();
+      await expect(acquireFolderLock(dir, 'covseg train')).rejects.toMatchObject({ code: 'disk-full' });
+      expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+    } finally {
+      disk.unmount();
+    }
   });
 });
