@@ -23,7 +23,11 @@ export function registerServeCommand(program: Command, io: CliContext): void {
     .option('--allow-host <name>', 'another name the browser may reach the server by, e.g. the LAN name or address (repeatable)', addHostName, [] as string[])
     .option('--data <dir...>', 'folders datasets may be opened from (repeatable)', [])
     .option('--workspace <dir>', 'where runs and the built-in sample go (default ~/.covseg)')
-    .option('--max-trainings <n>', 'trainings at once; more wait in a queue (default 1, or COVSEG_MAX_TRAININGS)', parseInteger)
+    .option('--max-trainings <n>', 'trainings at once; more wait in a queue (default 1, or COVSEG_MAX_TRAININGS)', (value: string) => {
+      const n = parseInteger(value);
+      if (n < 1) throw new InvalidArgumentError(`expected at least 1, got "${value}"`);
+      return n;
+    })
     .action(async (flags: { port: number; host: string; allowHost: string[]; data: string[]; workspace?: string; maxTrainings?: number }) => {
       const server = await serve({ host: flags.host, port: flags.port, dataRoots: flags.data, allowHosts: flags.allowHost, ...(flags.workspace ? { workspace: flags.workspace } : {}), ...(flags.maxTrainings !== undefined ? { maxTrainings: flags.maxTrainings } : {}) });
       if (!isLoopback(flags.host)) {

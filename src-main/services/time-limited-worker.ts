@@ -37,6 +37,12 @@ export class TimeLimitedWorker<Request, Reply> {
     const thread = this.start();
     // Unreferenced: an idle worker must not keep a CLI or a test process alive (a running job's timer does).
     thread.unref();
+    // A job's own listeners report its failure; these keep an idle worker's crash from taking the
+    // server down (an 'error' event without a listener throws) and start a fresh one next time.
+    thread.on('error', () => undefined);
+    thread.on('exit', () => {
+      if (this.worker?.thread === thread) this.worker = undefined;
+    });
     const ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: unknown) => {
         if ((message as { ready?: boolean })?.ready !== true) return;

@@ -208,6 +208,16 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
     const before = Number(await page.getByTestId('curves').first().getAttribute('data-points'));
     expect(before).toBeGreaterThan(0);
     await expect.poll(async () => Number(await page.getByTestId('curves').first().getAttribute('data-points')), { timeout: 120_000 }).toBeGreaterThan(before);
+    // A second training while one runs waits in the queue (limit 1), visibly, and can be taken off it.
+    await fillTraining(page, { ...TINY_RUN, epochs: '2' });
+    await expect.poll(() => page.getByTestId('queue-position').textContent(), { timeout: 60_000 }).toMatch(/position 1/);
+    const queue = page.getByTestId('training-queue');
+    await expect.poll(() => queue.locator('li[data-state="queued"]').count()).toBe(1);
+    await page.screenshot({ path: join(SHOTS, 'screen-training-queue.png') });
+    await page.getByRole('button', { name: 'Remove from queue' }).click();
+    await expect.poll(() => queue.count(), { timeout: 30_000 }).toBe(0);
+    // The view goes back to the run that is training.
+    await expect.poll(() => again.getAttribute('data-run'), { timeout: 30_000 }).toBe(runId);
     await page.getByTestId('cancel-run').click();
     await expect.poll(() => again.getAttribute('data-state'), { timeout: 120_000 }).toBe('cancelled');
     await page.click('[data-tab="runs"]');

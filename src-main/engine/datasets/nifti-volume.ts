@@ -40,6 +40,8 @@ const DATATYPES: Record<number, TypedArrayConstructor> = {
 
 /** The largest volume read: 2^28 voxels (e.g. 512 x 512 x 1024), 1 GiB once converted to float. */
 export const MAX_NIFTI_VOXELS = 2 ** 28;
+/** Voxels converted between two yields to the event loop. */
+const CONVERT_SLAB = 2 ** 21;
 /** Enough bytes for either header: NIfTI-1 is 348 bytes (+4 extension flag), NIfTI-2 540 (+4). */
 const HEADER_BYTES = 544;
 
@@ -178,7 +180,12 @@ export async function readNifti(file: string): Promise<NiftiVolume> {
           : (o: number) => view.getUint32(o, little),
     8: (o: number) => view.getFloat64(o, little),
   }[size as 1 | 2 | 4 | 8];
-  for (let n = 0; n < count; n++) values[n] = read(n * size) * slope + intercept;
+  // In slabs, yielding between them: a 512 x 512 x 600 volume never holds a server's event loop for long.
+  for (let start = 0; start < count; start += CONVERT_SLAB) {
+    if (start > 0) await new Promise((resolveSlab) => setImmediate(resolveSlab));
+    const end = Math.min(count, start + CONVERT_SLAB);
+    for (let n = start; n < end; n++) values[n] = read(n * size) * slope + intercept;
+  }
 
   let affine: number[][];
   if (header.sform_code > 0) affine = header.affine.map((row) => row.slice());

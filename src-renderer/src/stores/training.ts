@@ -117,7 +117,13 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   async function cancel(runId: string) {
+    const wasQueued = live.value[runId]?.state === 'queued';
     unwrap(await useApi().training.cancel({ runId }));
+    if (!wasQueued) return;
+    // Taken off the queue before it started: nothing of it remains to watch; show the one training.
+    delete live.value[runId];
+    await refresh();
+    if (watched.value === runId) watched.value = activeRuns.value[0]?.runId ?? null;
   }
 
   async function open(runId: string) {

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunDetail, RunListItem, TrainingLaunch, TrainingProgress } from '../../../src-shared/contract';
@@ -126,5 +127,25 @@ describe('TrainingService', () => {
     expect([...new Set(detail.metrics.map((m) => m.epoch))]).toEqual(Array.from({ length: killed.epoch + 1 }, (_, k) => k + 1));
     const again = await second.services.dispatch('training:resume', { runId: a.runId });
     expect(again).toMatchObject({ ok: false, error: { message: expect.stringMatching(/is complete/) } });
+  });
+
+  it('on start, drops jobs whose process is gone or whose pid now belongs to another program', async () => {
+    const workspace = await tempDir();
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    const summary = { createdAt: new Date().toISOString(), model: 'unet', loss: 'bce', dataset: '/data', epochs: 1 };
+    await mkdir(join(workspace, 'jobs'), { recursive: true });
+    await writeFile(
+      join(workspace, 'jobs', 'jobs.json'),
+      JSON.stringify([
+        { runId: 'run-gone', args: ['train'], summary, state: 'running', pid: gone },
+        // A live pid that is not this run's training (pids are reused): this test process itself.
+        { runId: 'run-reused', args: ['train'], summary, state: 'running', pid: process.pid },
+      ]),
+    );
+    const h = harness(workspace, workspace);
+    const listed = await h.call<RunListItem[]>('runs:list', {});
+    expect(listed).toEqual([]);
+    expect(JSON.parse(await readFile(join(workspace, 'jobs', 'jobs.json'), 'utf8'))).toEqual([]);
+    expect((await h.services.dispatch('training:cancel', { runId: 'run-reused' })).ok).toBe(false);
   });
 });
