@@ -19,7 +19,8 @@ import { createAdamState } from '../src-main/engine/training/adam';
 import { batchArrays, type PreparedSlices } from '../src-main/engine/training/slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
 
-const backendChoice = (process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] ?? 'auto') as BackendChoice;
+const backendFlag = process.argv.indexOf('--backend');
+const backendChoice = (process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] ?? (backendFlag >= 0 ? process.argv[backendFlag + 1] : undefined) ?? 'auto') as BackendChoice;
 const quick = process.argv.includes('--quick');
 
 /** Random CT-like slices in the trainer's in-memory form. */
@@ -47,10 +48,11 @@ async function stepTimer(size: number, workers: number, warmup: number, runs: nu
   return ms;
 }
 
-function timeIt(fn: () => void, warmup: number, runs: number): number {
-  for (let i = 0; i < warmup; i++) fn();
+// Async: the webgpu backend can only read results back asynchronously in Node.
+async function timeIt(fn: () => Promise<unknown>, warmup: number, runs: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
   const start = performance.now();
-  for (let i = 0; i < runs; i++) fn();
+  for (let i = 0; i < runs; i++) await fn();
   return (performance.now() - start) / runs;
 }
 
@@ -65,7 +67,8 @@ async function kernelProfile(size: number): Promise<{ kernel: string; ms: number
   model.dispose();
   const byKernel = new Map<string, number>();
   // tf.profile also lists op wrappers (`fusedConv2d__op`) around kernels: count kernels only.
-  for (const k of info.kernels.filter((k) => !k.name.endsWith('__op'))) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+  // Without timestamp queries the webgpu backend reports an error object instead of a time.
+  for (const k of info.kernels.filter((k) => !k.name.endsWith('__op') && typeof k.kernelTimeMs === 'number')) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
   const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
   return [...byKernel]
     .sort((a, b) => b[1] - a[1])
@@ -93,7 +96,11 @@ const parallel256 = workers > 1 ? await stepTimer(256, 2, 1, runs256) : undefine
 // The path `covseg predict` and evaluation take: batch norm folded into the convolutions.
 const inferModel = inferenceCopy(buildUnet({ depth: 4, baseFilters: 16 }), resolveModelSpec('unet', { depth: 4, baseFilters: 16 })).model;
 const slice = tf.randomUniform([1, 256, 256, 1], 0, 1, 'float32', 3);
-const infer256 = timeIt(() => tf.tidy(() => (inferModel.apply(slice, { training: false }) as tf.Tensor).dataSync()), 2, quick ? 3 : 10);
+const infer256 = await timeIt(async () => {
+  const out = tf.tidy(() => inferModel.apply(slice, { training: false }) as tf.Tensor);
+  await out.data();
+  out.dispose();
+}, 2, quick ? 3 : 10);
 
 /** ONNX Runtime (CPU provider) on the same folded model: ms per 256-px slice, and per 100-slice volume in batches of 4. */
 async function onnxTimes(threads: number): Promise<{ msPerSlice: number; msPer100Slices?: number }> {
@@ -135,6 +142,8 @@ const torch2 = quick ? undefined : torchReference(2);
 
 const result = {
   backend: describeBackend(backend),
+  ...(backend.adapter ? { adapter: backend.adapter } : {}),
+  ...(backend.adapter?.software ? { note: 'software WebGPU adapter (CPU emulation): figures show correctness only, not GPU speed' } : {}),
   shapes: 'U-Net depth 4, base 16, batch 4, BCE + Adam',
   train128: { msPerStep: Math.round(train128), imagesPerSecond: Math.round((4000 / train128) * 10) / 10 },
   train256: { msPerStep: Math.round(train256), imagesPerSecond: Math.round((4000 / train256) * 10) / 10 },
@@ -177,6 +186,7 @@ const result = {
 };
 console.log(JSON.stringify(result, null, 2));
 console.log(`\n${result.backend}`);
+if (backend.adapter?.software) console.log('software WebGPU adapter (CPU emulation): these figures show correctness only, not GPU speed');
 console.log(`train 128 px: ${result.train128.msPerStep} ms/step (${result.train128.imagesPerSecond} images/s)`);
 console.log(`train 256 px: ${result.train256.msPerStep} ms/step (${result.train256.imagesPerSecond} images/s)`);
 if (parallel128 && parallel256) console.log(`train, 2 workers: 128 px ${Math.round(parallel128)} ms/step (${(train128 / parallel128).toFixed(2)}x), 256 px ${Math.round(parallel256)} ms/step (${(train256 / parallel256).toFixed(2)}x)`);

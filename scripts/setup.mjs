@@ -69,23 +69,33 @@ function reportOptionalParts() {
   log(ort ? 'ONNX Runtime present: eval and predict use it (--engine auto).' : 'ONNX Runtime not installed: eval and predict use tfjs.');
 }
 
-/** Browser tests drive Debian's Chromium; install it with apt when this machine lets us. */
-function ensureChromium() {
+/** The Vulkan loader Dawn (npm `webgpu`) needs on Linux; the WebGPU tests use it with Chromium's SwiftShader driver. */
+function hasVulkanLoader() {
+  return ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'].some((dir) => existsSync(join(dir, 'libvulkan.so.1')));
+}
+
+/**
+ * Browser tests drive Debian's Chromium; WebGPU tests run on the SwiftShader Vulkan driver it ships,
+ * through the Vulkan loader (libvulkan1). Install what is missing with apt when this machine lets us.
+ */
+function ensureTestPackages() {
   const chromium = process.env.COVSEG_CHROMIUM ?? '/usr/bin/chromium';
-  if (existsSync(chromium)) return;
+  const missing = [...(existsSync(chromium) ? [] : ['chromium']), ...(process.platform !== 'linux' || hasVulkanLoader() ? [] : ['libvulkan1'])];
+  if (missing.length === 0) return;
   const canApt = process.platform === 'linux' && process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
   if (!canApt) {
-    log(`${chromium} is missing: browser tests will be skipped. Install Chromium (Debian: apt-get install chromium) or set COVSEG_CHROMIUM.`);
+    if (missing.includes('chromium')) log(`${chromium} is missing: browser tests will be skipped. Install Chromium (Debian: apt-get install chromium) or set COVSEG_CHROMIUM.`);
+    if (missing.includes('libvulkan1')) log('the Vulkan loader is missing: WebGPU tests will be skipped. Install it (Debian: apt-get install libvulkan1).');
     return;
   }
-  log('installing Chromium for the browser tests (apt-get install chromium) ...');
+  log(`installing ${missing.join(' and ')} for the browser and WebGPU tests (apt-get install ${missing.join(' ')}) ...`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env }) : update;
-  if (install.status !== 0) log('Chromium could not be installed: browser tests will fail in CI.');
+  const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env }) : update;
+  if (install.status !== 0) log(`${missing.join(' and ')} could not be installed: browser and WebGPU tests will be skipped or fail in CI.`);
 }
 
 checkNode();
 installDependencies();
-if (wantBrowser) ensureChromium();
+if (wantBrowser) ensureTestPackages();
 reportOptionalParts();

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-layers';
 import { CovsegError } from '../errors';
 import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerWasmKernels } from './wasm-kernels/register-wasm-kernels';
-import { describeAdapter, probeAdapter, type GpuAdapterInfo } from './webgpu-adapter';
+import { describeAdapter, linuxGpuDeviceNodePresent, probeAdapter, type GpuAdapterInfo } from './webgpu-adapter';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -72,6 +72,7 @@ async function tryWasm(): Promise<boolean> {
  */
 async function tryWebgpu(forced: boolean, found: { adapter?: GpuAdapterInfo }): Promise<boolean> {
   if (!forced) {
+    if (process.platform === 'linux' && !linuxGpuDeviceNodePresent()) throw new Error('no GPU device (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg)');
     const probe = probeAdapter();
     if (!probe.found) throw new Error(probe.reason);
     if (probe.adapter.software) throw new Error(`only a software adapter: ${describeAdapter(probe.adapter)}`);

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
@@ -88,6 +88,22 @@ process.stdout.write('\\n' + JSON.stringify(adapter ? {
 } : null) + '\\n');
 process.exit(0);
 `;
+
+/**
+ * Whether Linux exposes a GPU device node: DRM render nodes (Mesa, NVIDIA open), NVIDIA's
+ * proprietary nodes, or WSL2's /dev/dxg. Without one no hardware adapter can exist, and auto
+ * selection skips the probe.
+ */
+export function linuxGpuDeviceNodePresent(dev = '/dev'): boolean {
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  return list(`${dev}/dri`).some((n) => n.startsWith('renderD')) || list(dev).some((n) => /^nvidia\d+$/.test(n) || n === 'dxg');
+}
 
 /** What a WebGPU probe found: an adapter, or why there is none. */
 export type AdapterProbe = { found: true; adapter: GpuAdapterInfo } | { found: false; reason: string };
