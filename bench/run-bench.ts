@@ -16,6 +16,7 @@ import { createRandom } from '../src-main/engine/random/seeded-random';
 import { createAdamState } from '../src-main/engine/training/adam';
 import { batchArrays, type PreparedSlices } from '../src-main/engine/training/slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
+import { benchSegformer } from './segformer-bench';
 
 const backendChoice = (process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] ?? 'auto') as BackendChoice;
 const quick = process.argv.includes('--quick');
@@ -93,6 +94,7 @@ const inferModel = inferenceCopy(buildUnet({ depth: 4, baseFilters: 16 }), resol
 const slice = tf.randomUniform([1, 256, 256, 1], 0, 1, 'float32', 3);
 const infer256 = timeIt(() => tf.tidy(() => (inferModel.apply(slice, { training: false }) as tf.Tensor).dataSync()), 2, quick ? 3 : 10);
 const profile = await kernelProfile(128);
+const segformer128 = await benchSegformer(128, quick ? 1 : 3);
 
 /** Augmented 256-px samples per second for a recipe, on this thread (where the trainer runs it). */
 async function augmentationRate(name: string): Promise<number> {
@@ -128,6 +130,7 @@ const result = {
     headroom: Object.fromEntries(Object.entries(augmentation).map(([k, v]) => [k, Math.round((v / consumed256) * 10) / 10])),
   },
   kernelProfile128: profile,
+  segformerB0: segformer128,
   pytorch: torch1
     ? {
         version: torch1.torch,
@@ -150,6 +153,7 @@ console.log(`train 128 px: ${result.train128.msPerStep} ms/step (${result.train1
 console.log(`train 256 px: ${result.train256.msPerStep} ms/step (${result.train256.imagesPerSecond} images/s)`);
 if (parallel128 && parallel256) console.log(`train, 2 workers: 128 px ${Math.round(parallel128)} ms/step (${(train128 / parallel128).toFixed(2)}x), 256 px ${Math.round(parallel256)} ms/step (${(train256 / parallel256).toFixed(2)}x)`);
 console.log(`inference 256 px: ${result.inference256.msPerSlice} ms/slice`);
+console.log(`SegFormer-B0 128 px, batch 4: train ${segformer128.train.msPerStep} ms/step (${segformer128.train.imagesPerSecond} images/s), inference ${segformer128.inference.msPerSlice} ms/slice; top kernels: ${segformer128.kernelProfile.slice(0, 5).map((k) => `${k.kernel} ${k.share}%`).join(', ')}`);
 console.log(`augmentation 256 px (images/s): ${Object.entries(augmentation).map(([k, v]) => `${k} ${v}`).join(', ')}; a 256-px training step consumes ${consumed256.toFixed(1)} images/s (${Object.entries(result.augmentation256.headroom).map(([k, v]) => `${k} ${v}x`).join(', ')})`);
 if (torch1) {
   const r = (result.pytorch as { ratios: Record<string, number | null> }).ratios;

@@ -40,7 +40,12 @@ export async function benchSegformer(size: number, runs: number): Promise<Segfor
     .slice(0, 15)
     .map(([kernel, ms]) => ({ kernel, ms: Math.round(ms * 10) / 10, share: Math.round((ms / total) * 1000) / 10 }));
   const slice = tf.randomUniform([1, size, size, 1], 0, 1, 'float32', 3);
-  const infer = () => tf.tidy(() => (model.apply(slice, { training: false }) as tf.Tensor).dataSync());
+  // Read outside tidy: tidy would scan a returned typed array element by element.
+  const infer = () => {
+    const logits = tf.tidy(() => model.apply(slice, { training: false }) as tf.Tensor);
+    logits.dataSync();
+    logits.dispose();
+  };
   infer();
   const inferStart = performance.now();
   for (let i = 0; i < runs; i++) infer();
