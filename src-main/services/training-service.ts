@@ -49,6 +49,7 @@ export class TrainingService {
       '--depth', String(request.depth), '--base-filters', String(request.baseFilters),
       '--val', String(request.val), '--test', String(request.test),
       ...(request.recipe ? ['--recipe', request.recipe] : []),
+      ...(request.model === 'segformer' && request.variant ? ['--variant', request.variant] : []),
     ];
     // In Electron, the app binary runs the CLI as plain Node.
     const env = process.versions.electron ? { ...process.env, ELECTRON_RUN_AS_NODE: '1' } : process.env;

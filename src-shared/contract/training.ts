@@ -3,7 +3,9 @@ import { command, event } from './define';
 
 export const trainRequest = z.object({
   datasetId: z.string().min(1).max(4096),
-  model: z.enum(['unet']).default('unet'),
+  model: z.enum(['unet', 'segformer']).default('unet'),
+  /** SegFormer's MiT variant (ignored by the U-Net). */
+  variant: z.enum(['b0', 'b1']).optional(),
   loss: z.enum(['bce', 'dice', 'bce+dice', 'focal', 'tversky']).default('bce'),
   epochs: z.number().int().min(1).max(1000).default(10),
   size: z.number().int().min(16).max(1024).multipleOf(16).default(128),
