@@ -153,7 +153,7 @@ console.log(`train 128 px: ${result.train128.msPerStep} ms/step (${result.train1
 console.log(`train 256 px: ${result.train256.msPerStep} ms/step (${result.train256.imagesPerSecond} images/s)`);
 if (parallel128 && parallel256) console.log(`train, 2 workers: 128 px ${Math.round(parallel128)} ms/step (${(train128 / parallel128).toFixed(2)}x), 256 px ${Math.round(parallel256)} ms/step (${(train256 / parallel256).toFixed(2)}x)`);
 console.log(`inference 256 px: ${result.inference256.msPerSlice} ms/slice`);
-console.log(`SegFormer-B0 128 px, batch 4: train ${segformer128.train.msPerStep} ms/step (${segformer128.train.imagesPerSecond} images/s), inference ${segformer128.inference.msPerSlice} ms/slice; top kernels: ${segformer128.kernelProfile.slice(0, 5).map((k) => `${k.kernel} ${k.share}%`).join(', ')}`);
+console.log(`SegFormer-B0 128 px, batch 4: train ${segformer128.train.msPerStep} ms/step (CPU ${segformer128.train.cpuMsPerStep} ms, ${segformer128.train.imagesPerSecond} images/s), inference ${segformer128.inference.msPerSlice} ms/slice; top kernels: ${segformer128.kernelProfile.slice(0, 5).map((k) => `${k.kernel} ${k.share}%`).join(', ')}`);
 console.log(`augmentation 256 px (images/s): ${Object.entries(augmentation).map(([k, v]) => `${k} ${v}`).join(', ')}; a 256-px training step consumes ${consumed256.toFixed(1)} images/s (${Object.entries(result.augmentation256.headroom).map(([k, v]) => `${k} ${v}x`).join(', ')})`);
 if (torch1) {
   const r = (result.pytorch as { ratios: Record<string, number | null> }).ratios;
