@@ -18,6 +18,7 @@ import { createRandom } from '../src-main/engine/random/seeded-random';
 import { createAdamState } from '../src-main/engine/training/adam';
 import { batchArrays, type PreparedSlices } from '../src-main/engine/training/slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
+import { benchSegformer } from './segformer-bench';
 
 const backendFlag = process.argv.indexOf('--backend');
 const backendChoice = (process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] ?? (backendFlag >= 0 ? process.argv[backendFlag + 1] : undefined) ?? 'auto') as BackendChoice;
@@ -123,6 +124,7 @@ const onnxAvailable = Boolean(await loadOnnxRuntime());
 const onnx1 = onnxAvailable ? await onnxTimes(1) : undefined;
 const onnx2 = onnxAvailable ? await onnxTimes(2) : undefined;
 const profile = await kernelProfile(128);
+const segformer128 = await benchSegformer(128, quick ? 1 : 3);
 
 /** Augmented 256-px samples per second for a recipe, on this thread (where the trainer runs it). */
 async function augmentationRate(name: string): Promise<number> {
@@ -166,6 +168,7 @@ const result = {
     headroom: Object.fromEntries(Object.entries(augmentation).map(([k, v]) => [k, Math.round((v / consumed256) * 10) / 10])),
   },
   kernelProfile128: profile,
+  segformerB0: segformer128,
   pytorch: torch1
     ? {
         version: torch1.torch,
@@ -195,6 +198,7 @@ if (onnx1 && onnx2) {
   const volume = (t: { msPer100Slices?: number }) => (t.msPer100Slices ? `, 100 slices ${(t.msPer100Slices / 1000).toFixed(1)} s` : '');
   console.log(`ONNX Runtime inference 256 px: 1 thread ${onnx1.msPerSlice.toFixed(0)} ms/slice${volume(onnx1)}; 2 threads ${onnx2.msPerSlice.toFixed(0)} ms/slice${volume(onnx2)}`);
 }
+console.log(`SegFormer-B0 128 px, batch 4: train ${segformer128.train.msPerStep} ms/step (CPU ${segformer128.train.cpuMsPerStep} ms, ${segformer128.train.imagesPerSecond} images/s), inference ${segformer128.inference.msPerSlice} ms/slice; top kernels: ${segformer128.kernelProfile.slice(0, 5).map((k) => `${k.kernel} ${k.share}%`).join(', ')}`);
 console.log(`augmentation 256 px (images/s): ${Object.entries(augmentation).map(([k, v]) => `${k} ${v}`).join(', ')}; a 256-px training step consumes ${consumed256.toFixed(1)} images/s (${Object.entries(result.augmentation256.headroom).map(([k, v]) => `${k} ${v}x`).join(', ')})`);
 if (torch1) {
   const r = (result.pytorch as { ratios: Record<string, number | null> }).ratios;

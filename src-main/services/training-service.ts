@@ -82,6 +82,7 @@ function trainArgs(request: ParsedTrainRequest, datasetRoot: string, runDir: str
     '--val', String(request.val), '--test', String(request.test),
     ...(request.recipe ? ['--recipe', request.recipe] : []),
     '--classes', request.classes,
+    ...(request.model === 'segformer' && request.variant ? ['--variant', request.variant] : []),
   ];
 }
 

@@ -3,7 +3,9 @@ import { command, event } from './define';
 
 export const trainRequest = z.object({
   datasetId: z.string().min(1).max(4096),
-  model: z.enum(['unet']).default('unet'),
+  model: z.enum(['unet', 'segformer']).default('unet'),
+  /** SegFormer's MiT variant (ignored by the U-Net). */
+  variant: z.enum(['b0', 'b1']).optional(),
   /** Binary lesion vs background, or three classes (background, ground-glass, consolidation) from class maps. */
   classes: z.enum(['lesion', 'ggo-consolidation']).default('lesion'),
   /** bce and bce+dice are for `lesion`; ce and ce+dice for `ggo-consolidation`; dice, focal, tversky for both. */

@@ -68,9 +68,16 @@ function entry(name: string): ModelEntry {
   return found;
 }
 
-/** Fills in a model's default options, so a run's config names every setting it used. */
+/**
+ * Fills in a model's default options, so a run's config names every setting it used. Options that
+ * belong to another model only (the app sends the U-Net's depth with every request) are dropped, so
+ * the record does not claim a setting the model never had.
+ */
 export function resolveModelSpec(name: string, options: Record<string, unknown> = {}): ModelSpec {
-  return { name, options: { ...entry(name).defaults, ...options } };
+  const { defaults } = entry(name);
+  const foreign = new Set(Object.entries(REGISTRY).flatMap(([other, e]) => (other === name ? [] : Object.keys(e.defaults))));
+  const own = Object.entries(options).filter(([key]) => key in defaults || !foreign.has(key));
+  return { name, options: { ...defaults, ...Object.fromEntries(own) } };
 }
 
 /** Builds a model by registry name; a wrong name fails with the list of valid names. */

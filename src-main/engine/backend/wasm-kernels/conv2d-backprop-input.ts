@@ -11,7 +11,8 @@ type Args = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.Nam
  *   output has the input's size;
  * - kernel == stride, no padding (U-Net's 2x2 up-convolution): one matmul to `[.., s*s*ci]` and a
  *   depth-to-space;
- * - anything else: the stock kernel.
+ * - other strides: one matmul to columns and a col2im scatter on the heap;
+ * - anything else (unequal strides, negative padding): the stock kernel.
  */
 export function conv2dBackpropInput(args: Args): tf.TensorInfo {
   const { backend } = args;
@@ -72,6 +73,40 @@ export function conv2dBackpropInput(args: Args): tf.TensorInfo {
     free(backend, blocks);
     const dx = reshape(backend, interleaved, [batchSize, inHeight, inWidth, inChannels]);
     free(backend, interleaved);
+    return dx;
+  }
+  if (sh === sw && top >= 0 && left >= 0) {
+    // Any other stride (SegFormer's 3x3 stride-2 patch embeddings): the columns
+    // dy[n, i, j, :] x W[a, b, ci, :] in one XNNPACK product, then scattered back (col2im) in one pass.
+    const dy2 = reshape(backend, dy, [batchSize * outHeight * outWidth, outChannels]);
+    const wT = transpose(backend, filter, [3, 0, 1, 2]);
+    const w2 = reshape(backend, wT, [outChannels, kh * kw * inChannels]);
+    const columns = matMul2d(backend, dy2, w2);
+    free(backend, dy2, wT, w2);
+    const dx = backend.makeOutput([batchSize, inHeight, inWidth, inChannels], 'float32');
+    const out = backend.typedArrayFromHeap(dx) as Float32Array;
+    out.fill(0);
+    const cols = backend.typedArrayFromHeap(columns) as Float32Array;
+    const row = kh * kw * inChannels;
+    for (let n = 0; n < batchSize; n++) {
+      for (let i = 0; i < outHeight; i++) {
+        for (let j = 0; j < outWidth; j++) {
+          const colBase = ((n * outHeight + i) * outWidth + j) * row;
+          for (let a = 0; a < kh; a++) {
+            const y = i * sh + a - top;
+            if (y < 0 || y >= inHeight) continue;
+            for (let b = 0; b < kw; b++) {
+              const x = j * sw + b - left;
+              if (x < 0 || x >= inWidth) continue;
+              const target = ((n * inHeight + y) * inWidth + x) * inChannels;
+              const source = colBase + (a * kw + b) * inChannels;
+              for (let ci = 0; ci < inChannels; ci++) out[target + ci]! += cols[source + ci]!;
+            }
+          }
+        }
+      }
+    }
+    free(backend, columns);
     return dx;
   }
   return stockKernels.get('Conv2DBackpropInput')!.kernelFunc(args as never) as tf.TensorInfo;

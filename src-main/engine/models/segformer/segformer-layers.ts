@@ -21,10 +21,69 @@ function truncatedNormal(seed: number): Initializer {
   return tfl.initializers.truncatedNormal({ stddev: 0.02, seed });
 }
 
-/** LayerNorm over the last axis of `[rows, channels]` (eps 1e-5, PyTorch's default). */
-function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON))), gamma), beta);
+/**
+ * LayerNorm over the last axis (eps 1e-5, PyTorch's default) with its gradient written out
+ * (Ba et al. 2016): `dx = rstd * (g - mean(g) - xhat * mean(g * xhat))` with `g = dy * gamma`.
+ * Autodiff through `tf.moments` takes three times the kernels, and tfjs-layers' LayerNormalization
+ * tiles gamma and beta to the input's shape, whose Tile gradient is one Slice per pixel.
+ */
+export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor): T {
+  const channels = x.shape[x.shape.length - 1]!;
+  const rows = x.size / channels;
+  const norm = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, scale, shift, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const flat = tf.reshape(input, [rows, channels]);
+    const { mean, variance } = tf.moments(flat, -1, true);
+    const rstd = tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON));
+    const normalized = tf.mul(tf.sub(flat, mean), rstd);
+    save([normalized, rstd, scale]);
+    return {
+      value: tf.reshape(tf.add(tf.mul(normalized, scale), shift), input.shape),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xhat, inverse, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const dyFlat = tf.reshape(dy, [rows, channels]);
+        const scaled = tf.mul(dyFlat, g);
+        const dx = tf.mul(inverse, tf.sub(tf.sub(scaled, tf.mean(scaled, -1, true)), tf.mul(xhat, tf.mean(tf.mul(scaled, xhat), -1, true))));
+        return [tf.reshape(dx, dy.shape), tf.sum(tf.mul(dyFlat, xhat), 0), tf.sum(dyFlat, 0)];
+      },
+    };
+  });
+  return norm(x, gamma, beta) as T;
+}
+
+export interface TokenLayerNormArgs extends LayerArgs {
+  channels: number;
+}
+
+/** LayerNorm over channels of `[batch, height, width, channels]`; see {@link layerNorm}. */
+export class TokenLayerNorm extends tfl.layers.Layer {
+  static className = 'SegformerLayerNorm';
+  readonly channels: number;
+  private gamma?: tfl.LayerVariable;
+  private beta?: tfl.LayerVariable;
+
+  constructor(args: TokenLayerNormArgs) {
+    super(args);
+    this.channels = args.channels;
+  }
+
+  override build(): void {
+    this.gamma = this.addWeight('gamma', [this.channels], 'float32', tfl.initializers.ones());
+    this.beta = this.addWeight('beta', [this.channels], 'float32', tfl.initializers.zeros());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return singleShape(inputShape);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => layerNorm(single(inputs), this.gamma!.read(), this.beta!.read()));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), channels: this.channels };
+  }
 }
 
 /** `x [rows, in] @ kernel [in, out] + bias`. */
@@ -263,4 +322,4 @@ export class BilinearUpsample extends tfl.layers.Layer {
 
 // Registered on import, so that tf.loadLayersModel and modelFromJSON (checkpoints, the training
 // worker) rebuild a saved SegFormer in every process that imports the model registry or model files.
-for (const layer of [EfficientAttention, MixFfn, SeededDropout, BilinearUpsample]) tf.serialization.registerClass(layer);
+for (const layer of [TokenLayerNorm, EfficientAttention, MixFfn, SeededDropout, BilinearUpsample]) tf.serialization.registerClass(layer);

@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { requireParameter } from '../../errors';
-import { BilinearUpsample, EfficientAttention, MixFfn, SeededDropout } from './segformer-layers';
+import { BilinearUpsample, EfficientAttention, MixFfn, SeededDropout, TokenLayerNorm } from './segformer-layers';
 
 export const SEGFORMER_VARIANTS = ['b0', 'b1'] as const;
 export type SegformerVariant = (typeof SEGFORMER_VARIANTS)[number];
@@ -75,7 +75,6 @@ export function buildSegformer(options: Partial<SegformerOptions> = {}): tfl.Lay
   const names = segformerLayerNames;
   let seed = o.seed * 1000;
   const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTensor[]) => layer.apply(x) as tfl.SymbolicTensor;
-  const norm = (name: string) => tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5, name });
 
   const input = tfl.input({ shape: [null, null, o.channels], name: 'ct' });
   const totalBlocks = hp.depths.reduce((a, b) => a + b, 0);
@@ -98,6 +97,7 @@ export function buildSegformer(options: Partial<SegformerOptions> = {}): tfl.Lay
       }),
       x,
     );
+    const norm = (name: string) => new TokenLayerNorm({ channels: c, name });
     x = apply(norm(names.patchNorm(s)), x);
     for (let b = 0; b < hp.depths[s]!; b++) {
       const rate = totalBlocks > 1 ? (o.dropPath * blockIndex) / (totalBlocks - 1) : 0;

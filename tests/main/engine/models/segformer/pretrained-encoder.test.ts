@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../../../../src-main/engine/backend/select-backend';
 import { createModel, describeModel } from '../../../../../src-main/engine/models/registry';
@@ -8,7 +7,7 @@ import { buildSegformer } from '../../../../../src-main/engine/models/segformer/
 import { mitB0Checkpoint, writeSafetensors } from '../../../../fixtures/safetensors-writer';
 import { tempDir } from '../../../../fixtures/temp-dir';
 
-const weight = (model: tf.LayersModel | ReturnType<typeof buildSegformer>, name: string) => model.weights.find((w) => w.originalName === name)!.read().arraySync();
+const weight = (model: ReturnType<typeof buildSegformer>, name: string) => model.weights.find((w) => w.originalName === name)!.read().arraySync();
 
 describe('loading a MiT encoder from model.safetensors', () => {
   beforeAll(async () => {

@@ -72,8 +72,9 @@ describe('SegFormer', () => {
     const before = (model.predict(input) as tf.Tensor).dataSync();
     const after = (loaded.predict(input) as tf.Tensor).dataSync();
     expect(Array.from(after)).toEqual(Array.from(before));
-    const weights = (m: typeof model) => m.getWeights().flatMap((w) => Array.from(w.dataSync()));
-    expect(weights(loaded)).toEqual(weights(model));
+    const bytes = (m: typeof model) => Buffer.concat(m.getWeights().map((w) => Buffer.from((w.dataSync() as Float32Array).slice().buffer)));
+    expect(bytes(loaded).equals(bytes(model))).toBe(true);
+    expect(loaded.getWeights().map((w) => w.shape)).toEqual(model.getWeights().map((w) => w.shape));
     expect(loaded.layers.map((l) => l.getClassName())).toContain('SegformerEfficientAttention');
     tf.dispose(input);
     model.dispose();
