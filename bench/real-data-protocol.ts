@@ -1,6 +1,9 @@
 // `npm run bench:real`: the real-data target. On ../shared/data/medseg-covid-train (grouped split,
 // seed 1), a U-Net base 16 at 128 px trained 30 epochs with BCE — by this engine, and by PyTorch on
-// the very same prepared arrays when python3-torch is installed. Prints both held-out Dice values.
+// the very same prepared arrays when python3-torch is installed. Prints both held-out Dice values,
+// scored on the model's grid and at each slice's own size. Then the three-class task (ground-glass
+// vs consolidation) with CE and CE+Dice over COVSEG_BENCH_SEEDS (default 1,2,3), per class, at both
+// resolutions. COVSEG_PYTHON picks the Python with torch (default python3).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { openDataset } from '../src-main/engine/datasets/open-dataset';
 import { resolveTrainConfig } from '../src-main/engine/training/train-config';
 import { prepareSlices } from '../src-main/engine/training/slice-cache';
+import { evaluateRun } from '../src-main/engine/training/evaluate-run';
 import { train } from '../src-main/engine/training/trainer';
 import { readRun } from '../src-main/engine/runs/read-run';
 
@@ -23,10 +27,18 @@ const runDir = join(work, 'run');
 const config = resolveTrainConfig({ data, epochs, size: 128, batch: 4, lr: 1e-3, loss: 'bce', seed: 1, split: { val: 0.25, test: 0.15, seed: 1 } });
 const summary = await train({ runDir, config, hooks: [{ onEpochEnd: (log) => console.error(`epoch ${log.epoch}: val Dice ${log.valDice?.toFixed(3)}`) }] });
 const record = (await readRun(runDir)).record;
-const ours = { bestValDice: summary.bestValDice, testDice: summary.test?.metrics.dice ?? null, testPooledDice: summary.test?.metrics.pooled.dice ?? null, minutes: summary.timings.totalSeconds / 60 };
+const atModel = await evaluateRun(runDir, { resolution: 'model' });
+const ours = {
+  bestValDice: summary.bestValDice,
+  testDice: summary.test?.metrics.dice ?? null,
+  testPooledDice: summary.test?.metrics.pooled.dice ?? null,
+  resolution: summary.test?.resolution,
+  atModelResolution: { testDice: atModel.metrics.dice, testPooledDice: atModel.metrics.pooled.dice },
+  minutes: summary.timings.totalSeconds / 60,
+};
 
 let pytorch: unknown = 'python3-torch not installed';
-const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const python = process.env.COVSEG_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 if (spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) {
   const dataset = await openDataset(data);
   for (const split of ['train', 'val', 'test'] as const) {
@@ -43,4 +55,31 @@ if (spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
   pytorch = run.status === 0 ? JSON.parse(run.stdout.trim().split('\n').pop()!) : `failed: ${run.stderr.slice(-500)}`;
 }
 console.log(JSON.stringify({ protocol: `grouped split seed 1 (${record.split.train.length}/${record.split.val.length}/${record.split.test.length}), U-Net depth 4 base 16, 128 px, ${epochs} epochs, BCE, Adam 1e-3, batch 4, best by validation Dice`, covseg: ours, pytorch }, null, 2));
+
+// Three classes: the same split and network, softmax over background, ground-glass, consolidation.
+const seeds = (process.env.COVSEG_BENCH_SEEDS ?? '1,2,3').split(',').map(Number);
+const perClass = [];
+for (const loss of ['ce', 'ce+dice']) {
+  for (const seed of seeds) {
+    const classRun = join(work, `classes-${loss}-${seed}`);
+    const classConfig = resolveTrainConfig({ ...config, classes: 'ggo-consolidation', loss, seed });
+    const result = await train({ runDir: classRun, config: classConfig, hooks: [{ onEpochEnd: (log) => console.error(`${loss} seed ${seed} epoch ${log.epoch}: val mean class Dice ${log.valDice?.toFixed(3)}`) }] });
+    const row: Record<string, unknown> = { loss, seed, minutes: result.timings.totalSeconds / 60 };
+    for (const resolution of ['model', 'original'] as const) {
+      const evaluation = await evaluateRun(classRun, { resolution });
+      const c = evaluation.classes!;
+      row[resolution] = {
+        groundGlass: { dice: c.classes[0]!.dice, pooledDice: c.classes[0]!.pooled.dice, slices: c.classes[0]!.present },
+        consolidation: { dice: c.classes[1]!.dice, pooledDice: c.classes[1]!.pooled.dice, slices: c.classes[1]!.present },
+        meanDice: c.meanDice,
+        anyLesionDice: c.anyLesion.dice,
+        groundGlassAsConsolidation: c.groundGlassAsConsolidation,
+        consolidationAsGroundGlass: c.consolidationAsGroundGlass,
+      };
+    }
+    perClass.push(row);
+    console.log(JSON.stringify(row));
+  }
+}
+console.log(JSON.stringify({ threeClass: perClass, pytorch: 'three-class PyTorch reference not written yet (bench/torch_unet_protocol.py is binary)' }, null, 2));
 await rm(work, { recursive: true, force: true });

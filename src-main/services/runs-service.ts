@@ -4,17 +4,19 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { isRunId, type RunDetail, type RunListItem, type SliceScore } from '../../src-shared/contract';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { CovsegError } from '../engine/errors';
+import { multiClassSliceMetrics } from '../engine/metrics/class-metrics';
 import { sliceMetrics } from '../engine/metrics/segmentation-metrics';
 import { inferenceCopy } from '../engine/models/registry';
 import { loadCheckpoint } from '../engine/runs/checkpoints';
 import { readRun, type RunView } from '../engine/runs/read-run';
+import { outputChannels, taskOf, type ClassTask } from '../engine/training/class-task';
 import { predictSliceMask } from '../engine/training/predict-mask';
 import type { DatasetService } from './dataset-service';
 
 /** Runs on disk: lists, details, and predictions of their best checkpoint on any open dataset. */
 export class RunsService {
   /** The last run used for predictions: its trained model and the folded copy that predicts. */
-  private loaded: { runId: string; trained: tfl.LayersModel; fast: tfl.LayersModel; release: () => void; size: number; threshold: number } | undefined;
+  private loaded: { runId: string; trained: tfl.LayersModel; fast: tfl.LayersModel; release: () => void; size: number; threshold: number; task: ClassTask } | undefined;
   private readonly scores = new Map<string, SliceScore[]>();
 
   constructor(
@@ -82,7 +84,7 @@ export class RunsService {
     await selectBackend();
     const { model: trained } = await loadCheckpoint(run.dir, 'best');
     const { model: fast, release } = inferenceCopy(trained, run.record.config.model);
-    this.loaded = { runId, trained, fast, release, size: run.record.config.size, threshold: run.record.config.threshold };
+    this.loaded = { runId, trained, fast, release, size: run.record.config.size, threshold: run.record.config.threshold, task: taskOf(run.record.config) };
     return this.loaded;
   }
 
@@ -92,17 +94,22 @@ export class RunsService {
     this.loaded = undefined;
   }
 
-  private async predictMask(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: Uint8Array; truth: Uint8Array }> {
+  /** The mask (lesion runs) or class map (three-class runs) predicted for one slice, with the slice's truth. */
+  private async predictMask(
+    runId: string,
+    datasetId: string,
+    sliceId: string,
+  ): Promise<{ width: number; height: number; mask: Uint8Array; truth: Uint8Array; labels: Uint8Array | undefined; task: ClassTask }> {
     const loaded = await this.model(runId);
     const { fast } = loaded;
     const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId));
     const mask = await predictSliceMask(fast, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
-    return { width: slice.width, height: slice.height, mask, truth: slice.mask };
+    return { width: slice.width, height: slice.height, mask, truth: slice.mask, labels: slice.labels, task: loaded.task };
   }
 
-  async prediction(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: string }> {
-    const { width, height, mask } = await this.predictMask(runId, datasetId, sliceId);
-    return { width, height, mask: Buffer.from(mask).toString('base64') };
+  async prediction(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: string; classes: ClassTask }> {
+    const { width, height, mask, task } = await this.predictMask(runId, datasetId, sliceId);
+    return { width, height, mask: Buffer.from(mask).toString('base64'), classes: task };
   }
 
   async sliceScores(runId: string, datasetId: string): Promise<SliceScore[]> {
@@ -111,9 +118,16 @@ export class RunsService {
     if (cached) return cached;
     const scores: SliceScore[] = [];
     for (const item of this.datasets.list(datasetId)) {
-      const { width, height, mask, truth } = await this.predictMask(runId, datasetId, item.id);
+      const { width, height, mask, truth, labels, task } = await this.predictMask(runId, datasetId, item.id);
+      // A class map scores as any lesion here (sliceMetrics counts values > 0), comparable with binary runs.
       const m = sliceMetrics(item.id, mask, truth, width, height);
-      scores.push({ sliceId: item.id, dice: m.dice, iou: m.iou, truthPixels: m.truthPixels, predictedPixels: m.predictedPixels });
+      const score: SliceScore = { sliceId: item.id, dice: m.dice, iou: m.iou, truthPixels: m.truthPixels, predictedPixels: m.predictedPixels };
+      if (task !== 'lesion' && labels) {
+        const perClass = multiClassSliceMetrics(item.id, mask, labels, width, height, outputChannels(task)).classes;
+        // A class absent from the truth has no Dice on this slice (the empty-class policy of the metrics).
+        score.classDice = perClass.map((c) => (c.truthPixels > 0 ? c.dice : null));
+      }
+      scores.push(score);
     }
     this.scores.set(key, scores);
     return scores;

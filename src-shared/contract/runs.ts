@@ -30,6 +30,8 @@ export interface SliceScore {
   iou: number | null;
   truthPixels: number;
   predictedPixels: number;
+  /** Three-class runs: Dice of ground-glass and of consolidation on this slice (null where the truth lacks the class). */
+  classDice?: (number | null)[];
 }
 
 const RUN_ID = /^[A-Za-z0-9._-]{1,256}$/;
@@ -49,8 +51,14 @@ const runId = runIdSchema;
 export const runsCommands = {
   list: command<z.ZodObject<Record<string, never>>, RunListItem[]>(z.object({})),
   get: command<z.ZodObject<{ runId: typeof runId }>, RunDetail>(z.object({ runId })),
-  /** The run's predicted mask for one slice (base64 0/1 bytes at the slice's size). */
-  prediction: command<z.ZodObject<{ runId: typeof runId; datasetId: z.ZodString; sliceId: z.ZodString }>, { width: number; height: number; mask: string }>(
+  /**
+   * The run's prediction for one slice at the slice's size, base64 bytes: a 0/1 mask, or for
+   * `classes: 'ggo-consolidation'` a class map (0 background, 1 ground-glass, 2 consolidation).
+   */
+  prediction: command<
+    z.ZodObject<{ runId: typeof runId; datasetId: z.ZodString; sliceId: z.ZodString }>,
+    { width: number; height: number; mask: string; classes?: 'lesion' | 'ggo-consolidation' }
+  >(
     z.object({ runId, datasetId: z.string().min(1).max(4096), sliceId: z.string().min(1).max(1024) }),
   ),
   /** Per-slice Dice/IoU of the run on every slice of a dataset (for sorting by worst Dice). */

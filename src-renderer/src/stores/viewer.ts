@@ -14,6 +14,8 @@ export const useViewerStore = defineStore('viewer', () => {
   const index = ref(0);
   const pixels = ref<SlicePixels | null>(null);
   const prediction = ref<Uint8Array | null>(null);
+  /** True when the chosen run predicts class maps (ground-glass 1, consolidation 2). */
+  const predictedClasses = ref(false);
   const layers = ref<Record<LayerName, { visible: boolean; opacity: number }>>({
     truth: { visible: true, opacity: 0.5 },
     prediction: { visible: true, opacity: 0.5 },
@@ -38,7 +40,12 @@ export const useViewerStore = defineStore('viewer', () => {
     if (sort.value === 'lesion') list.sort((a, b) => b.lesionFraction - a.lesionFraction);
     if (sort.value === 'worst-dice') {
       // Slices without a defined Dice (both masks empty) go last: nothing to fix there.
-      const dice = (id: string) => scores.value.get(id)?.dice ?? Infinity;
+      // Three-class runs sort by the worse of the two class Dice values, so a slice whose consolidation is missed comes first.
+      const dice = (id: string) => {
+        const score = scores.value.get(id);
+        const perClass = (score?.classDice ?? []).filter((d): d is number => d !== null);
+        return perClass.length > 0 ? Math.min(...perClass) : (score?.dice ?? Infinity);
+      };
       list.sort((a, b) => dice(a.id) - dice(b.id));
     }
     return list;
@@ -60,7 +67,9 @@ export const useViewerStore = defineStore('viewer', () => {
       ]);
       if (current.value?.id !== slice.id) return;
       pixels.value = unwrap(got);
-      prediction.value = predicted ? Uint8Array.from(atob(unwrap(predicted).mask), (c) => c.charCodeAt(0)) : null;
+      const result = predicted ? unwrap(predicted) : null;
+      prediction.value = result ? Uint8Array.from(atob(result.mask), (c) => c.charCodeAt(0)) : null;
+      predictedClasses.value = result?.classes === 'ggo-consolidation';
     } catch (e) {
       error.value = (e as Error).message;
     }
@@ -103,5 +112,5 @@ export const useViewerStore = defineStore('viewer', () => {
   }
   watch([sort, filter], () => (index.value = 0));
 
-  return { index, pixels, prediction, layers, outline, huWindow, zoom, pan, runId, scores, sort, filter, error, ordered, current, currentScore, load, step, select, toggle, zoomBy, resetView, chooseRun, thumbnails, thumbnail };
+  return { index, pixels, prediction, predictedClasses, layers, outline, huWindow, zoom, pan, runId, scores, sort, filter, error, ordered, current, currentScore, load, step, select, toggle, zoomBy, resetView, chooseRun, thumbnails, thumbnail };
 });

@@ -7,6 +7,8 @@ export interface ComposeInput {
   truth: Uint8Array;
   labels: Uint8Array | null;
   prediction: Uint8Array | null;
+  /** True when `prediction` is a class map (0/1/2) from a three-class run rather than a 0/1 mask. */
+  predictedClasses?: boolean;
   layers: Record<LayerName, { visible: boolean; opacity: number }>;
   outline: boolean;
   /** Hounsfield values (NIfTI) and the window to show them through; replaces `image` when given. */
@@ -14,7 +16,11 @@ export interface ComposeInput {
   huWindow?: { width: number; level: number };
 }
 
-/** Overlay colours: ground-glass amber, consolidation red, lesion (no classes) green, prediction blue; diff TP/FP/FN. */
+/**
+ * Overlay colours: ground-glass amber, consolidation red, lesion (no classes) green, prediction blue
+ * (a three-class prediction uses the ground truth's amber and red); diff TP/FP/FN, and for classes
+ * also the two confusions and the missed consolidation.
+ */
 export const COLOURS = {
   groundGlass: [245, 197, 66],
   consolidation: [255, 90, 54],
@@ -23,7 +29,23 @@ export const COLOURS = {
   truePositive: [61, 220, 132],
   falsePositive: [255, 59, 107],
   falseNegative: [255, 210, 63],
+  missedConsolidation: [255, 140, 0],
+  groundGlassAsConsolidation: [186, 85, 255],
+  consolidationAsGroundGlass: [0, 229, 255],
 } as const;
+
+/**
+ * Difference-layer colour of one pixel. Without classes: TP, FP or FN. With true and predicted class
+ * maps: right class (TP), lesion where there is none (FP), missed ground-glass (FN), missed
+ * consolidation, ground-glass called consolidation, consolidation called ground-glass.
+ */
+export function differenceColour(truth: number, predicted: number, classes: boolean): readonly number[] | null {
+  if (truth === 0 && predicted === 0) return null;
+  if (truth === 0) return COLOURS.falsePositive;
+  if (predicted === 0) return classes && truth === 2 ? COLOURS.missedConsolidation : COLOURS.falseNegative;
+  if (!classes || truth === predicted) return COLOURS.truePositive;
+  return truth === 1 ? COLOURS.groundGlassAsConsolidation : COLOURS.consolidationAsGroundGlass;
+}
 
 function edge(mask: Uint8Array, width: number, height: number, i: number): boolean {
   const x = i % width;
@@ -34,6 +56,7 @@ function edge(mask: Uint8Array, width: number, height: number, i: number): boole
 /** RGBA pixels of a slice with its overlays, at the slice's own resolution. */
 export function composeSlice(input: ComposeInput): Uint8ClampedArray {
   const { width, height, image, truth, labels, prediction, layers, outline, hu, huWindow } = input;
+  const byClass = Boolean(input.predictedClasses && labels);
   const low = huWindow ? huWindow.level - huWindow.width / 2 : 0;
   const gray = hu && huWindow ? (i: number) => ((hu[i]! - low) / huWindow.width) * 255 : (i: number) => image[i]!;
   const out = new Uint8ClampedArray(width * height * 4);
@@ -51,13 +74,13 @@ export function composeSlice(input: ComposeInput): Uint8ClampedArray {
       const colour = labels ? (labels[i] === 2 ? COLOURS.consolidation : COLOURS.groundGlass) : COLOURS.lesion;
       blend(o, colour, layers.truth.opacity);
     }
-    if (prediction && layers.prediction.visible && shown(prediction, i)) blend(o, COLOURS.prediction, layers.prediction.opacity);
+    if (prediction && layers.prediction.visible && shown(prediction, i)) {
+      const colour = input.predictedClasses ? (prediction[i] === 2 ? COLOURS.consolidation : COLOURS.groundGlass) : COLOURS.prediction;
+      blend(o, colour, layers.prediction.opacity);
+    }
     if (prediction && layers.diff.visible) {
-      const t = truth[i]! > 0;
-      const p = prediction[i]! > 0;
-      if (t && p) blend(o, COLOURS.truePositive, layers.diff.opacity);
-      else if (p) blend(o, COLOURS.falsePositive, layers.diff.opacity);
-      else if (t) blend(o, COLOURS.falseNegative, layers.diff.opacity);
+      const colour = byClass ? differenceColour(labels![i]!, prediction[i]!, true) : differenceColour(truth[i]! > 0 ? 1 : 0, prediction[i]! > 0 ? 1 : 0, false);
+      if (colour) blend(o, colour, layers.diff.opacity);
     }
   }
   return out;
