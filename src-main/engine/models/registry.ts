@@ -51,7 +51,7 @@ const REGISTRY: Record<string, ModelEntry> = {
   },
   segformer: {
     description:
-      'SegFormer (Xie et al. 2021): Mix Transformer encoder + all-MLP decoder; options variant (b0|b1), outputChannels, dropPath, dropout, pretrained (a MiT model.safetensors)',
+      'SegFormer (Xie et al. 2021): Mix Transformer encoder + all-MLP decoder; options variant (b0|b1), outputs, dropPath, dropout, pretrained (a MiT model.safetensors)',
     defaults: { ...SEGFORMER_DEFAULTS },
     build: buildSegformerEntry,
     sizeMultiple: () => SEGFORMER_SIZE_MULTIPLE,

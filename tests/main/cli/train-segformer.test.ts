@@ -17,7 +17,7 @@ describe('covseg train --model segformer', () => {
     expect(trained.code).toBe(0);
     expect(trained.stdout).toMatch(/run completed: 1 epoch\(s\)/);
     const record = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
-    expect(record.config.model).toMatchObject({ name: 'segformer', options: { variant: 'b0', outputChannels: 1, pretrained: weights } });
+    expect(record.config.model).toMatchObject({ name: 'segformer', options: { variant: 'b0', outputs: 1, pretrained: weights } });
     expect(record.config.optimizer).toEqual({ name: 'adamw', weightDecay: 0.01 });
     expect(record.config.lrSchedule).toBe('poly');
     expect(record.workers).toBe(2);

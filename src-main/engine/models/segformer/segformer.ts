@@ -29,7 +29,7 @@ export interface SegformerOptions {
   /** Input channels (1 for CT). */
   channels: number;
   /** Output logits per pixel (1 for a binary lesion mask). */
-  outputChannels: number;
+  outputs: number;
   /** Stochastic-depth rate of the last block, rising linearly from 0 at the first (paper: 0.1). */
   dropPath: number;
   /** Dropout before the classifier (paper: 0.1). */
@@ -40,7 +40,7 @@ export interface SegformerOptions {
   pretrained?: string;
 }
 
-export const SEGFORMER_DEFAULTS: SegformerOptions = { variant: 'b0', channels: 1, outputChannels: 1, dropPath: 0.1, dropout: 0.1, seed: 1 };
+export const SEGFORMER_DEFAULTS: SegformerOptions = { variant: 'b0', channels: 1, outputs: 1, dropPath: 0.1, dropout: 0.1, seed: 1 };
 
 /** Side multiple SegFormer needs: the last stage is 1/32 of the input and its attention is exact there. */
 export const SEGFORMER_SIZE_MULTIPLE = 32;
@@ -63,12 +63,12 @@ export const segformerLayerNames = {
  * by a 1x1 convolution with batch norm and ReLU, classified), the logits up-sampled bilinearly to
  * the input size. Layout follows HF transformers' `modeling_segformer.py`, so its checkpoints map on.
  * Input `[batch, height, width, channels]` (sides multiples of 32), output logits
- * `[batch, height, width, outputChannels]`.
+ * `[batch, height, width, outputs]`.
  */
 export function buildSegformer(options: Partial<SegformerOptions> = {}): tfl.LayersModel {
   const o = { ...SEGFORMER_DEFAULTS, ...options };
   requireParameter((SEGFORMER_VARIANTS as readonly string[]).includes(o.variant), `unknown SegFormer variant "${o.variant}"`, `use one of: ${SEGFORMER_VARIANTS.join(', ')}`);
-  requireParameter(Number.isInteger(o.outputChannels) && o.outputChannels >= 1, `SegFormer output channels must be a positive integer, got ${o.outputChannels}`);
+  requireParameter(Number.isInteger(o.outputs) && o.outputs >= 1, `SegFormer output channels must be a positive integer, got ${o.outputs}`);
   requireParameter(o.dropPath >= 0 && o.dropPath < 1, `SegFormer drop-path rate must be in [0, 1), got ${o.dropPath}`);
   requireParameter(o.dropout >= 0 && o.dropout < 1, `dropout must be in [0, 1), got ${o.dropout}`);
   const hp = MIT_VARIANTS[o.variant];
@@ -126,7 +126,7 @@ export function buildSegformer(options: Partial<SegformerOptions> = {}): tfl.Lay
   y = apply(tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: 'decode_bn' }), y);
   y = apply(tfl.layers.reLU({ name: 'decode_relu' }), y);
   if (o.dropout > 0) y = apply(new SeededDropout({ rate: o.dropout, mode: 'element', seed: seed++, name: 'decode_dropout' }), y);
-  y = apply(tfl.layers.conv2d({ filters: o.outputChannels, kernelSize: 1, kernelInitializer: decoderInit(), name: 'decode_classifier' }), y);
+  y = apply(tfl.layers.conv2d({ filters: o.outputs, kernelSize: 1, kernelInitializer: decoderInit(), name: 'decode_classifier' }), y);
   const logits = apply(new BilinearUpsample({ factor: 4, name: 'logits' }), y);
   return tfl.model({ inputs: input, outputs: logits, name: `segformer_${o.variant}` });
 }

@@ -10,7 +10,7 @@ describe('model registry', () => {
 
   it('drops options that belong to another model only, so a run does not record a U-Net depth for SegFormer', () => {
     const spec = resolveModelSpec('segformer', { depth: 4, baseFilters: 16, variant: 'b1', pretrained: '/w/model.safetensors' });
-    expect(spec.options).toEqual({ variant: 'b1', channels: 1, outputChannels: 1, dropPath: 0.1, dropout: 0.1, seed: 1, pretrained: '/w/model.safetensors' });
+    expect(spec.options).toEqual({ variant: 'b1', channels: 1, outputs: 1, dropPath: 0.1, dropout: 0.1, seed: 1, pretrained: '/w/model.safetensors' });
     expect(resolveModelSpec('unet', { depth: 2, variant: 'b1' }).options).not.toHaveProperty('variant');
     // Shared names (dropout, seed, channels) stay with whichever model is chosen.
     expect(resolveModelSpec('unet', { dropout: 0.2 }).options.dropout).toBe(0.2);

@@ -21,7 +21,7 @@ describe('SegFormer', () => {
 
   it('maps [batch, H, W, 1] to logits of the input size, one channel per output class', () => {
     const binary = buildSegformer({ variant: 'b0' });
-    const threeClasses = buildSegformer({ variant: 'b0', outputChannels: 3 });
+    const threeClasses = buildSegformer({ variant: 'b0', outputs: 3 });
     tf.tidy(() => {
       expect((binary.predict(tf.zeros([2, 64, 96, 1])) as tf.Tensor).shape).toEqual([2, 64, 96, 1]);
       expect((threeClasses.predict(tf.zeros([1, 32, 32, 1])) as tf.Tensor).shape).toEqual([1, 32, 32, 3]);
@@ -36,7 +36,7 @@ describe('SegFormer', () => {
     expect(encoderParameters(b0)).toBe(3_316_256);
     b0.dispose();
     // The paper's Table 6 rounds ADE20K's 150-class B0 to 3.8M (encoder 3.4M with its 3-channel stem).
-    const ade = buildSegformer({ variant: 'b0', outputChannels: 150 });
+    const ade = buildSegformer({ variant: 'b0', outputs: 150 });
     expect(ade.countParams()).toBe(3_750_070);
     ade.dispose();
     const b1 = buildSegformer({ variant: 'b1' });
