@@ -148,8 +148,17 @@ export function createTfjsEngine(model: tfl.LayersModel, release: () => void = (
 export async function openEngine(choice: EngineChoice, trained: tfl.LayersModel, spec: ModelSpec): Promise<SegmentationEngine> {
   const { model, release } = inferenceCopy(trained, spec);
   if (choice === 'tfjs' || (choice === 'auto' && !(await loadOnnxRuntime()))) return createTfjsEngine(model, release);
+  let exported: Uint8Array;
   try {
-    return await createOnnxEngine(exportOnnx(model));
+    exported = exportOnnx(model);
+  } catch (error) {
+    // `auto` is the fastest engine that can run this model: one ONNX export cannot express yet (SegFormer) stays on tfjs.
+    if (choice === 'auto' && error instanceof CovsegError && error.code === 'unsupported') return createTfjsEngine(model, release);
+    release();
+    throw error;
+  }
+  try {
+    return await createOnnxEngine(exported);
   } finally {
     release();
   }
