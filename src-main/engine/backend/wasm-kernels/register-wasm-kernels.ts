@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { stockKernels } from '../kernel-calls';
 import { batchMatMul } from './batch-mat-mul';
+import { concat } from './concat';
 import { conv2dBackpropFilter } from './conv2d-backprop-filter';
 import { conv2dBackpropInput } from './conv2d-backprop-input';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-backprop';
@@ -13,6 +14,7 @@ const KERNELS: { name: string; kernelFunc: tf.KernelFunc }[] = [
   { name: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseBackpropFilter as unknown as tf.KernelFunc },
   { name: 'SplitV', kernelFunc: splitV as unknown as tf.KernelFunc },
   { name: 'BatchMatMul', kernelFunc: batchMatMul as unknown as tf.KernelFunc },
+  { name: 'Concat', kernelFunc: concat as unknown as tf.KernelFunc },
 ];
 
 let registered = false;
