@@ -6,6 +6,7 @@ import { conv2dBackpropFilter } from './conv2d-backprop-filter';
 import { conv2dBackpropInput } from './conv2d-backprop-input';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-backprop';
 import { splitV } from './split-v';
+import { sumLeadingAxes } from './sum-leading-axes';
 
 const KERNELS: { name: string; kernelFunc: tf.KernelFunc }[] = [
   { name: 'Conv2DBackpropFilter', kernelFunc: conv2dBackpropFilter as unknown as tf.KernelFunc },
@@ -15,6 +16,7 @@ const KERNELS: { name: string; kernelFunc: tf.KernelFunc }[] = [
   { name: 'SplitV', kernelFunc: splitV as unknown as tf.KernelFunc },
   { name: 'BatchMatMul', kernelFunc: batchMatMul as unknown as tf.KernelFunc },
   { name: 'Concat', kernelFunc: concat as unknown as tf.KernelFunc },
+  { name: 'Sum', kernelFunc: sumLeadingAxes as unknown as tf.KernelFunc },
 ];
 
 let registered = false;
