@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { stockKernels } from '../kernel-calls';
 import { batchMatMul } from './batch-mat-mul';
+import { concat } from './concat';
 import { conv2dBackpropFilter } from './conv2d-backprop-filter';
 import { conv2dBackpropInput } from './conv2d-backprop-input';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-backprop';
 import { splitV } from './split-v';
+import { sumLeadingAxes } from './sum-leading-axes';
 
 const KERNELS: { name: string; kernelFunc: tf.KernelFunc }[] = [
   { name: 'Conv2DBackpropFilter', kernelFunc: conv2dBackpropFilter as unknown as tf.KernelFunc },
@@ -13,6 +15,8 @@ const KERNELS: { name: string; kernelFunc: tf.KernelFunc }[] = [
   { name: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseBackpropFilter as unknown as tf.KernelFunc },
   { name: 'SplitV', kernelFunc: splitV as unknown as tf.KernelFunc },
   { name: 'BatchMatMul', kernelFunc: batchMatMul as unknown as tf.KernelFunc },
+  { name: 'Concat', kernelFunc: concat as unknown as tf.KernelFunc },
+  { name: 'Sum', kernelFunc: sumLeadingAxes as unknown as tf.KernelFunc },
 ];
 
 let registered = false;
