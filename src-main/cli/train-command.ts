@@ -67,7 +67,7 @@ async function resumesFromScratch(runDir: string): Promise<boolean> {
 /** Prints what a finished run achieved, and where it is. */
 export function formatRunResult(summary: RunSummary, runDir: string): string {
   const lines = [
-    `run ${summary.status}: ${summary.epochs} epoch(s), best validation Dice ${summary.bestValDice?.toFixed(4) ?? '-'} at epoch ${summary.bestEpoch}`,
+    `run ${summary.status}: ${summary.epochs} epoch(s), best validation Dice${summary.test?.classes ? ' (mean over classes)' : ''} ${summary.bestValDice?.toFixed(4) ?? '-'} at epoch ${summary.bestEpoch}`,
     `backend ${describeBackend(summary.backend)}; ${summary.timings.msPerStep.toFixed(0)} ms/step, ${summary.timings.imagesPerSecond.toFixed(1)} images/s, ${summary.timings.totalSeconds.toFixed(0)} s in all`,
   ];
   if (summary.test) {

@@ -315,7 +315,8 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
         trainLoss: lossSum / pool.count,
         valLoss: validation?.loss ?? null,
         valDice,
-        valIou: validation ? (validation.metrics.iou ?? validation.metrics.pooled.iou) : null,
+        // Three-class runs log the class means, like valDice, so the two curves describe the same thing.
+        valIou: validation ? (validation.classes ? validation.classes.meanIou : (validation.metrics.iou ?? validation.metrics.pooled.iou)) : null,
         valPooledDice: validation?.metrics.pooled.dice ?? null,
         lr,
         seconds: (clock() - epochStart) / 1000,

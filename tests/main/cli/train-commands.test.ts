@@ -101,6 +101,14 @@ describe('covseg train, eval and predict', () => {
     const badLoss = await runCli(['train', '--data', data, '--out', out, '--loss', 'dcie']);
     expect(badLoss.code).toBe(2);
     expect(badLoss.stderr).toMatch(/use one of: bce, dice/);
+    const badClasses = await runCli(['train', '--data', data, '--out', out, '--classes', 'ggo']);
+    expect(badClasses.code).toBe(2);
+    expect(badClasses.stderr).toMatch(/use one of: lesion, ggo-consolidation/);
+    const lossOfOtherTask = await runCli(['train', '--data', data, '--out', out, '--classes', 'ggo-consolidation', '--loss', 'bce']);
+    expect(lossOfOtherTask.code).toBe(2);
+    expect(lossOfOtherTask.stderr).toMatch(/use one of: ce\+dice, ce, dice, focal, tversky/);
+    const badGrid = await runCli(['train', '--data', data, '--out', out, '--eval-resolution', 'native']);
+    expect(badGrid.stderr).toMatch(/use one of: original, model/);
     const noData = await runCli(['train', '--data', join(data, 'nope'), '--out', out]);
     expect(noData.code).toBe(1);
     const noRun = await runCli(['eval', '--run', join(data, 'nope')]);
