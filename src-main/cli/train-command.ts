@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { BACKEND_CHOICES, describeBackend, type BackendChoice } from '../engine/backend/select-backend';
 import { readPointer } from '../engine/runs/checkpoints';
 import { RUN_FILES } from '../engine/runs/run-files';
+import { isStale, readLockHolder } from '../engine/runs/run-lock';
 import { loadRecipe } from '../engine/transforms/recipes';
 import { resolveTrainConfig, type LrSchedule } from '../engine/training/train-config';
 import { train, type RunSummary, type TrainingHooks } from '../engine/training/trainer';
@@ -54,6 +55,9 @@ function jsonProgressHook(io: CliContext): TrainingHooks {
 
 /** True for a run folder with a configuration but no checkpoint: `--resume` trains it from epoch 1. */
 async function resumesFromScratch(runDir: string): Promise<boolean> {
+  const holder = await readLockHolder(runDir);
+  // A run another process holds is refused by train() itself; say nothing about how it would resume.
+  if (holder && !isStale(holder)) return false;
   return existsSync(join(runDir, RUN_FILES.config)) && !(await readPointer(runDir, 'last').catch(() => true));
 }
 
