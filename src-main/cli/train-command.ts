@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { BACKEND_CHOICES, describeBackend, type BackendChoice } from '../engine/backend/select-backend';
 import { readPointer } from '../engine/runs/checkpoints';
 import { RUN_FILES } from '../engine/runs/run-files';
+import { isStale, readLockHolder } from '../engine/runs/run-lock';
 import { loadRecipe } from '../engine/transforms/recipes';
 import { CLASS_TASKS, type ClassTask, type EvalResolution } from '../engine/training/class-task';
 import { resolveTrainConfig, type LrSchedule } from '../engine/training/train-config';
@@ -61,6 +62,9 @@ function jsonProgressHook(io: CliContext): TrainingHooks {
 
 /** True for a run folder with a configuration but no checkpoint: `--resume` trains it from epoch 1. */
 async function resumesFromScratch(runDir: string): Promise<boolean> {
+  const holder = await readLockHolder(runDir);
+  // A run another process holds is refused by train() itself; say nothing about how it would resume.
+  if (holder && !isStale(holder)) return false;
   return existsSync(join(runDir, RUN_FILES.config)) && !(await readPointer(runDir, 'last').catch(() => true));
 }
 
