@@ -97,8 +97,9 @@ let selecting: Promise<unknown> = Promise.resolve();
 
 /**
  * Activates the fastest TensorFlow.js backend present — tfjs-node-gpu, then WebGPU on a hardware
- * adapter, then tfjs-node, then wasm, then cpu — or the one forced by `choice` / `COVSEG_BACKEND`. Returns what runs. Calls are
- * serialised: two at once would race `tf.setBackend` and could leave the slow cpu backend active.
+ * adapter, then tfjs-node, then wasm, then cpu — or the one forced by `choice` / `COVSEG_BACKEND`.
+ * Returns what runs. Calls are serialised: two at once would race `tf.setBackend` and could leave
+ * the slow cpu backend active.
  */
 export function selectBackend(choice?: BackendChoice): Promise<BackendInfo> {
   const next = selecting.then(() => selectBackendNow(choice));

@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { BackendInfo } from '../../../../src-main/engine/backend/select-backend';
+import { CovsegError } from '../../../../src-main/engine/errors';
 import { loadCheckpoint } from '../../../../src-main/engine/runs/checkpoints';
 import { readRun } from '../../../../src-main/engine/runs/read-run';
+import { resolveWorkers } from '../../../../src-main/engine/training/step-engine';
 import { train } from '../../../../src-main/engine/training/trainer';
 import { maxRelativeError } from '../../../fixtures/relative-error';
 import { tempDir } from '../../../fixtures/temp-dir';
@@ -38,5 +41,17 @@ describe('data-parallel training over two threads', () => {
     await train({ runDir: first, config: tinyConfig(data, { epochs: 1, workers: 2 }) });
     await train({ runDir: second, config: tinyConfig(data, { epochs: 1, workers: 2 }) });
     expect(Array.from(await weightsOf(second))).toEqual(Array.from(await weightsOf(first)));
+  });
+});
+
+describe('replicas per backend', () => {
+  const backend = (name: string): BackendInfo => ({ name, package: name, version: '4.22.0', gpu: name === 'webgpu', skipped: [] });
+
+  it('runs one replica on a WebGPU device and refuses a second', () => {
+    expect(resolveWorkers(0, backend('webgpu'))).toBe(1);
+    expect(resolveWorkers(1, backend('webgpu'))).toBe(1);
+    expect(() => resolveWorkers(2, backend('webgpu'))).toThrow(CovsegError);
+    expect(() => resolveWorkers(2, backend('webgpu'))).toThrow(/one GPU runs one replica/);
+    expect(resolveWorkers(2, backend('wasm'))).toBe(2);
   });
 });
