@@ -5,7 +5,9 @@ import { readGray } from '../../../../src-main/engine/imaging/png-io';
 import { resizeProbabilities } from '../../../../src-main/engine/imaging/resize-probabilities';
 import { createLoss } from '../../../../src-main/engine/losses/segmentation-losses';
 import { createModel } from '../../../../src-main/engine/models/registry';
+import { openEngine } from '../../../../src-main/engine/onnx/segmentation-engine';
 import { evaluateModel, loadOriginalTargets, predictProbabilities } from '../../../../src-main/engine/training/evaluate';
+import { evaluateWithEngine } from '../../../../src-main/engine/training/evaluate-engine';
 import { prepareSlices } from '../../../../src-main/engine/training/slice-cache';
 import { writeGrayPng } from '../../../fixtures/gray-png';
 import { tempDir } from '../../../fixtures/temp-dir';
@@ -95,5 +97,25 @@ describe('evaluation at original resolution', () => {
     expect(evaluation.classSlices![0]!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(W * H);
     expect(evaluation.classes!.classes.map((c) => c.name)).toEqual(['ground-glass', 'consolidation']);
     model.dispose();
+  });
+
+  it('scores an ONNX Runtime prediction exactly as a tfjs one: same classes, same resolution policy', async () => {
+    const root = await oddDataset();
+    const dataset = await openDataset(root);
+    const slices = await prepareSlices(dataset, ['odd'], 16, { cacheDir: await tempDir(), withLabels: true });
+    const originals = await loadOriginalTargets(dataset, ['odd'], true);
+    const model = createModel('unet', { depth: 2, baseFilters: 4, seed: 7, outputs: 3 });
+    const spec = { name: 'unet', options: { depth: 2, baseFilters: 4, outputs: 3 } };
+    const viaTfjs = await evaluateModel(model, slices, createLoss('ce+dice'), 1, 0.5, originals);
+    const engine = await openEngine('onnx', model, spec);
+    try {
+      const viaOnnx = await evaluateWithEngine(engine, slices, createLoss('ce+dice'), 1, 0.5, originals);
+      expect(viaOnnx.resolution).toBe('original');
+      expect(viaOnnx.classSlices![0]!.confusion).toEqual(viaTfjs.classSlices![0]!.confusion);
+      expect(viaOnnx.loss).toBeCloseTo(viaTfjs.loss, 4);
+    } finally {
+      engine.dispose();
+      model.dispose();
+    }
   });
 });
