@@ -74,21 +74,28 @@ function hasVulkanLoader() {
   return ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'].some((dir) => existsSync(join(dir, 'libvulkan.so.1')));
 }
 
+/** Debian's pydicom, the independent reader the DICOM tests compare against (they skip, saying so, without it). */
+function hasPydicom() {
+  return existsSync('/usr/lib/python3/dist-packages/pydicom');
+}
+
 /**
  * Browser tests drive Debian's Chromium; WebGPU tests run on the SwiftShader Vulkan driver it ships,
- * through the Vulkan loader (libvulkan1). Install what is missing with apt when this machine lets us.
+ * through the Vulkan loader (libvulkan1); DICOM tests check against python3-pydicom. Install what is
+ * missing with apt when this machine lets us.
  */
 function ensureTestPackages() {
   const chromium = process.env.COVSEG_CHROMIUM ?? '/usr/bin/chromium';
-  const missing = [...(existsSync(chromium) ? [] : ['chromium']), ...(process.platform !== 'linux' || hasVulkanLoader() ? [] : ['libvulkan1'])];
+  const missing = [...(existsSync(chromium) ? [] : ['chromium']), ...(process.platform !== 'linux' || hasVulkanLoader() ? [] : ['libvulkan1']), ...(process.platform !== 'linux' || hasPydicom() ? [] : ['python3-pydicom'])];
   if (missing.length === 0) return;
   const canApt = process.platform === 'linux' && process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
   if (!canApt) {
     if (missing.includes('chromium')) log(`${chromium} is missing: browser tests will be skipped. Install Chromium (Debian: apt-get install chromium) or set COVSEG_CHROMIUM.`);
     if (missing.includes('libvulkan1')) log('the Vulkan loader is missing: WebGPU tests will be skipped. Install it (Debian: apt-get install libvulkan1).');
+    if (missing.includes('python3-pydicom')) log('pydicom is missing: the DICOM cross-check is skipped. Install it (Debian: apt-get install python3-pydicom).');
     return;
   }
-  log(`installing ${missing.join(' and ')} for the browser and WebGPU tests (apt-get install ${missing.join(' ')}) ...`);
+  log(`installing ${missing.join(' and ')} for the browser, WebGPU and DICOM tests (apt-get install ${missing.join(' ')}) ...`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env }) : update;
