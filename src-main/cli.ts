@@ -3,6 +3,7 @@ import { registerAugmentCommands } from './cli/augment-commands';
 import { registerDatasetCommand } from './cli/dataset-command';
 import { registerDemoCommand } from './cli/demo-command';
 import { registerEvalCommands } from './cli/eval-command';
+import { registerExperimentCommand } from './cli/experiment-command';
 import { type CliIo, processIo, reportError, type CliContext } from './cli/output';
 import { registerSampleCommand } from './cli/sample-command';
 import { registerServeCommand } from './cli/serve-command';
@@ -23,6 +24,7 @@ export function buildProgram(io: CliContext): Command {
   registerAugmentCommands(program, io);
   registerTrainCommand(program, io);
   registerEvalCommands(program, io);
+  registerExperimentCommand(program, io);
   registerServeCommand(program, io);
   registerDemoCommand(program, io);
   for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());

@@ -29,7 +29,6 @@ type OptionValue = number | string;
 const optionValue = z.union([z.number(), z.string()]);
 const trainOptionKeys = Object.keys(TRAIN_OPTION_FLAGS) as [TrainOptionName, ...TrainOptionName[]];
 const fixedSchema = z.partialRecord(z.enum(trainOptionKeys), optionValue);
-const extraAxesSchema = z.partialRecord(z.enum(trainOptionKeys), z.array(optionValue).min(1));
 
 const axesSchema = z
   .object({

@@ -46,6 +46,8 @@ export interface RecipeComparison {
   seedsPaired: number;
   meanDifference: number | null;
   medianDifference: number | null;
+  /** Seeded percentile-bootstrap 95% CI of the mean difference (over pairs), for the forest plot. */
+  differenceCi: BootstrapInterval | null;
   test: WilcoxonResult | null;
   pHolm: number | null;
   verdict: Verdict;
@@ -130,6 +132,7 @@ export function compareWithOrigin(results: readonly CellResult[]): RecipeCompari
         seedsPaired: seeds,
         meanDifference: differences.length ? mean(differences) : null,
         medianDifference: differences.length ? median(differences) : null,
+        differenceCi: bootstrapMeanCi(differences, { seed: 1 }),
         test: differences.length ? wilcoxonSignedRank(differences) : null,
       };
     });
