@@ -79,7 +79,10 @@ export function validateExperiment(raw: unknown, file: string, baseDir: string):
   const parsed = experimentSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new CovsegError('bad-parameter', `experiment file: ${keyOf(issue.path)}: ${issue.message}`, {
+    // An unknown key is reported at its parent by zod; name the key itself, the likely typo.
+    const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    const where = unknown === undefined ? keyOf(issue.path) : keyOf([...issue.path, unknown]);
+    throw new CovsegError('bad-parameter', `experiment file: ${where}: ${unknown === undefined ? issue.message : 'unknown key'}`, {
       file,
       fix: 'see README "## Experiments" for the keys; the smallest file has name, dataset, axes (recipes, models, losses, seeds)',
     });
