@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, launchChromium } from '../../fixtures/browser';
+import { runCli } from '../../fixtures/run-cli';
+import { tempDir } from '../../fixtures/temp-dir';
+import { tinySample } from '../../fixtures/tiny-sample';
+
+const BIN = resolve(import.meta.dirname, '../../../bin/covseg.mjs');
+const CELLS = ['origin__unet__bce__s1', 'origin__unet__bce__s2', 'fliprot+elastic__unet__bce__s1', 'fliprot+elastic__unet__bce__s2'];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function epochsOf(runDir: string): Promise<number[]> {
+  const file = join(runDir, 'metrics.jsonl');
+  if (!existsSync(file)) return [];
+  return (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { epoch: number }).epoch);
+}
+
+function parseCsv(text: string): Record<string, string>[] {
+  const [header, ...rows] = text.trim().split('\n');
+  const keys = header!.split(',');
+  return rows.map((row) => Object.fromEntries(row.split(',').map((value, i) => [keys[i]!, value])));
+}
+
+describe('covseg experiment', () => {
+  it('rejects a bad file naming it and the key, and lists the cells of a good one', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'bad.json'), JSON.stringify({ name: 'x', dataset: 'd', axes: { recipes: ['origin'], models: ['unet'], losses: ['bce'], seeds: 'one' } }));
+    const bad = await runCli(['experiment', 'plan', join(dir, 'bad.json')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/axes\.seeds/);
+    expect(bad.stderr).toContain(join(dir, 'bad.json'));
+    const plan = await runCli(['experiment', 'plan', 'quick', '--data', dir]);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('experiment quick: 4 cell(s)');
+    const slurm = await runCli(['experiment', 'run', 'quick', '--data', dir, '--out', join(dir, 'e'), '--executor', 'slurm']);
+    expect(slurm.stderr).toMatch(/executor "slurm" is not available/);
+  });
+
+  it('runs a grid, survives kill -9 mid-grid without losing or repeating a cell, skips finished cells and reports', async () => {
+    const data = await tinySample(32, 64);
+    const dir = await tempDir();
+    const expDir = join(dir, 'exp');
+    const file = join(dir, 'tiny.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'tiny',
+        dataset: data,
+        splitOptions: { val: 0.2, test: 0.3, seed: 1 },
+        axes: { recipes: ['origin', 'fliprot+elastic'], models: ['unet'], losses: ['bce'], seeds: [1, 2] },
+        fixed: { epochs: 2, size: 32, depth: 2, baseFilters: 4, batch: 4, backend: 'wasm' },
+      }),
+    );
+
+    // First invocation, one cell at a time: killed with SIGKILL (with its running cell) once a cell
+    // has finished and the next one is between epochs.
+    const first = spawn(process.execPath, [BIN, 'experiment', 'run', file, '--out', expDir], { stdio: 'ignore' });
+    let finishedSummary = '';
+    let killed = '';
+    for (let waited = 0; waited < 90_000 && !killed; waited += 100) {
+      await sleep(100);
+      const done = CELLS.find((c) => existsSync(join(expDir, 'runs', c, 'summary.json')));
+      const midway = CELLS.find((c) => !existsSync(join(expDir, 'runs', c, 'summary.json')) && existsSync(join(expDir, 'runs', c, 'checkpoints', 'last.json')));
+      if (done && midway) {
+        const lock = JSON.parse(await readFile(join(expDir, 'runs', midway, '.lock'), 'utf8')) as { pid: number };
+        finishedSummary = await readFile(join(expDir, 'runs', done, 'summary.json'), 'utf8');
+        first.kill('SIGKILL');
+        process.kill(lock.pid, 'SIGKILL');
+        killed = midway;
+      }
+    }
+    expect(killed).not.toBe('');
+    await new Promise((r) => (first.exitCode !== null || first.signalCode !== null ? r(null) : first.once('exit', r)));
+    const before = JSON.parse(await readFile(join(expDir, 'experiment.json'), 'utf8')) as { records: Record<string, { state: string }> };
+    expect(before.records[killed]!.state).toBe('running');
+
+    // Second invocation: the finished cell is skipped, the killed one resumes, the rest run, 2 at once.
+    const second = await runCli(['experiment', 'run', file, '--out', expDir, '--parallel', '2']);
+    expect(second.stderr).not.toMatch(/failed:/);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/experiment tiny: 1 cell\(s\) already finished, 3 ran now, 0 failed/);
+    expect(second.stderr).toMatch(/cells 4\/4 done, 0 running, 0 failed/);
+    const doneCell = CELLS.find((c) => finishedSummary && existsSync(join(expDir, 'runs', c, 'summary.json')) && c !== killed)!;
+    expect(CELLS.filter((c) => c !== killed)).toContain(doneCell);
+    for (const cell of CELLS) expect(await epochsOf(join(expDir, 'runs', cell))).toEqual([1, 2]);
+    const state = JSON.parse(await readFile(join(expDir, 'experiment.json'), 'utf8')) as { records: Record<string, { state: string; attempts: number }> };
+    expect(Object.values(state.records).every((r) => r.state === 'done')).toBe(true);
+    expect(state.records[killed]!.attempts).toBe(2);
+    expect(Object.values(state.records).filter((r) => r.attempts === 1)).toHaveLength(3);
+    expect(existsSync(join(expDir, '.lock'))).toBe(false);
+
+    // Third invocation: nothing left to run.
+    const third = await runCli(['experiment', 'run', file, '--out', expDir, '--no-report']);
+    expect(third.stdout).toMatch(/4 cell\(s\) already finished, 0 ran now, 0 failed/);
+
+    const report = await runCli(['experiment', 'report', expDir]);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toMatch(/\| fliprot\+elastic \| 2\/2 \|/);
+    expect(report.stdout).toMatch(/better|worse|no evidence of a difference/);
+    expect(report.stdout).toMatch(/\| origin \| 2\/2 \| .* \| 0\.7489 \| 0\.6410 \|/);
+    const csv = parseCsv(await readFile(join(expDir, 'results.csv'), 'utf8'));
+    expect(csv.map((r) => r.cell).sort()).toEqual([...CELLS].sort());
+    expect(csv.every((r) => r.state === 'done' && Number(r.test_slices) > 0)).toBe(true);
+
+    // The report's cell table carries the same numbers as results.csv, as rendered by Chromium.
+    if (!HAVE_CHROMIUM) return;
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const requests: string[] = [];
+      page.on('request', (request) => requests.push(request.url()));
+      await page.goto(`file://${join(expDir, 'report.html')}`);
+      const shown = await page.$$eval('tr[data-cell]', (rows) =>
+        rows.map((row) => ({ cell: row.getAttribute('data-cell'), values: Object.fromEntries([...row.querySelectorAll('td[data-key]')].map((td) => [td.getAttribute('data-key'), td.getAttribute('data-value')])) })),
+      );
+      expect(shown).toHaveLength(4);
+      for (const row of csv) {
+        const html = shown.find((s) => s.cell === row.cell)!;
+        for (const key of ['test_loss', 'dice', 'iou', 'miou', 'hd95']) expect(html.values[key]).toBe(row[key]);
+      }
+      expect(await page.locator('svg circle.seed-point').count()).toBe(csv.filter((r) => r.dice !== '').length);
+      expect(await page.locator('svg rect.forest-estimate').count()).toBe(1);
+      expect(requests.every((url) => url.startsWith('file://'))).toBe(true);
+      if (process.env.COVSEG_SCREENSHOT) await page.screenshot({ path: process.env.COVSEG_SCREENSHOT, fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
+});
