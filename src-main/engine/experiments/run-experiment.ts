@@ -85,6 +85,30 @@ function runCell(args: string[], logFile: string, signal: AbortSignal): Promise<
 }
 
 /**
+ * Loads or starts an experiment folder's state (the caller holds its lock): the split is made once,
+ * and every cell is marked done (its run folder holds a completed summary) or pending.
+ */
+export async function prepareExperiment(spec: ExperimentSpec, expDir: string, onMessage?: (line: string) => void): Promise<{ state: ExperimentState; pending: ExperimentCell[]; split: { file: string } }> {
+    const previous = await readExperimentState(expDir);
+    if (previous && previous.spec.dataset !== spec.dataset) {
+      throw new CovsegError('bad-parameter', `this experiment folder ran on ${previous.spec.dataset}, not ${spec.dataset}`, { file: join(expDir, EXPERIMENT_FILES.state), fix: 'use a new --out folder for another dataset' });
+    }
+    const split = previous && existsSync(previous.splitFile) ? { file: previous.splitFile, made: false } : await ensureExperimentSplit(spec, expDir);
+    if (split.made) onMessage?.(`made the experiment's split once: ${split.file}`);
+    const cells = expandGrid(spec);
+    const now = new Date().toISOString();
+    const state: ExperimentState = { version: 1, name: spec.name, createdAt: previous?.createdAt ?? now, updatedAt: now, spec, splitFile: split.file, cells, records: {} };
+    for (const cell of cells) state.records[cell.id] = { ...(previous?.records[cell.id] ?? { attempts: 0 }), state: 'pending' };
+    const pending: ExperimentCell[] = [];
+    for (const cell of cells) {
+      if (await readCompletedSummary(runDirOf(expDir, cell.id))) state.records[cell.id]!.state = 'done';
+      else pending.push(cell);
+    }
+  await writeExperimentState(expDir, state);
+  return { state, pending, split };
+}
+
+/**
  * Runs every unfinished cell of an experiment as a `covseg train` child process, `parallel` at a
  * time. Finished cells (a completed summary.json) are skipped; a cell with a configuration but no
  * summary resumes from its checkpoint; a failing cell is recorded and the others go on. Holds the
@@ -98,24 +122,10 @@ export async function runExperiment(spec: ExperimentSpec, options: RunExperiment
   const signal = options.signal ?? new AbortController().signal;
   const lock = await acquireFolderLock(expDir, 'covseg experiment run');
   try {
-    const previous = await readExperimentState(expDir);
-    if (previous && previous.spec.dataset !== spec.dataset) {
-      throw new CovsegError('bad-parameter', `this experiment folder ran on ${previous.spec.dataset}, not ${spec.dataset}`, { file: join(expDir, EXPERIMENT_FILES.state), fix: 'use a new --out folder for another dataset' });
-    }
-    const split = previous && existsSync(previous.splitFile) ? { file: previous.splitFile, made: false } : await ensureExperimentSplit(spec, expDir);
-    if (split.made) options.onMessage?.(`made the experiment's split once: ${split.file}`);
-    const cells = expandGrid(spec);
-    const now = new Date().toISOString();
-    const state: ExperimentState = { version: 1, name: spec.name, createdAt: previous?.createdAt ?? now, updatedAt: now, spec, splitFile: split.file, cells, records: {} };
-    for (const cell of cells) state.records[cell.id] = { ...(previous?.records[cell.id] ?? { attempts: 0 }), state: 'pending' };
-    const pending: ExperimentCell[] = [];
-    for (const cell of cells) {
-      if (await readCompletedSummary(runDirOf(expDir, cell.id))) state.records[cell.id]!.state = 'done';
-      else pending.push(cell);
-    }
+    const { state, pending, split } = await prepareExperiment(spec, expDir, options.onMessage);
+    const cells = state.cells;
     const skipped = cells.length - pending.length;
     await mkdir(join(expDir, EXPERIMENT_FILES.logs), { recursive: true });
-    await writeExperimentState(expDir, state);
 
     let running = 0;
     let ran = 0;

@@ -115,7 +115,7 @@ describe('covseg experiment', () => {
       page.on('request', (request) => requests.push(request.url()));
       await page.goto(`file://${join(expDir, 'report.html')}`);
       const shown = await page.$$eval('tr[data-cell]', (rows) =>
-        rows.map((row) => ({ cell: row.getAttribute('data-cell'), values: Object.fromEntries([...row.querySelectorAll('td[data-key]')].map((td) => [td.getAttribute('data-key'), td.getAttribute('data-value')])) })),
+        rows.map((row) => ({ cell: row.getAttribute('data-cell'), values: Object.fromEntries(Array.from(row.querySelectorAll('td[data-key]')).map((td) => [td.getAttribute('data-key'), td.getAttribute('data-value')])) })),
       );
       expect(shown).toHaveLength(4);
       for (const row of csv) {

@@ -18,14 +18,14 @@ function ticks(lo: number, hi: number, count = 5): number[] {
 
 /** One box per label (quartiles, whiskers to min/max) with every value drawn as a point: with 2-3 seeds the points are the honest part. */
 export function boxPlotSvg(title: string, series: { label: string; values: number[] }[]): string {
-  const width = 120 + series.length * 110;
+  const width = Math.max(120 + series.length * 110, 40 + title.length * 7);
   const height = 260;
   const all = series.flatMap((s) => s.values);
   const lo = all.length ? Math.max(0, Math.min(...all) - 0.05) : 0;
   const hi = all.length ? Math.min(1, Math.max(...all) + 0.05) : 1;
   const y = scale([lo, hi], [height - 50, 30]);
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(title)}">`, `<text x="10" y="18" font-size="13" font-weight="bold">${escapeHtml(title)}</text>`];
-  for (const t of ticks(lo, hi)) parts.push(`<line x1="60" x2="${width - 10}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#eee"/><text x="55" y="${(y(t) + 4).toFixed(1)}" font-size="10" text-anchor="end">${t.toFixed(2)}</text>`);
+  for (const t of ticks(lo, hi)) parts.push(`<line x1="60" x2="${width - 10}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#eee"/><text x="55" y="${(y(t) + 4).toFixed(1)}" font-size="10" text-anchor="end">${t.toFixed(hi - lo < 0.2 ? 3 : 2)}</text>`);
   series.forEach((s, i) => {
     const cx = 110 + i * 110;
     const color = PALETTE[i % PALETTE.length]!;
@@ -45,10 +45,10 @@ export function boxPlotSvg(title: string, series: { label: string; values: numbe
 
 /** Forest plot: one row per recipe, the mean paired difference with its CI, a line at zero. */
 export function forestPlotSvg(title: string, rows: { label: string; estimate: number; low: number; high: number; note: string }[]): string {
-  const width = 640;
+  const width = 760;
   const height = 50 + rows.length * 28 + 30;
   const extent = Math.max(0.02, ...rows.flatMap((r) => [Math.abs(r.low), Math.abs(r.high)])) * 1.1;
-  const x = scale([-extent, extent], [190, width - 170]);
+  const x = scale([-extent, extent], [170, width - 270]);
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(title)}">`, `<text x="10" y="18" font-size="13" font-weight="bold">${escapeHtml(title)}</text>`];
   parts.push(`<line x1="${x(0)}" x2="${x(0)}" y1="30" y2="${height - 30}" stroke="#999" stroke-dasharray="4 3"/>`);
   for (const t of ticks(-extent, extent)) parts.push(`<text x="${x(t).toFixed(1)}" y="${height - 12}" font-size="10" text-anchor="middle">${t.toFixed(3)}</text>`);
@@ -57,7 +57,7 @@ export function forestPlotSvg(title: string, rows: { label: string; estimate: nu
     parts.push(`<text x="10" y="${cy + 4}" font-size="11">${escapeHtml(r.label)}</text>`);
     parts.push(`<line x1="${x(r.low).toFixed(1)}" x2="${x(r.high).toFixed(1)}" y1="${cy}" y2="${cy}" stroke="#333" stroke-width="2"/>`);
     parts.push(`<rect class="forest-estimate" data-value="${r.estimate}" x="${(x(r.estimate) - 4).toFixed(1)}" y="${cy - 4}" width="8" height="8" fill="#1f77b4"/>`);
-    parts.push(`<text x="${width - 160}" y="${cy + 4}" font-size="11">${escapeHtml(r.note)}</text>`);
+    parts.push(`<text x="${width - 260}" y="${cy + 4}" font-size="11">${escapeHtml(r.note)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
