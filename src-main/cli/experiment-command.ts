@@ -1,14 +1,56 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { resolve, join } from 'node:path';
 import { CovsegError } from '../engine/errors';
+import { writeFileAtomic } from '../engine/files/atomic-write';
+import { acquireFolderLock } from '../engine/runs/run-lock';
+import { sbatchScript, type SlurmOptions } from '../engine/experiments/slurm/sbatch-script';
 import { expandGrid } from '../engine/experiments/expand-grid';
 import { loadExperiment } from '../engine/experiments/experiment-file';
-import { runExperiment, type ExperimentProgress } from '../engine/experiments/run-experiment';
+import { prepareExperiment, runExperiment, type ExperimentProgress } from '../engine/experiments/run-experiment';
 import { writeExperimentReport } from '../engine/experiments/report/write-report';
 import type { CliContext } from './output';
 import { parseInteger } from './parse-options';
 
-const EXECUTORS = ['local'] as const;
+const EXECUTORS = ['local', 'slurm'] as const;
+
+interface RunFlags {
+  out: string;
+  data?: string;
+  executor: string;
+  parallel: number;
+  report: boolean;
+  dryRun?: boolean;
+  partition?: string;
+  time: string;
+  mem: string;
+  cpus: number;
+  gpus: number;
+  maxRunning?: number;
+  sbatchLine: string[];
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Slurm: writes (or with --dry-run prints) the job-array script of the pending cells. */
+async function slurmScript(file: string, flags: RunFlags, io: CliContext): Promise<void> {
+  const spec = await loadExperiment(file, flags.data ? { dataset: flags.data } : {});
+  const expDir = resolve(flags.out);
+  const lock = await acquireFolderLock(expDir, 'covseg experiment run --executor slurm');
+  try {
+    const { pending, split } = await prepareExperiment(spec, expDir, (line) => io.err(line));
+    const options: SlurmOptions = { time: flags.time, mem: flags.mem, cpus: flags.cpus, gpus: flags.gpus, extraLines: flags.sbatchLine, ...(flags.partition ? { partition: flags.partition } : {}), ...(flags.maxRunning ? { maxRunning: flags.maxRunning } : {}) };
+    const script = sbatchScript(spec, pending, expDir, split.file, options);
+    if (flags.dryRun) {
+      io.out(script);
+      return;
+    }
+    const target = join(expDir, 'slurm', `${spec.name}.sbatch`);
+    await writeFileAtomic(target, script);
+    io.out(`wrote ${target} (${pending.length} array task(s)); submit it with: sbatch ${target}\nfollow with squeue --me; when tasks end: covseg experiment report ${expDir}`);
+  } finally {
+    await lock.release();
+  }
+}
 
 function duration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '?';
@@ -44,10 +86,20 @@ export function registerExperimentCommand(program: Command, io: CliContext): voi
     .option('--executor <name>', `where cells run: ${EXECUTORS.join(', ')}`, 'local')
     .option('--parallel <n>', 'cells at once (each gets cores / n training threads)', parseInteger, 1)
     .option('--no-report', 'do not write the report when the grid ends')
-    .action(async (file: string, flags: { out: string; data?: string; executor: string; parallel: number; report: boolean }) => {
+    .option('--dry-run', 'slurm: print the sbatch job-array script (the split and experiment.json are still made)')
+    .option('--partition <name>', 'slurm: partition')
+    .option('--time <hh:mm:ss>', 'slurm: wall time per cell', '04:00:00')
+    .option('--mem <size>', 'slurm: memory per cell', '8G')
+    .option('--cpus <n>', 'slurm: CPUs per cell', parseInteger, 2)
+    .option('--gpus <n>', 'slurm: GPUs per cell', parseInteger, 0)
+    .option('--max-running <n>', 'slurm: array tasks at once', parseInteger)
+    .option('--sbatch-line <line>', 'slurm: extra script line, e.g. "#SBATCH --account=lab" or "module load nodejs" (repeatable)', collect, [])
+    .action(async (file: string, flags: RunFlags) => {
       if (!(EXECUTORS as readonly string[]).includes(flags.executor)) {
-        throw new CovsegError('unsupported', `executor "${flags.executor}" is not available`, { fix: `use --executor ${EXECUTORS.join(' or ')} (the Slurm executor is a later step)` });
+        throw new CovsegError('unsupported', `executor "${flags.executor}" is not available`, { fix: `use --executor ${EXECUTORS.join(' or ')}` });
       }
+      if (flags.executor === 'slurm') return slurmScript(file, flags, io);
+      if (flags.dryRun) throw new CovsegError('bad-parameter', '--dry-run is for --executor slurm', { fix: 'use `covseg experiment plan FILE` to list the cells' });
       const spec = await loadExperiment(file, flags.data ? { dataset: flags.data } : {});
       const controller = new AbortController();
       const onInterrupt = () => {

@@ -36,8 +36,15 @@ describe('covseg experiment', () => {
     const plan = await runCli(['experiment', 'plan', 'quick', '--data', dir]);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain('experiment quick: 4 cell(s)');
-    const slurm = await runCli(['experiment', 'run', 'quick', '--data', dir, '--out', join(dir, 'e'), '--executor', 'slurm']);
-    expect(slurm.stderr).toMatch(/executor "slurm" is not available/);
+    const data = await tinySample();
+    const slurm = await runCli(['experiment', 'run', 'quick', '--data', data, '--out', join(dir, 'e'), '--executor', 'slurm', '--dry-run', '--partition', 'gpu', '--sbatch-line', 'module load nodejs']);
+    expect(slurm.code).toBe(0);
+    expect(slurm.stdout).toMatch(/^#!\/bin\/bash\n#SBATCH --job-name=covseg-quick\n#SBATCH --array=0-3\n/);
+    expect(slurm.stdout).toContain('#SBATCH --partition=gpu\n');
+    expect(slurm.stdout).toContain('module load nodejs');
+    expect(slurm.stdout).toContain(`--split ${join(dir, 'e', 'split.json')}`);
+    const other = await runCli(['experiment', 'run', 'quick', '--data', data, '--out', join(dir, 'f'), '--executor', 'pbs']);
+    expect(other.stderr).toMatch(/executor "pbs" is not available/);
   });
 
   it('runs a grid, survives kill -9 mid-grid without losing or repeating a cell, skips finished cells and reports', async () => {
