@@ -67,6 +67,28 @@ describe('covseg experiment', () => {
     expect(other.stderr).toMatch(/executor "pbs" is not available/);
   });
 
+  it('stops cleanly on Ctrl-C: the running cell saves its state, the folder is unlocked and the cell stays pending', async () => {
+    const data = await tinySample(16, 32);
+    const dir = await tempDir();
+    const expDir = join(dir, 'exp');
+    const file = join(dir, 'one.json');
+    await writeFile(file, JSON.stringify({ name: 'one', dataset: data, axes: { recipes: ['origin'], models: ['unet'], losses: ['bce'], seeds: [1] }, fixed: { epochs: 50, size: 32, depth: 2, baseFilters: 4, backend: 'wasm' } }));
+    const child = spawn(process.execPath, [BIN, 'experiment', 'run', file, '--out', expDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const runDir = join(expDir, 'runs', 'origin__unet__bce__s1');
+    for (let waited = 0; waited < 60_000 && !existsSync(join(runDir, 'metrics.jsonl')); waited += 100) await sleep(100);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/0 ran now, 0 failed; stopped — run the same command again to continue/);
+    const state = JSON.parse(await readFile(join(expDir, 'experiment.json'), 'utf8')) as { records: Record<string, { state: string }> };
+    expect(state.records['origin__unet__bce__s1']!.state).toBe('pending');
+    expect(JSON.parse(await readFile(join(runDir, 'status.json'), 'utf8')).state).toBe('cancelled');
+    expect(existsSync(join(expDir, '.lock'))).toBe(false);
+    expect(existsSync(join(runDir, '.lock'))).toBe(false);
+  }, 90_000);
+
   it('runs a grid, survives kill -9 mid-grid without losing or repeating a cell, records failed cells, skips finished ones and reports', async () => {
     const data = await tinySample(32, 64);
     const dir = await tempDir();
