@@ -37,6 +37,12 @@ export function reportHtml(name: string, results: readonly CellResult[], configu
     if (forest.length) {
       body.push(forestPlotSvg(`Paired Dice difference vs origin (${group}), mean and 95% CI`, forest.map((c) => ({ label: c.recipe, estimate: c.meanDifference!, low: c.differenceCi!.low, high: c.differenceCi!.high, note: `${c.verdict} (n=${c.pairs})` }))));
     }
+    const disagreeing = comparisons.filter((c) => c.group === group && c.disagreements.length > 0);
+    if (disagreeing.length) {
+      body.push('<h3>Test slices where each recipe and origin disagree most (mean Dice difference over seeds)</h3><table class="disagreements"><tr><th>Recipe</th><th>Slice</th><th>Δ Dice</th></tr>');
+      for (const c of disagreeing) for (const d of c.disagreements) body.push(`<tr><td>${escapeHtml(c.recipe)}</td><td>${escapeHtml(d.slice)}</td><td>${fixed(d.difference)}</td></tr>`);
+      body.push('</table><p class="note">Open these slices in the slice browser with each cell\'s run to see the masks side by side.</p>');
+    }
     const curves = results.filter((r) => groupOf(r) === group && r.curve.some((p) => p.valDice !== null));
     if (curves.length) {
       body.push('<h3>Learning curves (validation Dice)</h3><div class="curves">');

@@ -49,6 +49,8 @@ export interface RecipeComparison {
   /** Seeded percentile-bootstrap 95% CI of the mean difference (over pairs), for the forest plot. */
   differenceCi: BootstrapInterval | null;
   test: WilcoxonResult | null;
+  /** Test slices where the two recipes disagree most (mean difference over seeds), largest first. */
+  disagreements: { slice: string; difference: number }[];
   pHolm: number | null;
   verdict: Verdict;
 }
@@ -88,6 +90,29 @@ export function summariseConfigurations(results: readonly CellResult[], bootstra
       hd95: summarise(done.map((c) => c.hd95), bootstrapSeed),
     };
   });
+}
+
+/** How many slices of most disagreement a comparison lists. */
+export const DISAGREEMENTS = 3;
+
+/** Mean recipe − origin Dice per slice over the paired seeds, the largest |difference| first. */
+export function largestDisagreements(recipeCells: readonly CellResult[], originCells: readonly CellResult[], count = DISAGREEMENTS): { slice: string; difference: number }[] {
+  const sums = new Map<string, { sum: number; n: number }>();
+  for (const cell of recipeCells) {
+    const origin = originCells.find((o) => o.cell.seed === cell.cell.seed && o.state === 'done');
+    if (cell.state !== 'done' || !origin) continue;
+    const originDice = new Map(origin.slices.map((s) => [s.id, s.dice]));
+    for (const slice of cell.slices) {
+      const other = originDice.get(slice.id);
+      if (slice.dice === null || other === undefined || other === null) continue;
+      const entry = sums.get(slice.id) ?? { sum: 0, n: 0 };
+      sums.set(slice.id, { sum: entry.sum + slice.dice - other, n: entry.n + 1 });
+    }
+  }
+  return [...sums.entries()]
+    .map(([slice, { sum, n }]) => ({ slice, difference: sum / n }))
+    .sort((a, b) => Math.abs(b.difference) - Math.abs(a.difference) || a.slice.localeCompare(b.slice))
+    .slice(0, count);
 }
 
 /** recipe - origin Dice for every test slice of every seed where both runs finished and define Dice. */
@@ -134,6 +159,7 @@ export function compareWithOrigin(results: readonly CellResult[]): RecipeCompari
         medianDifference: differences.length ? median(differences) : null,
         differenceCi: bootstrapMeanCi(differences, { seed: 1 }),
         test: differences.length ? wilcoxonSignedRank(differences) : null,
+        disagreements: largestDisagreements(own, origin),
       };
     });
     const tested = rows.filter((r) => r.test !== null);

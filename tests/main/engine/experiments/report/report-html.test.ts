@@ -57,6 +57,7 @@ describe('experiment report files', () => {
     expect(html).toContain('exit code 1: error: &lt;no pairs&gt; &amp; &quot;none&quot;');
     expect(csv.at(-1)).toContain('"exit code 1: error: <no pairs> & ""none"""');
     expect(html.match(/class="seed-point"/g)).toHaveLength(4);
+    expect(html).toContain('<table class="disagreements">');
   });
 
   it('lays out the markdown table with mean ± sd, verdicts and the study figures labelled as theirs', () => {

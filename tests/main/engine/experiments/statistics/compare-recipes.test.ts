@@ -61,6 +61,9 @@ describe('compareWithOrigin', () => {
     expect(better.test!.rankBiserial).toBe(1);
     expect(better.pHolm!).toBeLessThan(1e-6);
     expect(better.verdict).toBe('better');
+    // Slice i gains 0.01 + i/1000 (seed 1) and 0.05 + i/1000 (seed 2); slice 0 has no seed-2 pair.
+    expect(better.disagreements.map((d) => d.slice)).toEqual(['slice-29', 'slice-28', 'slice-27']);
+    expect(better.disagreements[0]!.difference).toBeCloseTo(0.059, 12);
     const same = rows.find((r) => r.recipe === 'same')!;
     // |d| x 1000 = 1..30 (seed 1) and 32..60 (seed 2; slice 0, 31, is unpaired), so rank = |d| or |d| - 1.
     // Positive: 2..30 even (240) + ranks 31..59 odd (675) = 915; negative: 225 + 630 = 855.
