@@ -6,7 +6,7 @@ import { boxPlotSvg, escapeHtml, forestPlotSvg, learningCurvesSvg } from './svg-
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 table{border-collapse:collapse;margin:8px 0 20px;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
-th:first-child,td:first-child{text-align:left}td.failed{color:#b00}.note{color:#555;font-size:13px}.curves{display:flex;flex-wrap:wrap;gap:8px}`;
+th:first-child,td:first-child,td.text{text-align:left}td.failed{color:#b00}.note{color:#555;font-size:13px}.curves{display:flex;flex-wrap:wrap;gap:8px}`;
 
 /**
  * A self-contained report (no network, no scripts): per group the summary table, box plots of Dice
@@ -28,7 +28,7 @@ export function reportHtml(name: string, results: readonly CellResult[], configu
       const published = publishedFor(row.model, row.loss, row.recipe);
       const versus = row.recipe === BASELINE_RECIPE ? ['baseline', '', '', ''] : c ? [fixed(c.medianDifference), fixed(c.test?.rankBiserial ?? null, 3), pValue(c.pHolm), c.verdict] : ['-', '-', '-', '-'];
       body.push(
-        `<tr><td>${escapeHtml(row.recipe)}</td><td>${row.done}/${row.total}</td><td>${fixed(row.testLoss.mean)}</td><td>${fixed(row.dice.mean)} ± ${fixed(row.dice.sd)}</td><td>${row.dice.ci ? `${fixed(row.dice.ci.low, 3)} – ${fixed(row.dice.ci.high, 3)}` : '-'}</td><td>${fixed(row.miou.mean)}</td><td>${fixed(row.hd95.mean, 2)}</td>${versus.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}<td>${fixed(published?.f1)}</td></tr>`,
+        `<tr><td>${escapeHtml(row.recipe)}</td><td>${row.done}/${row.total}</td><td>${fixed(row.testLoss.mean)}</td><td>${row.dice.mean === null ? '-' : `${fixed(row.dice.mean)} ± ${fixed(row.dice.sd)}`}</td><td>${row.dice.ci ? `${fixed(row.dice.ci.low, 3)} – ${fixed(row.dice.ci.high, 3)}` : '-'}</td><td>${fixed(row.miou.mean)}</td><td>${fixed(row.hd95.mean, 2)}</td>${versus.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}<td>${fixed(published?.f1)}</td></tr>`,
       );
     }
     body.push('</table>');
@@ -57,7 +57,7 @@ export function reportHtml(name: string, results: readonly CellResult[], configu
   for (const r of results) {
     const cell = (key: string, value: number | null, digits = 4) => `<td data-key="${key}" data-value="${value ?? ''}">${fixed(value, digits)}</td>`;
     body.push(
-      `<tr data-cell="${escapeHtml(r.cell.id)}"><td>${escapeHtml(r.cell.id)}</td><td class="${r.state}">${r.state}</td><td>${r.epochs ?? '-'}</td>${cell('test_loss', r.testLoss)}${cell('dice', r.dice)}${cell('iou', r.iou)}${cell('miou', r.miou)}${cell('hd95', r.hd95, 2)}<td>${escapeHtml(r.error ?? '')}</td></tr>`,
+      `<tr data-cell="${escapeHtml(r.cell.id)}"><td>${escapeHtml(r.cell.id)}</td><td class="${r.state}">${r.state}</td><td>${r.epochs ?? '-'}</td>${cell('test_loss', r.testLoss)}${cell('dice', r.dice)}${cell('iou', r.iou)}${cell('miou', r.miou)}${cell('hd95', r.hd95, 2)}<td class="text">${escapeHtml(r.error ?? '')}</td></tr>`,
     );
   }
   body.push('</table>');
