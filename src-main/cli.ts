@@ -4,6 +4,7 @@ import { registerDatasetCommand } from './cli/dataset-command';
 import { registerDemoCommand } from './cli/demo-command';
 import { registerEvalCommands } from './cli/eval-command';
 import { registerExportCommand } from './cli/export-command';
+import { registerExperimentCommand } from './cli/experiment-command';
 import { type CliIo, processIo, reportError, type CliContext } from './cli/output';
 import { registerSampleCommand } from './cli/sample-command';
 import { registerServeCommand } from './cli/serve-command';
@@ -25,6 +26,7 @@ export function buildProgram(io: CliContext): Command {
   registerTrainCommand(program, io);
   registerEvalCommands(program, io);
   registerExportCommand(program, io);
+  registerExperimentCommand(program, io);
   registerServeCommand(program, io);
   registerDemoCommand(program, io);
   for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
