@@ -10,6 +10,7 @@ import { readRun } from '../engine/runs/read-run';
 import { readStatus, RUN_FILES } from '../engine/runs/run-files';
 import { followLines, type FollowedFile } from './follow-lines';
 import { nodeProcessLauncher, type ProcessLauncher } from './process-launcher';
+import { processAlive } from '../engine/concurrency/process-alive';
 
 type ParsedTrainRequest = z.output<typeof trainRequest>;
 type ParsedResumeRequest = z.output<typeof resumeRequest>;
@@ -50,15 +51,6 @@ export interface TrainingServiceOptions {
   maxConcurrent?: number;
   /** How `covseg train` is started (default: a detached Node child process). */
   launcher?: ProcessLauncher;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A live pid that is this run's training: on Linux its command line names the run (pids are reused). */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CovsegError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../files/atomic-write';
 import { diskFullError, isDiskFull } from '../files/disk-full';
+import { processAlive } from '../concurrency/process-alive';
 
 /**
  * A run is a folder a person can read:
@@ -55,15 +56,6 @@ export async function readStatus(runDir: string): Promise<RunStatus> {
     return { ...status, state: 'cancelled', error: 'interrupted: the training process stopped without finishing' };
   }
   return status;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export async function readJsonFile<T>(runDir: string, name: string, what: string): Promise<T> {

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CovsegError } from '../errors';
 import { diskFullError, isDiskFull } from '../files/disk-full';
+import { processAlive } from '../concurrency/process-alive';
 
 /** The lock file inside a folder that has one writer at a time (run, GAN or experiment folder). */
 export const LOCK_FILE = '.lock';
@@ -40,15 +41,6 @@ function processStartOf(pid: number): number | undefined {
     return Number.isFinite(start) ? start : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
