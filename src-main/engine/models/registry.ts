@@ -115,13 +115,3 @@ export function inferenceCopy(trained: tfl.LayersModel, spec: ModelSpec): { mode
   const fast = fold(trained, resolveModelSpec(spec.name, spec.options).options);
   return { model: fast, release: () => fast.dispose() };
 }
-
-/** Runs `use` with {@link inferenceCopy} of a trained model, releasing the copy afterwards. */
-export function withInferenceModel<T>(trained: tfl.LayersModel, spec: ModelSpec, use: (model: tfl.LayersModel) => T): T {
-  const { model, release } = inferenceCopy(trained, spec);
-  try {
-    return use(model);
-  } finally {
-    release();
-  }
-}
