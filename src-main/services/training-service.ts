@@ -3,7 +3,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { RunListItem, TrainingLaunch, TrainingProgress } from '../../src-shared/contract';
-import type { resumeRequest, trainRequest } from '../../src-shared/contract/training';
+import { TASK_DEFAULT_LOSS, type resumeRequest, type trainRequest } from '../../src-shared/contract/training';
 import { CovsegError } from '../engine/errors';
 import { writeJsonAtomic } from '../engine/files/atomic-write';
 import { readRun } from '../engine/runs/read-run';
@@ -63,7 +63,7 @@ async function isTrainingOf(pid: number, runId: string): Promise<boolean> {
   }
 }
 
-function trainArgs(request: ParsedTrainRequest, datasetRoot: string, runDir: string): string[] {
+function trainArgs(request: ParsedTrainRequest & { loss: string }, datasetRoot: string, runDir: string): string[] {
   return [
     'train',
     '--data', datasetRoot, '--out', runDir,
@@ -144,8 +144,9 @@ export class TrainingService {
   }
 
   /** Queues a new training and starts it when a slot is free. */
-  async start(request: ParsedTrainRequest, datasetRoot: string): Promise<TrainingLaunch> {
+  async start(parsed: ParsedTrainRequest, datasetRoot: string): Promise<TrainingLaunch> {
     await this.ready;
+    const request = { ...parsed, loss: parsed.loss ?? TASK_DEFAULT_LOSS[parsed.classes] };
     await mkdir(this.options.runsDir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
     const runId = `${stamp}-${request.model}-${request.loss.replace('+', '-')}-s${request.seed}-${Math.random().toString(36).slice(2, 6)}`;

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { command, event } from './define';
 
+/**
+ * The loss a training gets when its request names none: the one the task trains with by default
+ * (nnU-Net's CE+Dice for three classes). The engine's TASK_LOSSES lists it first.
+ */
+export const TASK_DEFAULT_LOSS = { lesion: 'bce', 'ggo-consolidation': 'ce+dice' } as const;
+
 export const trainRequest = z.object({
   datasetId: z.string().min(1).max(4096),
   model: z.enum(['unet', 'segformer']).default('unet'),
@@ -8,8 +14,11 @@ export const trainRequest = z.object({
   variant: z.enum(['b0', 'b1']).optional(),
   /** Binary lesion vs background, or three classes (background, ground-glass, consolidation) from class maps. */
   classes: z.enum(['lesion', 'ggo-consolidation']).default('lesion'),
-  /** bce and bce+dice are for `lesion`; ce and ce+dice for `ggo-consolidation`; dice, focal, tversky for both. */
-  loss: z.enum(['bce', 'dice', 'bce+dice', 'focal', 'tversky', 'ce', 'ce+dice']).default('bce'),
+  /**
+   * bce and bce+dice are for `lesion`; ce and ce+dice for `ggo-consolidation`; dice, focal, tversky for both.
+   * Absent: the task's default (TASK_DEFAULT_LOSS), resolved by the training service because it depends on `classes`.
+   */
+  loss: z.enum(['bce', 'dice', 'bce+dice', 'focal', 'tversky', 'ce', 'ce+dice']).optional(),
   epochs: z.number().int().min(1).max(1000).default(10),
   size: z.number().int().min(16).max(1024).multipleOf(16).default(128),
   batch: z.number().int().min(1).max(256).default(4),

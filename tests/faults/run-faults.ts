@@ -2,26 +2,38 @@
  * `npm run test:faults`: the standing fault suite. Real `covseg train` child processes on a tiny
  * synthetic dataset are killed with SIGKILL at seeded random moments (and the moment a checkpoint is
  * being written), resumed, raced by a second writer, and run out of disk on a real tmpfs. After every
- * fault the run folder is checked against what must never be lost; the suite ends with a table
- * (cases tried, survived, data lost) and exits 1 unless every case survived with nothing lost.
+ * fault the run folder is checked against what must never be lost. A running `covseg serve` is then
+ * sent an oversized transform parameter and a NIfTI gzip bomb under a time and memory ceiling. The
+ * suite ends with a table (cases tried, survived, data lost) and exits 1 unless every case survived
+ * with nothing lost.
  *
  * Options: `--seed N` (default 1), `--kills N` kill-and-resume rounds (default 6).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { cp, mkdir, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
 import { formatTable } from '../../src-main/cli/output';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import { createRandom } from '../../src-main/engine/random/seeded-random';
+import { writeNifti } from '../fixtures/nifti-writer';
 import { mountSmallDisk } from '../fixtures/tmpfs';
 
 const BIN = resolve(import.meta.dirname, '../../bin/covseg.mjs');
 // One worker: the reference run and the killed-and-resumed run must be bit-comparable.
 const TINY = ['--size', '32', '--depth', '2', '--base-filters', '4', '--batch', '4', '--backend', 'wasm', '--workers', '1', '--seed', '3'];
 const EPOCHS = 16;
+// Ceilings for the served requests: generous for a shared 2-core machine, far below what the attacks would cost unchecked.
+const REFUSE_WITHIN_MS = 5000;
+const BOMB_WITHIN_MS = 20000;
+const BOMB_ZEROS = 96 * 2 ** 20;
+const RSS_CEILING_MB = 300;
 
 interface CaseResult {
   name: string;
@@ -325,6 +337,139 @@ async function diskFull(data: string): Promise<CaseResult | string> {
   }
 }
 
+interface Served {
+  process: ChildProcess;
+  post: (channel: string, body: unknown) => Promise<{ ok: boolean; value?: unknown; error?: { code: string; message: string; details?: { file?: string } } }>;
+}
+
+/** Starts `covseg serve` on a free port and resolves with a client carrying its printed token. */
+async function startServer(workspace: string, dataRoot: string): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--workspace', workspace, '--data', dataRoot], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const printed = await new Promise<string>((done, fail) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const url = out.match(/http:\/\/\S+token=\S+/)?.[0];
+      if (url) done(url);
+    });
+    child.once('exit', (code) => fail(new Error(`covseg serve exited with ${code}: ${stderr}`)));
+  });
+  const url = new URL(printed);
+  const token = url.searchParams.get('token')!;
+  const post: Served['post'] = async (channel, body) => {
+    const reply = await fetch(`${url.origin}/api/${channel}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    return (await reply.json()) as Awaited<ReturnType<Served['post']>>;
+  };
+  return { process: child, post };
+}
+
+/** Resident memory of a process in MB, from /proc (Linux). */
+async function rssMb(pid: number): Promise<number> {
+  const kb = Number((await readFile(`/proc/${pid}/status`, 'utf8')).match(/VmRSS:\s+(\d+)/)?.[1]);
+  return kb / 1024;
+}
+
+/**
+ * A NIfTI whose header says 8x8x4 int16 (512 bytes of voxels) but whose gzip stream inflates to
+ * `BOMB_ZEROS` more bytes of zeros, with an honest label volume next to it so the image is read.
+ */
+async function writeBombDataset(root: string): Promise<string> {
+  await mkdir(join(root, 'images'), { recursive: true });
+  await mkdir(join(root, 'labels'), { recursive: true });
+  const honest = join(root, 'labels', 'x.nii.gz');
+  await writeNifti(honest, { shape: [8, 8, 4], values: new Int16Array(256).fill(0), datatype: 'int16' });
+  const bomb = join(root, 'images', 'x.nii.gz');
+  const zeros = Buffer.alloc(2 ** 20);
+  async function* content(): AsyncGenerator<Buffer> {
+    for await (const chunk of createReadStream(honest).pipe(createGunzip())) yield chunk as Buffer;
+    for (let n = 0; n < BOMB_ZEROS / zeros.length; n++) yield zeros;
+  }
+  await pipeline(Readable.from(content()), createGzip(), createWriteStream(bomb));
+  return bomb;
+}
+
+/** Times a request while sampling the server's RSS every 20 ms; returns the reply, the time and the peak RSS. */
+async function measured<T>(pid: number, request: () => Promise<T>): Promise<{ reply: T; ms: number; peakMb: number }> {
+  let peakMb = await rssMb(pid);
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      peakMb = Math.max(peakMb, await rssMb(pid).catch(() => 0));
+      await sleep(20);
+    }
+  })();
+  const started = Date.now();
+  try {
+    const reply = await request();
+    return { reply, ms: Date.now() - started, peakMb };
+  } finally {
+    done = true;
+    await sampler;
+  }
+}
+
+async function stillAnswers(server: Served): Promise<boolean> {
+  return (await server.post('system/info', {}).catch(() => ({ ok: false }))).ok;
+}
+
+/** The bomb and oversized-parameter requests of issue #8, against a running server with a time and memory ceiling. */
+async function servedCeilings(data: string, work: string): Promise<CaseResult[] | string> {
+  if (!existsSync(join(resolve(import.meta.dirname, '../../out/renderer'), 'index.html'))) return 'served ceilings: skipped, the app is not built (run `npm run build`)';
+  const dataRoot = join(work, 'served');
+  await mkdir(dataRoot, { recursive: true });
+  const bombRoot = join(dataRoot, 'bomb');
+  const bomb = await writeBombDataset(bombRoot);
+  const plain = join(dataRoot, 'plain');
+  await cp(data, plain, { recursive: true });
+  const server = await startServer(join(work, 'served-workspace'), dataRoot);
+  const pid = server.process.pid!;
+  const exited = new Promise<void>((r) => server.process.once('exit', () => r()));
+  try {
+    const sigma: CaseResult = { name: 'served: RandElastic sigma 1e9', tried: 1, survived: 0, dataLost: 0, notes: [] };
+    const bombCase: CaseResult = { name: 'served: NIfTI gzip bomb', tried: 1, survived: 0, dataLost: 0, notes: [] };
+
+    const opened = await server.post('datasets/open', { path: plain });
+    const datasetId = (opened.value as { id?: string } | undefined)?.id;
+    const slices = datasetId ? ((await server.post('slices/list', { datasetId })).value as { id: string }[] | undefined) : undefined;
+    const problems: string[] = [];
+    if (!datasetId || !slices?.length) problems.push(`could not open the plain dataset: ${JSON.stringify(opened.error)}`);
+    else {
+      const step = { type: 'RandElastic', prob: 1, alpha: 8, sigma: 1e9 };
+      const { reply, ms } = await measured(pid, () => server.post('augment/preview', { datasetId, sliceId: slices[0]!.id, seed: 1, step }));
+      if (reply.ok || reply.error?.code !== 'invalid-argument') problems.push(`answered ${JSON.stringify(reply).slice(0, 200)}`);
+      if (!/sigma/.test(JSON.stringify(reply.error ?? {}))) problems.push(`the refusal does not name sigma: ${JSON.stringify(reply.error)}`);
+      if (ms > REFUSE_WITHIN_MS) problems.push(`took ${ms} ms (ceiling ${REFUSE_WITHIN_MS} ms)`);
+      if (!(await stillAnswers(server))) problems.push('the server stopped answering');
+      if (!problems.length) sigma.notes.push(`refused in ${ms} ms (${reply.error!.code}: ${reply.error!.message}); the server still answers`);
+    }
+    sigma.survived = problems.length ? 0 : 1;
+    if (problems.length) sigma.notes.push(problems.join('; '));
+
+    const idleMb = await rssMb(pid);
+    const bombProblems: string[] = [];
+    const { reply, ms, peakMb } = await measured(pid, () => server.post('datasets/open', { path: bombRoot }));
+    const report = (reply.value as { report?: { problems: { file: string; message: string }[] } } | undefined)?.report;
+    const named = reply.ok ? report?.problems.find((p) => p.file === bomb) : reply.error && (reply.error.details?.file === bomb || reply.error.message.includes(bomb)) ? reply.error : undefined;
+    if (!named) bombProblems.push(`no error naming ${bomb}: ${JSON.stringify(reply).slice(0, 300)}`);
+    if (ms > BOMB_WITHIN_MS) bombProblems.push(`took ${ms} ms (ceiling ${BOMB_WITHIN_MS} ms)`);
+    if (peakMb - idleMb > RSS_CEILING_MB) bombProblems.push(`RSS grew ${(peakMb - idleMb).toFixed(0)} MB (ceiling ${RSS_CEILING_MB} MB)`);
+    if (!(await stillAnswers(server))) bombProblems.push('the server stopped answering');
+    bombCase.survived = bombProblems.length ? 0 : 1;
+    bombCase.notes.push(
+      bombProblems.length
+        ? bombProblems.join('; ')
+        : `${(BOMB_ZEROS / 2 ** 20).toFixed(0)} MB bomb refused in ${ms} ms naming the file ("${named!.message}"); RSS ${idleMb.toFixed(0)} -> peak ${peakMb.toFixed(0)} MB; the server still answers`,
+    );
+    return [sigma, bombCase];
+  } finally {
+    server.process.kill('SIGTERM');
+    await Promise.race([exited, sleep(5000)]);
+    if (server.process.exitCode === null && server.process.signalCode === null) server.process.kill('SIGKILL');
+  }
+}
+
 async function main(): Promise<number> {
   const seed = argValue('--seed', 1);
   const kills = argValue('--kills', 6);
@@ -336,10 +481,10 @@ async function main(): Promise<number> {
     const results: CaseResult[] = [];
     const skipped: string[] = [];
     const started = Date.now();
-    for (const run of [() => killAndResume(data, work, seed, kills), () => twoWriters(data, work), () => diskFull(data)]) {
+    for (const run of [() => killAndResume(data, work, seed, kills), () => twoWriters(data, work), () => diskFull(data), () => servedCeilings(data, work)]) {
       const outcome = await run();
       if (typeof outcome === 'string') skipped.push(outcome);
-      else results.push(outcome);
+      else results.push(...[outcome].flat());
     }
     for (const r of results) for (const note of r.notes) console.log(`${r.name}: ${note}`);
     for (const s of skipped) console.log(s);

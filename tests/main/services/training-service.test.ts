@@ -3,6 +3,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunDetail, RunListItem, TrainingLaunch, TrainingProgress } from '../../../src-shared/contract';
+import { TASK_DEFAULT_LOSS } from '../../../src-shared/contract/training';
+import { TASK_LOSSES } from '../../../src-main/engine/training/train-config';
 import { createAppServices, type AppServices } from '../../../src-main/services/app-services';
 import { tempDir } from '../../fixtures/temp-dir';
 import { tinySample } from '../../fixtures/tiny-sample';
@@ -127,6 +129,20 @@ describe('TrainingService', () => {
     expect([...new Set(detail.metrics.map((m) => m.epoch))]).toEqual(Array.from({ length: killed.epoch + 1 }, (_, k) => k + 1));
     const again = await second.services.dispatch('training:resume', { runId: a.runId });
     expect(again).toMatchObject({ ok: false, error: { message: expect.stringMatching(/is complete/) } });
+  });
+
+  it('trains a request without a loss with its task’s default loss (ce+dice for three classes), the one the engine lists first', async () => {
+    for (const task of ['lesion', 'ggo-consolidation'] as const) expect(TASK_LOSSES[task][0]).toBe(TASK_DEFAULT_LOSS[task]);
+    const data = await tinySample(12, 64);
+    const workspace = await tempDir();
+    const h = harness(workspace, data, 1);
+    const { id: datasetId } = await h.call<{ id: string }>('datasets:open', { path: data });
+    const launch = await h.call<TrainingLaunch>('training:start', { datasetId, ...TINY, classes: 'ggo-consolidation', epochs: 1 });
+    await pidOf(workspace, launch.runId);
+    await until(() => ['completed', 'failed'].includes(statusOf(h, launch.runId).at(-1) ?? ''), 'the run to end');
+    const detail = await h.call<RunDetail>('runs:get', { runId: launch.runId });
+    expect(detail.state).toBe('completed');
+    expect(detail.config).toMatchObject({ loss: 'ce+dice', classes: 'ggo-consolidation' });
   });
 
   it('on start, drops jobs whose process is gone or whose pid now belongs to another program', async () => {
