@@ -4,7 +4,7 @@ import { readDicomSlice } from './dicom-file';
 import { containsDicom, scanDicomFolder, type DicomSeries } from './dicom-series';
 import { LUNG_WINDOW, windowHu } from './hu-window';
 import { firstExistingDir, IMAGE_DIRS, LABEL_DIRS, listVolumes, type NiftiOptions } from './nifti-dataset';
-import { affineDifference, isAxialStack, readNifti, type NiftiVolume } from './nifti-volume';
+import { affineDifference, cachedNiftiReader, isAxialStack, type NiftiVolume } from './nifti-volume';
 import { resizeSlice } from './png-pairs-dataset';
 import type { Dataset, DatasetProblem, LoadOptions, SliceData, SliceRef } from './types';
 
@@ -63,21 +63,8 @@ export async function openDicom(root: string, options: NiftiOptions = {}): Promi
   const listingProblems: DatasetProblem[] = [...scan.problems];
   const slices: SliceRef[] = [];
   const bySeries = new Map<string, LabelledSeries>();
-  const cache = new Map<string, NiftiVolume>();
 
-  async function labelVolume(file: string): Promise<NiftiVolume> {
-    const hit = cache.get(file);
-    if (hit) {
-      cache.delete(file);
-      cache.set(file, hit);
-      return hit;
-    }
-    const loaded = await readNifti(file);
-    cache.set(file, loaded);
-    // Label volumes are large; two cover sequential slice access across a series boundary.
-    while (cache.size > 2) cache.delete(cache.keys().next().value!);
-    return loaded;
-  }
+  const labelVolume = cachedNiftiReader();
 
   for (const series of scan.series) {
     const info = scan.info.find((i) => i.name === series.name)!;

@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CovsegError } from '../errors';
 import { LUNG_WINDOW, windowHu, type HuWindow } from './hu-window';
-import { affineDifference, isAxialStack, readNifti, type NiftiVolume } from './nifti-volume';
+import { affineDifference, cachedNiftiReader, isAxialStack, type NiftiVolume } from './nifti-volume';
 import { resizeSlice } from './png-pairs-dataset';
 import type { Dataset, DatasetProblem, LoadOptions, SliceData, SliceRef } from './types';
 
@@ -74,21 +74,8 @@ export async function openNifti(root: string, options: NiftiOptions = {}): Promi
   const labels = labelDir ? await listVolumes(labelDir) : new Map<string, string>();
   const slices: SliceRef[] = [];
   const listingProblems: DatasetProblem[] = [];
-  const cache = new Map<string, NiftiVolume>();
 
-  async function volume(file: string): Promise<NiftiVolume> {
-    const hit = cache.get(file);
-    if (hit) {
-      cache.delete(file);
-      cache.set(file, hit);
-      return hit;
-    }
-    const loaded = await readNifti(file);
-    cache.set(file, loaded);
-    // Volumes are large; two (an image and its labels) cover sequential slice access.
-    while (cache.size > 2) cache.delete(cache.keys().next().value!);
-    return loaded;
-  }
+  const volume = cachedNiftiReader();
 
   for (const [stem, imageFile] of images) {
     const labelFile = labels.get(stem);

@@ -219,3 +219,23 @@ export function affineDifference(a: number[][], b: number[][]): number {
   }
   return worst;
 }
+
+/**
+ * {@link readNifti} behind a least-recently-used cache of `capacity` volumes: volumes are large, and
+ * sequential slice access needs only the last few (an image and its labels, or two series' labels).
+ */
+export function cachedNiftiReader(capacity = 2): (file: string) => Promise<NiftiVolume> {
+  const cache = new Map<string, NiftiVolume>();
+  return async (file) => {
+    const hit = cache.get(file);
+    if (hit) {
+      cache.delete(file);
+      cache.set(file, hit);
+      return hit;
+    }
+    const loaded = await readNifti(file);
+    cache.set(file, loaded);
+    while (cache.size > capacity) cache.delete(cache.keys().next().value!);
+    return loaded;
+  };
+}
