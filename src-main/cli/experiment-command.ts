@@ -13,19 +13,14 @@ import { parseInteger } from './parse-options';
 
 const EXECUTORS = ['local', 'slurm'] as const;
 
-interface RunFlags {
+interface RunFlags extends Omit<SlurmOptions, 'extraLines'> {
   out: string;
   data?: string;
   executor: string;
   parallel: number;
   report: boolean;
   dryRun?: boolean;
-  partition?: string;
-  time: string;
-  mem: string;
-  cpus: number;
-  gpus: number;
-  maxRunning?: number;
+  /** `--sbatch-line`, repeatable: SlurmOptions' extra lines. */
   sbatchLine: string[];
 }
 
