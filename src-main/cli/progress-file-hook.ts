@@ -10,21 +10,28 @@ export function appendProgressLine(file: string, message: Record<string, unknown
 }
 
 /**
- * Training progress as JSON lines appended to a file (`covseg train --progress-file`), the same
- * messages `--progress-json` prints (begin, batch, epoch; the command adds end). A server or the
- * app follows the file instead of the process's stdout, so the training does not depend on the
- * process that launched it staying alive to read a pipe.
+ * Training progress as JSON-line messages (begin, batch, epoch; the command adds end), handed to
+ * `write`. Batch messages come at most every `batchIntervalMs` (plus each epoch's last batch).
  */
-export function progressFileHook(file: string, clock: () => number = Date.now): TrainingHooks {
+export function progressMessagesHook(write: (message: Record<string, unknown>) => void | Promise<void>, batchIntervalMs: number, clock: () => number = Date.now): TrainingHooks {
   let lastBatchLine = -Infinity;
   return {
-    onTrainBegin: (context) => appendProgressLine(file, { type: 'begin', runDir: context.runDir, epoch: context.state.epoch, epochs: context.config.epochs, batches: context.batchesPerEpoch, time: clock(), pid: process.pid }),
+    onTrainBegin: (context) => write({ type: 'begin', runDir: context.runDir, epoch: context.state.epoch, epochs: context.config.epochs, batches: context.batchesPerEpoch, time: clock(), pid: process.pid }),
     onBatchEnd: async (log, context) => {
       const now = clock();
-      if (now - lastBatchLine < BATCH_LINE_INTERVAL_MS && log.batch + 1 < log.batches) return;
+      if (now - lastBatchLine < batchIntervalMs && log.batch + 1 < log.batches) return;
       lastBatchLine = now;
-      await appendProgressLine(file, { type: 'batch', ...log, epochs: context.config.epochs });
+      await write({ type: 'batch', ...log, epochs: context.config.epochs });
     },
-    onEpochEnd: (log, context) => appendProgressLine(file, { type: 'epoch', ...log, epochs: context.config.epochs }),
+    onEpochEnd: (log, context) => write({ type: 'epoch', ...log, epochs: context.config.epochs }),
   };
+}
+
+/**
+ * Progress appended to a file (`covseg train --progress-file`). A server or the app follows the
+ * file instead of the process's stdout, so the training does not depend on the process that
+ * launched it staying alive to read a pipe.
+ */
+export function progressFileHook(file: string, clock: () => number = Date.now): TrainingHooks {
+  return progressMessagesHook((message) => appendProgressLine(file, message), BATCH_LINE_INTERVAL_MS, clock);
 }

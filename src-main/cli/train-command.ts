@@ -8,10 +8,10 @@ import { isStale, readLockHolder } from '../engine/runs/run-lock';
 import { loadRecipe } from '../engine/transforms/recipes';
 import { CLASS_TASKS, type ClassTask, type EvalResolution } from '../engine/training/class-task';
 import { resolveTrainConfig, type LrSchedule } from '../engine/training/train-config';
-import { train, type RunSummary, type TrainingHooks } from '../engine/training/trainer';
+import { train, type RunSummary } from '../engine/training/trainer';
 import type { CliContext } from './output';
 import { parseFraction, parseInteger, parsePositiveNumber } from './parse-options';
-import { appendProgressLine, progressFileHook } from './progress-file-hook';
+import { appendProgressLine, progressFileHook, progressMessagesHook } from './progress-file-hook';
 import { progressHook } from './progress-hook';
 import { formatClassTable, formatMetricsTable } from './results-table';
 
@@ -49,15 +49,6 @@ interface TrainFlags {
   evalResolution: EvalResolution;
   variant?: string;
   pretrained?: string;
-}
-
-/** Machine-readable progress on stdout, one JSON object per line, for the app's training service. */
-function jsonProgressHook(io: CliContext): TrainingHooks {
-  return {
-    onTrainBegin: (context) => io.out(JSON.stringify({ type: 'begin', runDir: context.runDir, epoch: context.state.epoch, epochs: context.config.epochs, batches: context.batchesPerEpoch })),
-    onBatchEnd: (log, context) => io.out(JSON.stringify({ type: 'batch', ...log, epochs: context.config.epochs })),
-    onEpochEnd: (log, context) => io.out(JSON.stringify({ type: 'epoch', ...log, epochs: context.config.epochs })),
-  };
 }
 
 /** True for a run folder with a configuration but no checkpoint: `--resume` trains it from epoch 1. */
@@ -118,7 +109,7 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--save-predictions', 'write predicted test masks to RUNDIR/predictions')
     .option('--json', 'print the summary as JSON')
-    .option('--progress-json', 'print progress as JSON lines on stdout (for the app)')
+    .option('--progress-json', 'print progress as JSON lines on stdout (every batch; the same messages as --progress-file)')
     .option('--progress-file <file>', 'append progress as JSON lines to this file (the app and server follow it)')
     .action(async (flags: TrainFlags, command: Command) => {
       const modelOptions: Record<string, unknown> = {};
@@ -171,7 +162,7 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
           resume: Boolean(flags.resume),
           // Only an --epochs the user typed extends a resumed run (process.argv is not this command line in-process).
           ...(flags.resume && command.getOptionValueSource('epochs') === 'cli' ? { epochs: flags.epochs } : {}),
-          hooks: [progressHook(io), ...(flags.progressJson ? [jsonProgressHook(io)] : []), ...(flags.progressFile ? [progressFileHook(flags.progressFile)] : [])],
+          hooks: [progressHook(io), ...(flags.progressJson ? [progressMessagesHook((message) => io.out(JSON.stringify(message)), 0)] : []), ...(flags.progressFile ? [progressFileHook(flags.progressFile)] : [])],
           signal: controller.signal,
         });
         if (flags.progressFile) await appendProgressLine(flags.progressFile, { type: 'end', status: summary.status, epochs: summary.epochs });
