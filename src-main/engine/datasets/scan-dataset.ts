@@ -24,7 +24,7 @@ export interface SliceSummary {
 export interface DatasetScan {
   summaries: SliceSummary[];
   problems: DatasetProblem[];
-  /** Hash of every valid slice's id, pixels and mask: identifies the data a run trained on. */
+  /** Hash of every valid slice's id, pixels, mask and class labels: identifies the data a run trained on. */
   contentHash: string;
 }
 
@@ -59,8 +59,11 @@ export async function scanDataset(
     if (ref.study) summary.study = ref.study;
     let maskHash = '';
     if (slice) {
+      // Class labels are part of what a run learns from: relabelling ground-glass as consolidation
+      // must change the hash. Slices without labels hash as before, so older runs still resume.
       summary.imageHash = createHash('sha256').update(`${slice.width}x${slice.height}`).update(slice.image).digest('hex');
       maskHash = createHash('sha256').update(slice.mask).digest('hex');
+      if (slice.labels) maskHash += `\0${createHash('sha256').update(slice.labels).digest('hex')}`;
       for (let i = 0; i < slice.mask.length; i++) summary.lesionPixels += slice.mask[i]!;
       if (slice.labels) {
         for (let i = 0; i < slice.labels.length; i++) {

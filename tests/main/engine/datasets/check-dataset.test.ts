@@ -27,6 +27,17 @@ describe('dataset check', () => {
     expect(report.contentHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('changes the content hash when only the class labels change', async () => {
+    const root = await tempDir();
+    await writePair(root, 'a', 16, 4, true);
+    const before = (await checkDataset(root)).contentHash;
+    // Same any-lesion mask, every lesion pixel relabelled as consolidation.
+    await writeGrayPng(`${root}/labels/a.png`, 16, 16, (x, y) => (x >= 4 && x < 8 && y >= 4 && y < 8 ? 2 : 0));
+    const after = await checkDataset(root);
+    expect(after.errors).toBe(0);
+    expect(after.contentHash).not.toBe(before);
+  });
+
   it('names each bad input with its file and fix', async () => {
     const root = await tempDir();
     await writePair(root, 'ok');
