@@ -18,7 +18,7 @@ import { createRandom } from '../src-main/engine/random/seeded-random';
 import { createAdamState } from '../src-main/engine/training/adam';
 import { batchArrays, type PreparedSlices } from '../src-main/engine/training/slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
-import { benchSegformer } from './segformer-bench';
+import { benchSegformer, segformerTorchRatios } from './segformer-bench';
 
 const backendFlag = process.argv.indexOf('--backend');
 const backendChoice = (process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] ?? (backendFlag >= 0 ? process.argv[backendFlag + 1] : undefined) ?? 'auto') as BackendChoice;
@@ -125,6 +125,8 @@ const onnx1 = onnxAvailable ? await onnxTimes(1) : undefined;
 const onnx2 = onnxAvailable ? await onnxTimes(2) : undefined;
 const profile = await kernelProfile(128);
 const segformer128 = await benchSegformer(128, quick ? 1 : 3);
+const segformer256 = quick ? undefined : await benchSegformer(256, 2);
+const segformerTorch = quick ? [] : segformerTorchRatios(segformer256 ? [segformer128, segformer256] : [segformer128], 2);
 
 /** Augmented 256-px samples per second for a recipe, on this thread (where the trainer runs it). */
 async function augmentationRate(name: string): Promise<number> {
@@ -168,7 +170,7 @@ const result = {
     headroom: Object.fromEntries(Object.entries(augmentation).map(([k, v]) => [k, Math.round((v / consumed256) * 10) / 10])),
   },
   kernelProfile128: profile,
-  segformerB0: segformer128,
+  segformerB0: { px128: segformer128, ...(segformer256 ? { px256: segformer256 } : {}), pytorch: segformerTorch.length ? segformerTorch : 'no PyTorch found (python3-torch, or COVSEG_PYTHON=a Python with torch)' },
   pytorch: torch1
     ? {
         version: torch1.torch,
@@ -199,6 +201,8 @@ if (onnx1 && onnx2) {
   console.log(`ONNX Runtime inference 256 px: 1 thread ${onnx1.msPerSlice.toFixed(0)} ms/slice${volume(onnx1)}; 2 threads ${onnx2.msPerSlice.toFixed(0)} ms/slice${volume(onnx2)}`);
 }
 console.log(`SegFormer-B0 128 px, batch 4: train ${segformer128.train.msPerStep} ms/step (CPU ${segformer128.train.cpuMsPerStep} ms, ${segformer128.train.imagesPerSecond} images/s), inference ${segformer128.inference.msPerSlice} ms/slice; top kernels: ${segformer128.kernelProfile.slice(0, 5).map((k) => `${k.kernel} ${k.share}%`).join(', ')}`);
+if (segformer256) console.log(`SegFormer-B0 256 px, batch 4: train ${segformer256.train.msPerStep} ms/step, inference ${segformer256.inference.msPerSlice} ms/slice`);
+for (const t of segformerTorch) console.log(`SegFormer-B0 vs PyTorch ${t.torch}, 1 thread: ${Object.entries(t.figures).map(([size, f]) => `${size} train ${f.trainMs} ms (${f.trainRatio}x), inference ${f.inferMs} ms (${f.inferRatio}x)`).join('; ')}`);
 console.log(`augmentation 256 px (images/s): ${Object.entries(augmentation).map(([k, v]) => `${k} ${v}`).join(', ')}; a 256-px training step consumes ${consumed256.toFixed(1)} images/s (${Object.entries(result.augmentation256.headroom).map(([k, v]) => `${k} ${v}x`).join(', ')})`);
 if (torch1) {
   const r = (result.pytorch as { ratios: Record<string, number | null> }).ratios;

@@ -1,10 +1,12 @@
-// SegFormer-B0 figures for `npm run bench`: training step and inference at 128 px (batch 4, BCE,
-// AdamW) on the selected backend, and where a training step's time goes, per kernel.
+// SegFormer-B0 figures for `npm run bench`: training step and inference (batch 4, BCE, AdamW) on the
+// selected backend, where a training step's time goes, per kernel, and ratios against the same
+// architecture in each PyTorch present (bench/torch_segformer.py).
 import * as tf from '@tensorflow/tfjs-core';
 import { createLoss } from '../src-main/engine/losses/segmentation-losses';
 import { createModel } from '../src-main/engine/models/registry';
 import { adamSettingsFor, createAdamState } from '../src-main/engine/training/adam';
 import { singleStepEngine, type Batch } from '../src-main/engine/training/step-engine';
+import { ratio, runTorchScript, torchPythons } from './torch-reference';
 
 /** Seeded random batch of `count` CT-like slices with sparse lesion masks. */
 function randomBatch(size: number, count: number): Batch {
@@ -17,6 +19,7 @@ function randomBatch(size: number, count: number): Batch {
 
 export interface SegformerBench {
   shapes: string;
+  size: number;
   /** Wall time, and this thread's CPU time (what a shared, loaded machine does not inflate). */
   train: { msPerStep: number; cpuMsPerStep: number; imagesPerSecond: number };
   inference: { msPerSlice: number };
@@ -59,8 +62,33 @@ export async function benchSegformer(size: number, runs: number): Promise<Segfor
   model.dispose();
   return {
     shapes: `SegFormer-B0 (1 class), ${size} px, batch 4, BCE + AdamW`,
+    size,
     train: { msPerStep: Math.round(msPerStep), cpuMsPerStep: Math.round(cpuMsPerStep), imagesPerSecond: Math.round((4000 / msPerStep) * 10) / 10 },
     inference: { msPerSlice: Math.round(msPerSlice) },
     kernelProfile,
   };
+}
+
+export interface SegformerTorchRatios {
+  torch: string;
+  threads: number;
+  /** PyTorch ms per step and per slice, by size, and ours divided by theirs. */
+  figures: Record<string, { trainMs: number; inferMs: number; trainRatio: number | null; inferRatio: number | null }>;
+}
+
+/** The same SegFormer-B0 step in every PyTorch present, 1 thread (our wasm step runs on one thread). */
+export function segformerTorchRatios(ours: SegformerBench[], runs: number): SegformerTorchRatios[] {
+  const sizes = ours.map((o) => o.size).join(',');
+  return torchPythons().flatMap(({ python }) => {
+    const reference = runTorchScript<Record<string, number | string>>(python, 'torch_segformer.py', ['1', sizes, String(runs)]);
+    if (!reference) return [];
+    const figures = Object.fromEntries(
+      ours.map((o) => {
+        const trainMs = Number(reference[`train${o.size}`]);
+        const inferMs = Number(reference[`infer${o.size}`]);
+        return [`${o.size}px`, { trainMs: Math.round(trainMs), inferMs: Math.round(inferMs), trainRatio: ratio(o.train.msPerStep, trainMs), inferRatio: ratio(o.inference.msPerSlice, inferMs) }];
+      }),
+    );
+    return [{ torch: String(reference.torch), threads: 1, figures }];
+  });
 }
