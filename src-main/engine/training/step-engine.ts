@@ -5,6 +5,7 @@ import type { BackendChoice, BackendInfo } from '../backend/select-backend';
 import { startWorker } from '../concurrency/start-worker';
 import { CovsegError } from '../errors';
 import type { LossOptions, SegmentationLoss } from '../losses/segmentation-losses';
+import { positionDraws } from '../models/random-draws';
 import { ADAM_DEFAULTS, adamStep, type AdamSettings, type AdamState } from './adam';
 import type { FromReplica, ToReplica } from './parallel/replica-protocol';
 import { weightSizes, writeFlat } from './parallel/shared-weights';
@@ -51,8 +52,16 @@ export function resolveWorkers(requested: number, backend: BackendInfo): number 
  * Gradients of `loss` on a batch, read out of tfjs as arrays (outside any tidy: see below). Read
  * asynchronously: the webgpu backend cannot read a GPU buffer synchronously in Node.
  */
-export async function gradientsOf(model: tfl.LayersModel, variables: tf.Variable[], size: number, batch: Batch, loss: SegmentationLoss): Promise<{ value: number; gradients: Float32Array[] }> {
+export async function gradientsOf(
+  model: tfl.LayersModel,
+  variables: tf.Variable[],
+  size: number,
+  batch: Batch,
+  loss: SegmentationLoss,
+  draws: { step: number; replica: number },
+): Promise<{ value: number; gradients: Float32Array[] }> {
   const { x, y } = batch;
+  positionDraws(model, draws.step, draws.replica);
   const shape: [number, number, number, number] = [batch.count, size, size, 1];
   const result = tf.tidy(() => {
     const input = tf.tensor4d(x, shape);
@@ -78,7 +87,7 @@ export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, s
     workers: 1,
     step: async (batch, learningRate) => {
       weights ??= (await Promise.all(variables.map((v) => v.data()))).map((w) => (w as Float32Array).slice());
-      const { value, gradients } = await gradientsOf(model, variables, size, batch, loss);
+      const { value, gradients } = await gradientsOf(model, variables, size, batch, loss, { step: optimizer.step, replica: 0 });
       adamStep(weights, gradients, optimizer, learningRate, settings);
       assign(variables, weights);
       return value;
@@ -163,8 +172,8 @@ export async function parallelStepEngine(
       const ownCount = Math.ceil(batch.count / 2);
       const own = rows(batch, 0, ownCount, plane);
       const theirs = rows(batch, ownCount, batch.count, plane);
-      const reply = theirs.count > 0 ? request({ type: 'step', x: theirs.x, y: theirs.y, count: theirs.count }) : undefined;
-      const mine = await gradientsOf(model, variables, size, own, loss);
+      const reply = theirs.count > 0 ? request({ type: 'step', x: theirs.x, y: theirs.y, count: theirs.count, draws: { step: optimizer.step, replica: 1 } }) : undefined;
+      const mine = await gradientsOf(model, variables, size, own, loss, { step: optimizer.step, replica: 0 });
       let value = mine.value;
       if (reply) {
         const answer = await reply;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { SeededDraws } from '../random-draws';
 import { bilinearUpsample } from './bilinear-upsample';
 
 type Initializer = ReturnType<typeof tfl.initializers.zeros>;
@@ -253,16 +254,17 @@ export interface SeededDropoutArgs extends LayerArgs {
 }
 
 /**
- * Dropout and stochastic depth (Huang et al. 2016) whose masks come from the seed and a call counter.
+ * Dropout and stochastic depth (Huang et al. 2016) whose masks come from the seed and a draw number.
  * tfjs's own Dropout with a seed draws the same mask at every step; this one draws a new,
  * reproducible mask per training call. Identity at inference.
  */
-export class SeededDropout extends tfl.layers.Layer {
+export class SeededDropout extends tfl.layers.Layer implements SeededDraws {
   static className = 'SegformerSeededDropout';
   readonly rate: number;
   readonly mode: 'sample' | 'element';
   readonly seed: number;
-  private calls = 0;
+  /** Which mask the next training call draws; the trainer positions it per step (positionDraws). */
+  draw = 0;
 
   constructor(args: SeededDropoutArgs) {
     super(args);
@@ -281,7 +283,7 @@ export class SeededDropout extends tfl.layers.Layer {
     return tf.tidy(() => {
       const keep = 1 - this.rate;
       const maskShape = this.mode === 'sample' ? [x.shape[0]!, ...x.shape.slice(1).map(() => 1)] : x.shape;
-      const draw = tf.randomUniform(maskShape, 0, 1, 'float32', this.seed * 100_003 + this.calls++);
+      const draw = tf.randomUniform(maskShape, 0, 1, 'float32', this.seed * 100_003 + this.draw++);
       return tf.mul(x, tf.div(tf.floor(tf.add(draw, keep)), keep));
     });
   }

@@ -34,7 +34,7 @@ async function init(message: Extract<ToReplica, { type: 'init' }>): Promise<void
 async function step(message: Extract<ToReplica, { type: 'step' }>): Promise<number> {
   const variables = model!.trainableWeights.map((w) => w.read() as tf.Variable);
   readWeightsFrom(buffers!.weights, model!);
-  const { value, gradients } = await gradientsOf(model!, variables, size, message, loss!);
+  const { value, gradients } = await gradientsOf(model!, variables, size, message, loss!, message.draws);
   writeFlat(buffers!.gradients, gradients);
   writeFlat(buffers!.state, model!.nonTrainableWeights.map((w) => w.read()));
   return value;

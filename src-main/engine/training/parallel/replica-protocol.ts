@@ -19,7 +19,8 @@ export type ToReplica =
       state: SharedArrayBuffer;
     }
   /** Half a batch: inputs and targets `[count, size, size, 1]`. */
-  | { type: 'step'; x: Float32Array; y: Float32Array; count: number }
+  /** `draws`: which random masks this step's seeded dropout draws (see positionDraws). */
+  | { type: 'step'; x: Float32Array; y: Float32Array; count: number; draws: { step: number; replica: number } }
   | { type: 'close' };
 
 export type FromReplica = { type: 'ready' } | { type: 'stepped'; loss: number } | { type: 'error'; message: string };

@@ -73,6 +73,21 @@ describe('trainer', () => {
     expect(optimizer.step).toBe(3 * Math.ceil((await readRun(interrupted)).record.split.train.length / 4));
   });
 
+  it('resumes a SegFormer run (dropout, stochastic depth, two workers) to the same weights as an uninterrupted run', async () => {
+    const data = await tinySample(16, 32);
+    // High rates so that a different mask would surely change the weights.
+    const config = (epochs: number) =>
+      tinyConfig(data, { epochs, batch: 4, workers: 2, model: { name: 'segformer', options: { variant: 'b0', dropPath: 0.5, dropout: 0.5 } }, optimizer: { name: 'adamw', weightDecay: 0.01 } });
+    const straight = join(await tempDir(), 'straight');
+    await train({ runDir: straight, config: config(2) });
+    const interrupted = join(await tempDir(), 'interrupted');
+    await train({ runDir: interrupted, config: config(1) });
+    await train({ runDir: interrupted, config: config(1), resume: true, epochs: 2 });
+    const a = await finalWeights(straight);
+    const b = await finalWeights(interrupted);
+    for (let k = 0; k < a.length; k++) expect(Array.from(b[k]!)).toEqual(Array.from(a[k]!));
+  }, 240_000);
+
   it('cancels after the current batch and leaves a valid, resumable run', async () => {
     const data = await tinySample();
     const runDir = join(await tempDir(), 'run');
