@@ -15,6 +15,7 @@ import { prepareSlices } from '../src-main/engine/training/slice-cache';
 import { evaluateRun } from '../src-main/engine/training/evaluate-run';
 import { train } from '../src-main/engine/training/trainer';
 import { readRun } from '../src-main/engine/runs/read-run';
+import { runTorchScript, torchPythons } from './torch-reference';
 
 const data = resolve(import.meta.dirname, '../../shared/data/medseg-covid-train');
 if (!existsSync(data)) {
@@ -81,5 +82,20 @@ for (const loss of ['ce', 'ce+dice']) {
     console.log(JSON.stringify(row));
   }
 }
-console.log(JSON.stringify({ threeClass: perClass, pytorch: 'three-class PyTorch reference not written yet (bench/torch_unet_protocol.py is binary)' }, null, 2));
+// The same three-class protocol in each PyTorch present, on the very same prepared arrays (model grid).
+const classDataset = await openDataset(data);
+for (const split of ['train', 'val', 'test'] as const) {
+  const slices = await prepareSlices(classDataset, record.split[split], 128, { withLabels: true });
+  const bytes = new Uint8Array(slices.ids.length * 2 * 128 * 128);
+  slices.ids.forEach((_, k) => {
+    bytes.set(slices.images[k]!, k * 2 * 128 * 128);
+    bytes.set(slices.labels![k]!, (k * 2 + 1) * 128 * 128);
+  });
+  await writeFile(join(work, `${split}-classes.bin`), bytes);
+}
+await writeFile(join(work, 'index.json'), JSON.stringify({ size: 128 }));
+const torchRows = torchPythons().flatMap(({ python: torchPython }) =>
+  ['ce', 'ce+dice'].flatMap((loss) => seeds.map((seed) => runTorchScript<Record<string, unknown>>(torchPython, 'torch_unet_classes_protocol.py', [work, String(epochs), loss, String(seed)]) ?? { loss, seed, failed: true })),
+);
+console.log(JSON.stringify({ threeClass: perClass, pytorch: torchRows.length ? torchRows : 'no PyTorch found (python3-torch, or COVSEG_PYTHON)' }, null, 2));
 await rm(work, { recursive: true, force: true });
