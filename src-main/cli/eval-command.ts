@@ -11,6 +11,7 @@ import type { CliContext } from './output';
 import { predictVolume, DEFAULT_VOLUME_BATCH } from '../engine/studies/predict-volume';
 import { BURDEN_CSV_HEADER } from '../engine/studies/lesion-burden';
 import { parseHuWindow } from '../engine/datasets/hu-window';
+import { appendProgressLine } from './progress-file-hook';
 import { sliceProgress } from './progress-hook';
 import { formatClassTable, formatMetricsTable } from './results-table';
 
@@ -59,6 +60,7 @@ export function registerEvalCommands(program: Command, io: CliContext): void {
     .option('--batch <n>', `volumes: slices per engine call (default ${DEFAULT_VOLUME_BATCH})`)
     .option('--window <W/L>', 'volumes: HU window the model sees (default W1500/L-600, as in training)')
     .option('--json', 'volumes: print the result and lesion burden as JSON')
+    .option('--progress-file <file>', 'volumes: append progress as JSON lines to this file (the app follows it)')
     .action(async (flags: PredictFlags) => {
       if (/\.nii(\.gz)?$/i.test(flags.out)) {
         await predictStudy(flags, io);
@@ -91,6 +93,7 @@ interface PredictFlags {
   batch?: string;
   window?: string;
   json?: boolean;
+  progressFile?: string;
 }
 
 /** `covseg predict --out FILE.nii.gz`: a whole study to a label volume and its lesion burden; Ctrl-C cancels between batches. */
@@ -111,17 +114,23 @@ async function predictStudy(flags: PredictFlags, io: CliContext): Promise<void> 
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
   const progress = sliceProgress(io, 'predicting');
+  const progressFile = flags.progressFile;
+  let lastLine = Promise.resolve();
   try {
     const result = await predictVolume(flags.run, flags.input, flags.out, {
       engine: parseEngineChoice(flags.engine),
       batch,
       force: Boolean(flags.force),
       signal: controller.signal,
-      onProgress: progress.onProgress,
+      onProgress: (p) => {
+        progress.onProgress(p);
+        if (progressFile) lastLine = lastLine.then(() => appendProgressLine(progressFile, { type: 'progress', ...p }));
+      },
       ...(window ? { window } : {}),
       ...(flags.backend ? { backend: flags.backend } : {}),
     });
     progress.done();
+    if (progressFile) await lastLine.then(() => appendProgressLine(progressFile, { type: 'end', status: 'completed', report: result.reportJson }));
     for (const problem of result.problems) io.err(`warning: ${problem.message}`);
     if (flags.json) {
       io.out(JSON.stringify(result, null, 2));
@@ -140,6 +149,12 @@ async function predictStudy(flags: PredictFlags, io: CliContext): Promise<void> 
       result.csvLine,
     ];
     io.out(lines.join('\n'));
+  } catch (error) {
+    if (progressFile) {
+      const cancelled = error instanceof CovsegError && error.code === 'cancelled';
+      await lastLine.then(() => appendProgressLine(progressFile, { type: 'end', status: cancelled ? 'cancelled' : 'failed', message: error instanceof CovsegError ? error.describe() : String(error) }));
+    }
+    throw error;
   } finally {
     progress.done();
     process.off('SIGINT', onInterrupt);
