@@ -74,7 +74,7 @@ export const studiesCommands = {
   /** One slice of a finished prediction's label volume, as runs:prediction gives it (base64 0/1 or 0/1/2, the slice's size). */
   slicePrediction: command<
     z.ZodObject<{ jobId: typeof jobId; datasetId: typeof datasetId; sliceId: typeof sliceId }>,
-    { width: number; height: number; mask: string; classes: 'lesion' | 'ggo-consolidation' }
+    { width: number; height: number; mask: string; classes?: 'lesion' | 'ggo-consolidation'; engine?: string }
   >(z.object({ jobId, datasetId, sliceId })),
 };
 export const studiesEvents = {
