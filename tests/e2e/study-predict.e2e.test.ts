@@ -43,7 +43,7 @@ describe.skipIf(!HAVE_CHROMIUM)('predict this study, in Chromium against covseg 
     // A trained run in the workspace, and a NIfTI study made of synthetic CT slices (HU through the inverse lung window).
     const sample = join(workspace, 'data', 'sample');
     await writeSyntheticSample(sample, { count: 12, size: SIZE, seed: 7 });
-    await train({ runDir: join(workspace, 'runs', 'tiny-run'), config: tinyConfig(sample, { epochs: 3 }) });
+    await train({ runDir: join(workspace, 'runs', 'tiny-run'), config: tinyConfig(sample, { epochs: 12 }) });
     const volumes = join(workspace, 'data', 'volumes');
     await mkdir(join(volumes, 'images'), { recursive: true });
     await mkdir(join(volumes, 'labels'));
@@ -105,6 +105,6 @@ describe.skipIf(!HAVE_CHROMIUM)('predict this study, in Chromium against covseg 
     // The overlay now comes from the study's label volume.
     await expect.poll(() => engine.textContent()).toMatch(/study prediction/);
     await expect.poll(() => colouredPixels(page), { timeout: 30_000 }).toBeGreaterThan(0);
-    await page.screenshot({ path: join(SHOTS, 'study-predict.png') });
+    await page.screenshot({ path: join(SHOTS, 'study-predict.png'), fullPage: true });
   }, 300_000);
 });

@@ -100,6 +100,36 @@ describe('study predictions and the ONNX overlay in the app services', async () 
     expect(refused.ok).toBe(false);
   }, 150_000);
 
+  it('cancels a running study prediction (SIGINT to its process): a cancelled event, and no label volume', async () => {
+    // A long study of 600 slices, so the prediction is still running when the cancel arrives.
+    const long = join(root, 'long');
+    await mkdir(join(long, 'images'), { recursive: true });
+    await mkdir(join(long, 'labels'));
+    const depth = 600;
+    const values = new Float32Array(SIZE * SIZE * depth).map((_, n) => ((n * 7919) % 1500) - 1350);
+    await writeNifti(join(long, 'images', 'long.nii.gz'), { shape: [SIZE, SIZE, depth], values, datatype: 'float32' });
+    await writeNifti(join(long, 'labels', 'long.nii.gz'), { shape: [SIZE, SIZE, depth], values: new Uint8Array(SIZE * SIZE * depth), datatype: 'uint8' });
+    const cancelling = createAppServices({ transport: 'http', workspace, allowedRoots: [long], emit: (channel, payload) => channel === 'studies:progress' && events.push(payload as StudyProgress) });
+    try {
+      const opened = await cancelling.dispatch('datasets:open', { path: long });
+      expect(opened.ok).toBe(true);
+      const started = await cancelling.dispatch('studies:predict', { datasetId: long, sliceId: 'long:z000', runId: 'r1', engine: 'tfjs' });
+      if (!started.ok) throw new Error(started.error.message);
+      const { jobId } = started.value as { jobId: string };
+      const deadline = Date.now() + 100_000;
+      while (!events.some((e) => e.jobId === jobId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const cancel = await cancelling.dispatch('studies:cancel', { jobId });
+      expect(cancel).toEqual({ ok: true, value: { cancelled: true } });
+      while (!events.some((e) => e.jobId === jobId && e.kind !== 'progress') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(events.find((e) => e.jobId === jobId && e.kind !== 'progress')?.kind).toBe('cancelled');
+      const done = events.filter((e) => e.jobId === jobId && e.kind === 'progress').at(-1) as { done: number; total: number };
+      expect(done.done).toBeLessThan(depth);
+      expect(await readdir(join(workspace, 'studies', jobId))).not.toContain('labels.nii.gz');
+    } finally {
+      cancelling.dispose();
+    }
+  }, 150_000);
+
   it.skipIf(!ort)('predicts the overlay with ONNX Runtime when it loads, says so, and agrees with tfjs', async () => {
     const datasets = new DatasetService(new FileAccess([volumes]));
     await datasets.openFolder(volumes);
