@@ -66,6 +66,11 @@ export function registerEvalCommands(program: Command, io: CliContext): void {
         await predictStudy(flags, io);
         return;
       }
+      if (/\.nii(\.gz)?$/i.test(flags.input)) {
+        throw new CovsegError('bad-parameter', `--input ${flags.input} is a NIfTI volume: its prediction is a label volume, so --out must name a .nii.gz file`, {
+          fix: `e.g. --out ${basename(flags.input).replace(/\.nii(\.gz)?$/i, '')}-labels.nii.gz`,
+        });
+      }
       const run = await readRun(flags.run);
       const names = (await listInputs(flags.input)).map((file) => `${basename(file, extname(file))}.png`);
       // The run's own dataset is protected too: `--out DATA/masks` would replace its ground truth.

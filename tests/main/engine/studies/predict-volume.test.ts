@@ -143,6 +143,10 @@ describe('whole-volume prediction', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/lesion burden/);
     expect(first.stdout).toMatch(/^input,run,engine,voxel_ml,lesion_ml/m);
+    const folderOut = await runCli(['predict', '--run', runDir, '--input', study, '--out', join(out, '..', 'masks')]);
+    // A usage error (bad-parameter): exit code 2.
+    expect(folderOut.code).toBe(2);
+    expect(folderOut.stderr).toMatch(/--out must name a \.nii\.gz file.*study-labels\.nii\.gz/s);
     const again = await runCli(['predict', '--run', runDir, '--input', study, '--out', out]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already exists.*--force/s);
