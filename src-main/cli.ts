@@ -10,12 +10,13 @@ import { registerSampleCommand } from './cli/sample-command';
 import { registerServeCommand } from './cli/serve-command';
 import { registerSplitCommand } from './cli/split-command';
 import { registerTrainCommand } from './cli/train-command';
+import { covsegVersion } from './engine/package-info';
 
 /** Builds the `covseg` program; every command prints to `io` and sets `io.exitCode` on failure. */
 export function buildProgram(io: CliContext): Command {
   const program = new Command('covseg')
     .description('CovSeg Studio: COVID-19 CT lesion segmentation — datasets, augmentation, training, comparison')
-    .version('0.1.0')
+    .version(covsegVersion())
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) })
     .exitOverride();

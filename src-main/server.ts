@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CovsegError } from './engine/errors';
+import { packageRoot } from './engine/package-info';
 import { startHttpTransport } from './http/http-transport';
 import { createAppServices } from './services/app-services';
 
 /** The built renderer served by `covseg serve` (`npm run build` makes it). */
-export const RENDERER_DIR = resolve(import.meta.dirname, '../out/renderer');
+export const RENDERER_DIR = join(packageRoot(), 'out', 'renderer');
 
 export interface ServeOptions {
   host: string;

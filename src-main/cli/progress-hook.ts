@@ -43,3 +43,30 @@ export function progressHook(io: CliIo, clock: () => number = () => performance.
     },
   };
 }
+
+/**
+ * Slice-batch progress of a volume prediction: a bar with ETA redrawn in place on a TTY, a line
+ * every 10% otherwise. Returns the `onProgress` callback and `done` to clear the bar.
+ */
+export function sliceProgress(io: CliIo, label: string, clock: () => number = () => performance.now()): { onProgress: (p: { done: number; total: number }) => void; done: () => void } {
+  const start = clock();
+  let lastDecile = -1;
+  return {
+    onProgress: ({ done, total }) => {
+      const eta = ((clock() - start) / done) * (total - done) / 1000;
+      if (io.interactive) {
+        const width = 24;
+        const filled = Math.round((done / total) * width);
+        process.stderr.write(`\r\x1b[K${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} slices ETA ${duration(eta)}`);
+        return;
+      }
+      const decile = Math.floor((done / total) * 10);
+      if (decile === lastDecile) return;
+      lastDecile = decile;
+      io.err(`${label}: ${done}/${total} slices`);
+    },
+    done: () => {
+      if (io.interactive) process.stderr.write('\r\x1b[K');
+    },
+  };
+}

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
+import { covsegVersion } from '../engine/package-info';
+import { StudyService } from './study-service';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import {
   COMMAND_CHANNELS,
   ERROR_CODES,
@@ -49,8 +50,7 @@ export interface AppServices {
   dispose(): void;
 }
 
-const require = createRequire(import.meta.url);
-const VERSION = (require('../../package.json') as { version: string }).version;
+const VERSION = covsegVersion();
 
 /** `COVSEG_MAX_TRAININGS`, when it is a positive whole number. */
 function maxTrainingsFromEnv(): number | undefined {
@@ -80,6 +80,13 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
   const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
+  const studies = new StudyService({
+    studiesDir: join(options.workspace, 'studies'),
+    runsDir,
+    datasets,
+    emit: (progress) => options.emit('studies:progress', progress),
+    ...(options.launcher ? { launcher: options.launcher } : {}),
+  });
   const augment = new AugmentService(datasets, options.labTimeLimitMs === undefined ? {} : { timeLimitMs: options.labTimeLimitMs });
 
   const handlers: CommandHandlers = {
@@ -117,6 +124,9 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'augment:catalogue': async () => augment.catalogue(),
     'augment:preview': async (request) => augment.preview(request as Parameters<AugmentService['preview']>[0]),
     'augment:weather': async (request) => augment.weather(request),
+    'studies:predict': async (request) => studies.predict(request),
+    'studies:cancel': async ({ jobId }) => studies.cancel(jobId),
+    'studies:slicePrediction': async ({ jobId, datasetId, sliceId }) => studies.slicePrediction(jobId, datasetId, sliceId),
   };
 
   async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {
@@ -143,6 +153,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     dispose: () => {
       training.dispose();
       runs.dispose();
+      studies.dispose();
       void augment.dispose();
     },
   };

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../engine/package-info';
 
 /** The `covseg` command line script that training processes run. */
-export const COVSEG_BIN = resolve(import.meta.dirname, '../../bin/covseg.mjs');
+export const COVSEG_BIN = join(packageRoot(), 'bin', 'covseg.mjs');
 
 /** A launched `covseg` process: its pid and, while this process can see it, its end. */
 export interface LaunchedProcess {

@@ -6,23 +6,25 @@ import { describeBackend, selectBackend } from '../engine/backend/select-backend
 import { CovsegError } from '../engine/errors';
 import { multiClassSliceMetrics } from '../engine/metrics/class-metrics';
 import { sliceMetrics } from '../engine/metrics/segmentation-metrics';
-import { inferenceCopy } from '../engine/models/registry';
+import { openEngine, type EngineChoice, type SegmentationEngine } from '../engine/onnx/segmentation-engine';
 import { loadCheckpoint } from '../engine/runs/checkpoints';
 import { readRun, type RunView } from '../engine/runs/read-run';
 import { outputChannels, taskOf, type ClassTask } from '../engine/training/class-task';
-import { predictSliceMask } from '../engine/training/predict-mask';
+import { predictSliceWithEngine } from '../engine/training/predict-mask';
 import type { DatasetService } from './dataset-service';
 
 /** Runs on disk: lists, details, and predictions of their best checkpoint on any open dataset. */
 export class RunsService {
-  /** The last run used for predictions: its trained model and the folded copy that predicts. */
-  private loaded: { runId: string; trained: tfl.LayersModel; fast: tfl.LayersModel; release: () => void; size: number; threshold: number; task: ClassTask } | undefined;
+  /** The last run used for predictions: its trained model and the engine that predicts (ONNX Runtime when it loads, else tfjs). */
+  private loaded: { runId: string; trained: tfl.LayersModel; engine: SegmentationEngine; size: number; threshold: number; task: ClassTask } | undefined;
   private readonly scores = new Map<string, SliceScore[]>();
 
   constructor(
     private readonly runsDir: string,
     private readonly datasets: DatasetService,
     private readonly isTraining: (runId: string) => boolean,
+    /** Which engine predicts overlays: `auto` takes ONNX Runtime when onnxruntime-node loads. */
+    private readonly engineChoice: EngineChoice = 'auto',
   ) {}
 
   private dir(runId: string): string {
@@ -83,13 +85,19 @@ export class RunsService {
     const run = await readRun(this.dir(runId));
     await selectBackend();
     const { model: trained } = await loadCheckpoint(run.dir, 'best');
-    const { model: fast, release } = inferenceCopy(trained, run.record.config.model);
-    this.loaded = { runId, trained, fast, release, size: run.record.config.size, threshold: run.record.config.threshold, task: taskOf(run.record.config) };
+    let engine: SegmentationEngine;
+    try {
+      engine = await openEngine(this.engineChoice, trained, run.record.config.model);
+    } catch (error) {
+      trained.dispose();
+      throw error;
+    }
+    this.loaded = { runId, trained, engine, size: run.record.config.size, threshold: run.record.config.threshold, task: taskOf(run.record.config) };
     return this.loaded;
   }
 
   private unload(): void {
-    this.loaded?.release();
+    this.loaded?.engine.dispose();
     this.loaded?.trained.dispose();
     this.loaded = undefined;
   }
@@ -99,17 +107,16 @@ export class RunsService {
     runId: string,
     datasetId: string,
     sliceId: string,
-  ): Promise<{ width: number; height: number; mask: Uint8Array; truth: Uint8Array; labels: Uint8Array | undefined; task: ClassTask }> {
+  ): Promise<{ width: number; height: number; mask: Uint8Array; truth: Uint8Array; labels: Uint8Array | undefined; task: ClassTask; engine: string }> {
     const loaded = await this.model(runId);
-    const { fast } = loaded;
     const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId));
-    const mask = await predictSliceMask(fast, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
-    return { width: slice.width, height: slice.height, mask, truth: slice.mask, labels: slice.labels, task: loaded.task };
+    const { classMap } = await predictSliceWithEngine(loaded.engine, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
+    return { width: slice.width, height: slice.height, mask: classMap, truth: slice.mask, labels: slice.labels, task: loaded.task, engine: loaded.engine.description };
   }
 
-  async prediction(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: string; classes: ClassTask }> {
-    const { width, height, mask, task } = await this.predictMask(runId, datasetId, sliceId);
-    return { width, height, mask: Buffer.from(mask).toString('base64'), classes: task };
+  async prediction(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: string; classes: ClassTask; engine: string }> {
+    const { width, height, mask, task, engine } = await this.predictMask(runId, datasetId, sliceId);
+    return { width, height, mask: Buffer.from(mask).toString('base64'), classes: task, engine };
   }
 
   async sliceScores(runId: string, datasetId: string): Promise<SliceScore[]> {

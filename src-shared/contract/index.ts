@@ -5,6 +5,7 @@ import type { CommandSpec, EventSpec } from './define';
 import type { Result } from './errors';
 import { runsCommands, runsEvents } from './runs';
 import { slicesCommands, slicesEvents } from './slices';
+import { studiesCommands, studiesEvents } from './studies';
 import { systemCommands, systemEvents } from './system';
 import { trainingCommands, trainingEvents } from './training';
 
@@ -19,6 +20,7 @@ export const contract = {
   training: { commands: trainingCommands, events: trainingEvents },
   runs: { commands: runsCommands, events: runsEvents },
   augment: { commands: augmentCommands, events: augmentEvents },
+  studies: { commands: studiesCommands, events: studiesEvents },
 } as const;
 
 type Contract = typeof contract;
@@ -97,3 +99,4 @@ export type * from './runs';
 export { isRunId, runIdSchema } from './runs';
 export type * from './system';
 export type * from './augment';
+export type * from './studies';

@@ -57,7 +57,8 @@ export const runsCommands = {
    */
   prediction: command<
     z.ZodObject<{ runId: typeof runId; datasetId: z.ZodString; sliceId: z.ZodString }>,
-    { width: number; height: number; mask: string; classes?: 'lesion' | 'ggo-consolidation' }
+    /** `engine`: what predicted, e.g. `onnxruntime-node 1.30.0 (cpu)` or `tfjs (wasm)`. */
+    { width: number; height: number; mask: string; classes?: 'lesion' | 'ggo-consolidation'; engine?: string }
   >(
     z.object({ runId, datasetId: z.string().min(1).max(4096), sliceId: z.string().min(1).max(1024) }),
   ),

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -24,6 +23,7 @@ import { evaluateInferenceCopy, loadOriginalTargets, selectionDice, type Evaluat
 import { prepareSlices, type PreparedSlices } from './slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine, type Batch, type StepEngine } from './step-engine';
 import { trainingPool, type TrainingPool } from './training-pool';
+import { covsegVersion } from '../package-info';
 import { evalResolutionOf, requireClassMaps, taskOf } from './class-task';
 import { learningRateAt, type TrainConfig } from './train-config';
 
@@ -109,8 +109,6 @@ export interface TrainOptions {
   epochs?: number;
 }
 
-const require = createRequire(import.meta.url);
-const covsegVersion = (require('../../../package.json') as { version: string }).version;
 
 /** The hooks every run has: metrics.jsonl and checkpoints. */
 export const metricsLogHook: TrainingHooks = {
@@ -232,7 +230,7 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
       backend,
       workers: resolveWorkers(config.workers ?? 0, backend),
       modelInfo: describeModel(fresh),
-      versions: { covseg: covsegVersion, tfjs: tf.version_core, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
+      versions: { covseg: covsegVersion(), tfjs: tf.version_core, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
     };
     await ensureRunDir(runDir);
     await writeJsonAtomic(configFile, record);

@@ -32,6 +32,11 @@ export const useViewerStore = defineStore('viewer', () => {
   const filter = ref<LesionFilter>('all');
   const error = ref<string | null>(null);
   const thumbnails = ref<Map<string, string>>(new Map());
+  /** What predicted the overlay shown: the engine of runs:prediction, or the whole-study prediction. */
+  const predictionEngine = ref<string | null>(null);
+  /** A finished whole-study prediction: its slices' overlay comes from its label volume instead of the run. */
+  const studyOverlay = ref<{ jobId: string; study: string; engine: string } | null>(null);
+  const inStudyOverlay = (sliceId: string) => studyOverlay.value !== null && sliceId.replace(/:z\d+$/, '') === studyOverlay.value.study;
 
   const ordered = computed(() => {
     let list = datasets.slices.slice();
@@ -63,19 +68,24 @@ export const useViewerStore = defineStore('viewer', () => {
     try {
       const [got, predicted] = await Promise.all([
         useApi().slices.get({ datasetId: datasets.datasetId, sliceId: slice.id }),
-        runId.value ? useApi().runs.prediction({ runId: runId.value, datasetId: datasets.datasetId, sliceId: slice.id }) : Promise.resolve(null),
+        studyOverlay.value && inStudyOverlay(slice.id)
+          ? useApi().studies.slicePrediction({ jobId: studyOverlay.value.jobId, datasetId: datasets.datasetId, sliceId: slice.id })
+          : runId.value
+            ? useApi().runs.prediction({ runId: runId.value, datasetId: datasets.datasetId, sliceId: slice.id })
+            : Promise.resolve(null),
       ]);
       if (current.value?.id !== slice.id) return;
       pixels.value = unwrap(got);
       const result = predicted ? unwrap(predicted) : null;
       prediction.value = result ? Uint8Array.from(atob(result.mask), (c) => c.charCodeAt(0)) : null;
       predictedClasses.value = result?.classes === 'ggo-consolidation';
+      predictionEngine.value = !result ? null : inStudyOverlay(slice.id) ? `study prediction, ${studyOverlay.value!.engine}` : (result.engine ?? null);
     } catch (e) {
       error.value = (e as Error).message;
     }
   }
 
-  watch([current, runId], () => void load());
+  watch([current, runId, studyOverlay], () => void load());
 
   function step(delta: number) {
     if (ordered.value.length === 0) return;
@@ -97,6 +107,7 @@ export const useViewerStore = defineStore('viewer', () => {
   }
   async function chooseRun(id: string | null) {
     runId.value = id;
+    studyOverlay.value = null;
     scores.value = new Map();
     if (id && datasets.datasetId) {
       const list = unwrap(await useApi().runs.sliceScores({ runId: id, datasetId: datasets.datasetId }));
@@ -112,5 +123,5 @@ export const useViewerStore = defineStore('viewer', () => {
   }
   watch([sort, filter], () => (index.value = 0));
 
-  return { index, pixels, prediction, predictedClasses, layers, outline, huWindow, zoom, pan, runId, scores, sort, filter, error, ordered, current, currentScore, load, step, select, toggle, zoomBy, resetView, chooseRun, thumbnails, thumbnail };
+  return { index, pixels, prediction, predictedClasses, layers, outline, huWindow, zoom, pan, runId, scores, sort, filter, error, ordered, current, currentScore, load, step, select, toggle, zoomBy, resetView, chooseRun, thumbnails, thumbnail, predictionEngine, studyOverlay };
 });
