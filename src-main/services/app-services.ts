@@ -20,6 +20,7 @@ import { CovsegError } from '../engine/errors';
 import { AugmentService } from './augment-service';
 import { DatasetService } from './dataset-service';
 import { FileAccess } from './file-access';
+import { GalleryService } from './gallery-service';
 import type { ProcessLauncher } from './process-launcher';
 import { RunsService } from './runs-service';
 import { TrainingService } from './training-service';
@@ -80,6 +81,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
   const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
+  const gallery = new GalleryService(access);
   const augment = new AugmentService(datasets, options.labTimeLimitMs === undefined ? {} : { timeLimitMs: options.labTimeLimitMs });
 
   const handlers: CommandHandlers = {
@@ -117,6 +119,10 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'augment:catalogue': async () => augment.catalogue(),
     'augment:preview': async (request) => augment.preview(request as Parameters<AugmentService['preview']>[0]),
     'augment:weather': async (request) => augment.weather(request),
+    'gallery:open': async ({ path }) => gallery.open(path),
+    'gallery:pair': async ({ pairsId, pairId, size }) => gallery.pair(pairsId, pairId, size),
+    'gallery:nearest': async ({ pairsId, pairId, size }) => gallery.nearest(pairsId, pairId, size),
+    'gallery:decide': async ({ pairsId, ids, action, by }) => gallery.decide(pairsId, ids, action, by),
   };
 
   async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {

@@ -51,15 +51,17 @@ export interface OpenedPairs {
 
 const pairsId = z.string().min(1).max(4096);
 const pairId = z.string().min(1).max(1024);
+/** Square size to resize to (grid cells); absent: the image's own size. */
+const size = z.number().int().min(16).max(1024).optional();
 const decisionAction = z.enum(['accept', 'reject', 'undo']);
 export type DecisionAction = z.infer<typeof decisionAction>;
 
 export const galleryCommands = {
   open: command<z.ZodObject<{ path: z.ZodString }>, OpenedPairs>(z.object({ path: z.string().min(1).max(4096) })),
   /** One pair's pixels (image, mask 0/1, class map when the folder has labels/), base64 as `slices:get`. */
-  pair: command<z.ZodObject<{ pairsId: typeof pairsId; pairId: typeof pairId }>, SlicePixels>(z.object({ pairsId, pairId })),
+  pair: command<z.ZodObject<{ pairsId: typeof pairsId; pairId: typeof pairId; size: z.ZodOptional<z.ZodNumber> }>, SlicePixels>(z.object({ pairsId, pairId, size })),
   /** The real training image nearest to a pair (from its quality), from the dataset `covseg gan check` compared with. */
-  nearest: command<z.ZodObject<{ pairsId: typeof pairsId; pairId: typeof pairId }>, SlicePixels>(z.object({ pairsId, pairId })),
+  nearest: command<z.ZodObject<{ pairsId: typeof pairsId; pairId: typeof pairId; size: z.ZodOptional<z.ZodNumber> }>, SlicePixels>(z.object({ pairsId, pairId, size })),
   /** Accept, reject or undo (back to pending) pairs; saved to pairs.jsonl before it answers. */
   decide: command<z.ZodObject<{ pairsId: typeof pairsId; ids: z.ZodArray<typeof pairId>; action: typeof decisionAction; by: z.ZodOptional<z.ZodString> }>, GeneratedPair[]>(
     z.object({ pairsId, ids: z.array(pairId).min(1).max(10_000), action: decisionAction, by: z.string().min(1).max(200).optional() }),

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { augmentCommands, augmentEvents } from './augment';
 import { datasetsCommands, datasetsEvents } from './datasets';
 import type { CommandSpec, EventSpec } from './define';
+import { galleryCommands, galleryEvents } from './gan-gallery';
 import type { Result } from './errors';
 import { runsCommands, runsEvents } from './runs';
 import { slicesCommands, slicesEvents } from './slices';
@@ -19,6 +20,7 @@ export const contract = {
   training: { commands: trainingCommands, events: trainingEvents },
   runs: { commands: runsCommands, events: runsEvents },
   augment: { commands: augmentCommands, events: augmentEvents },
+  gallery: { commands: galleryCommands, events: galleryEvents },
 } as const;
 
 type Contract = typeof contract;
@@ -97,3 +99,5 @@ export type * from './runs';
 export { isRunId, runIdSchema } from './runs';
 export type * from './system';
 export type * from './augment';
+export type * from './gan-gallery';
+export type * from './gan-pairs';
