@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticSample } from '../../../../src-main/engine/datasets/synthetic/write-sample';
 import { readSplit } from '../../../../src-main/engine/datasets/split-dataset';
 import { checkPairs } from '../../../../src-main/engine/gan/check-pairs';
@@ -9,9 +10,6 @@ import { train } from '../../../../src-main/engine/training/trainer';
 import { resolveTrainConfig } from '../../../../src-main/engine/training/train-config';
 import { writePairsFolder } from '../../../fixtures/generated-pairs';
 import { runCli } from '../../../fixtures/run-cli';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { afterAll } from 'vitest';
 
 // One real sample, split and real-data model for the whole file (training is the slow part).
 let root: string;
@@ -81,7 +79,23 @@ describe('covseg gan check', () => {
     expect(report.gans[0]!.nearCopies).toBe(1);
     expect(report.trainSlices).toBe(trainIds.length);
     expect(JSON.parse(await readFile(join(pairs, 'quality.json'), 'utf8'))).toEqual(report);
+
+    // The command prints the same figures as tables, the copy marked.
+    const cli = await runCli(['gan', 'check', pairs, '--data', real, '--split', splitFile]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(new RegExp(`planted\\s+gans/pix2pix-a\\s+1\\s+${copied}\\s+1\\.000\\s+0\\.000\\s+COPY`));
+    expect(cli.stdout).toMatch(/gans\/pix2pix-a\s+pix2pix\s+1\s+5\s+1\s/);
   }, 60_000);
+
+  it('names the fix when the folder has no pairs.jsonl or a pair lacks its image', async () => {
+    const empty = await runCli(['gan', 'check', real, '--data', real]);
+    expect(empty.code).not.toBe(0);
+    expect(empty.stderr).toContain('pairs.jsonl');
+    const pairs = join(root, 'pairs-broken');
+    await writePairsFolder(real, pairs, [{ id: 'x', recipe: { kind: 'copy', source: trainIds[0]! } }]);
+    await rm(join(pairs, 'frames', 'x.png'));
+    await expect(checkPairs(pairs, { data: real })).rejects.toThrow(/frames\/x\.png or masks\/x\.png is missing/);
+  }, 30_000);
 
   it('scores a real pair as segmentable and a pair with a shuffled mask as not', async () => {
     const lesionIds = await withLesion(trainIds);
@@ -99,8 +113,9 @@ describe('covseg gan check', () => {
     const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
     const realDice = mean(realPairs.map((q) => q.segmentabilityDice ?? 0));
     const shuffledDice = mean(shuffled.map((q) => q.segmentabilityDice ?? 0));
-    console.log(`segmentability: real ${realDice.toFixed(3)}, shuffled ${shuffledDice.toFixed(3)}`);
-    expect(realDice).toBeGreaterThan(0.4);
+    // A 32 px U-Net trained for seconds scores about 0.45 on real pairs here (0.07 shuffled); the
+    // bounds leave room for other CPUs' rounding, not for a judge that cannot tell them apart.
+    expect(realDice).toBeGreaterThan(0.3);
     expect(shuffledDice).toBeLessThan(realDice / 2);
     // Real lesions are denser than the lung around them.
     for (const q of realPairs) expect(q.lesionContrast).toBeGreaterThan(100);
