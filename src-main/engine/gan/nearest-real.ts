@@ -9,7 +9,7 @@ export const PREFILTER_SIZE = 32;
 /** Candidates from the prefilter that get an exact SSIM. */
 export const PREFILTER_TOP_K = 5;
 /** SSIM and pixel distance are computed at most at this size (both images resized bilinearly). */
-export const COMPARE_MAX_SIZE = 256;
+export const COMPARE_MAX_SIZE = 128;
 /** A generated image this similar (SSIM) to a training image is flagged as a near-copy. */
 export const NEAR_COPY_SSIM = 0.95;
 
@@ -85,14 +85,14 @@ export class RealImageIndex {
     if (cached) return cached;
     const slice = await this.dataset.load(this.refs[index]!);
     const image = await resizeGray({ width: slice.width, height: slice.height, data: slice.image }, size, size, 'bilinear');
-    if (this.cache.size >= 256) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size >= 1024) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, image);
     return image;
   }
 
   /**
    * The training image most similar to `image`: the prefilter keeps the `k` closest thumbnails, and
-   * among those the highest SSIM (at min(image size, 256), both resized bilinearly) wins. A planted
+   * among those the highest SSIM (at min(image size, 128), both resized bilinearly) wins. A planted
    * copy is always among the candidates, since its thumbnail distance is 0.
    */
   async nearest(image: GrayImage, k = PREFILTER_TOP_K): Promise<NearestMatch | null> {
