@@ -46,7 +46,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the GAN gallery in Chromium against covseg serv
     for (const g of report.gans) expect(g.tstr!.testSlices).toBeGreaterThan(0);
     server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1700 } });
     await page.goto(server.url);
     await page.waitForURL((url) => !url.search.includes('token'));
   }, 240_000);
