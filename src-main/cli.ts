@@ -5,6 +5,7 @@ import { registerDemoCommand } from './cli/demo-command';
 import { registerEvalCommands } from './cli/eval-command';
 import { registerExportCommand } from './cli/export-command';
 import { registerExperimentCommand } from './cli/experiment-command';
+import { registerGanCurateCommands } from './cli/gan-curate-commands';
 import { type CliIo, processIo, reportError, type CliContext } from './cli/output';
 import { registerSampleCommand } from './cli/sample-command';
 import { registerServeCommand } from './cli/serve-command';
@@ -30,6 +31,7 @@ export function buildProgram(io: CliContext): Command {
   registerExperimentCommand(program, io);
   registerServeCommand(program, io);
   registerDemoCommand(program, io);
+  registerGanCurateCommands(program, io);
   for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
   for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride().configureOutput(program.configureOutput());
   return program;

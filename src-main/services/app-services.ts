@@ -21,6 +21,7 @@ import { CovsegError } from '../engine/errors';
 import { AugmentService } from './augment-service';
 import { DatasetService } from './dataset-service';
 import { FileAccess } from './file-access';
+import { GalleryService } from './gallery-service';
 import type { ProcessLauncher } from './process-launcher';
 import { RunsService } from './runs-service';
 import { TrainingService } from './training-service';
@@ -87,6 +88,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     emit: (progress) => options.emit('studies:progress', progress),
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
+  const gallery = new GalleryService(access);
   const augment = new AugmentService(datasets, options.labTimeLimitMs === undefined ? {} : { timeLimitMs: options.labTimeLimitMs });
 
   const handlers: CommandHandlers = {
@@ -127,6 +129,10 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'studies:predict': async (request) => studies.predict(request),
     'studies:cancel': async ({ jobId }) => studies.cancel(jobId),
     'studies:slicePrediction': async ({ jobId, datasetId, sliceId }) => studies.slicePrediction(jobId, datasetId, sliceId),
+    'gallery:open': async ({ path }) => gallery.open(path),
+    'gallery:pair': async ({ pairsId, pairId, size }) => gallery.pair(pairsId, pairId, size),
+    'gallery:nearest': async ({ pairsId, pairId, size }) => gallery.nearest(pairsId, pairId, size),
+    'gallery:decide': async ({ pairsId, ids, action, by }) => gallery.decide(pairsId, ids, action, by),
   };
 
   async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { augmentCommands, augmentEvents } from './augment';
 import { datasetsCommands, datasetsEvents } from './datasets';
 import type { CommandSpec, EventSpec } from './define';
+import { galleryCommands, galleryEvents } from './gan-gallery';
 import type { Result } from './errors';
 import { runsCommands, runsEvents } from './runs';
 import { slicesCommands, slicesEvents } from './slices';
@@ -21,6 +22,7 @@ export const contract = {
   runs: { commands: runsCommands, events: runsEvents },
   augment: { commands: augmentCommands, events: augmentEvents },
   studies: { commands: studiesCommands, events: studiesEvents },
+  gallery: { commands: galleryCommands, events: galleryEvents },
 } as const;
 
 type Contract = typeof contract;
@@ -100,3 +102,5 @@ export { isRunId, runIdSchema } from './runs';
 export type * from './system';
 export type * from './augment';
 export type * from './studies';
+export type * from './gan-gallery';
+export type * from './gan-pairs';

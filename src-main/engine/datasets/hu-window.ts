@@ -22,3 +22,8 @@ export function parseHuWindow(text: string): HuWindow {
   if (width <= 0) throw new Error(`window width must be positive, got ${width}`);
   return { width, level: Number(match[2]) };
 }
+
+/** The inverse of {@link windowHu}: the HU-like value a grey level 0..255 stands for through `window`. */
+export function greyToHu(grey: number, window: HuWindow): number {
+  return window.level - window.width / 2 + (grey / 255) * window.width;
+}

@@ -1,4 +1,5 @@
 import { openDataset } from '../datasets/open-dataset';
+import { usablePairIds } from '../gan/usable-pairs';
 import { createRandom } from '../random/seeded-random';
 import { composeRecipe } from '../transforms/recipes';
 import { maskPlanes, sampleFromBytes, sampleFromClassMap, type Sample } from '../transforms/sample';
@@ -55,7 +56,8 @@ export async function trainingPool(slices: PreparedSlices, config: TrainConfig):
   );
   if (recipe.gan && recipe.ganDir) {
     const generated = await openDataset(recipe.ganDir);
-    const pairs = await prepareSlices(generated, generated.slices.map((s) => s.id), size);
+    // Pairs rejected in the gallery or by `covseg gan curate` never train.
+    const pairs = await prepareSlices(generated, await usablePairIds(recipe.ganDir, generated.slices.map((s) => s.id)), size);
     pairs.ids.forEach((_, k) => originals.push(sampleFromBytes(size, size, pairs.images[k]!, pairs.masks[k]!)));
   }
   const augment = composeRecipe(recipe);
