@@ -13,12 +13,14 @@ import {
   type EventChannel,
   type Result,
   type TrainingProgress,
+  type ExperimentProgress,
 } from '../../src-shared/contract';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
 import { CovsegError } from '../engine/errors';
 import { AugmentService } from './augment-service';
 import { DatasetService } from './dataset-service';
+import { ExperimentsService } from './experiments-service';
 import { FileAccess } from './file-access';
 import type { ProcessLauncher } from './process-launcher';
 import { RunsService } from './runs-service';
@@ -79,6 +81,11 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     maxConcurrent: options.maxTrainings ?? maxTrainingsFromEnv(),
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
+  const experiments = new ExperimentsService({
+    experimentsDir: join(options.workspace, 'experiments'),
+    emit: (progress: ExperimentProgress) => options.emit('experiments:progress', progress),
+    ...(options.launcher ? { launcher: options.launcher } : {}),
+  });
   const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
   const augment = new AugmentService(datasets, options.labTimeLimitMs === undefined ? {} : { timeLimitMs: options.labTimeLimitMs });
 
@@ -117,6 +124,13 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'augment:catalogue': async () => augment.catalogue(),
     'augment:preview': async (request) => augment.preview(request as Parameters<AugmentService['preview']>[0]),
     'augment:weather': async (request) => augment.weather(request),
+    'experiments:list': async () => experiments.list(),
+    'experiments:get': async ({ experimentId }) => experiments.get(experimentId),
+    'experiments:start': async (request) => {
+      datasets.entry(request.datasetId);
+      return experiments.start(request, request.datasetId);
+    },
+    'experiments:cancel': async ({ experimentId }) => experiments.cancel(experimentId),
   };
 
   async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {
@@ -142,6 +156,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     dispatch,
     dispose: () => {
       training.dispose();
+      experiments.dispose();
       runs.dispose();
       void augment.dispose();
     },

@@ -7,6 +7,7 @@ import { runsCommands, runsEvents } from './runs';
 import { slicesCommands, slicesEvents } from './slices';
 import { systemCommands, systemEvents } from './system';
 import { trainingCommands, trainingEvents } from './training';
+import { experimentsCommands, experimentsEvents } from './experiments';
 
 /**
  * The one contract between the renderer and the back end. Channel names are `domain:verb`, derived
@@ -19,6 +20,7 @@ export const contract = {
   training: { commands: trainingCommands, events: trainingEvents },
   runs: { commands: runsCommands, events: runsEvents },
   augment: { commands: augmentCommands, events: augmentEvents },
+  experiments: { commands: experimentsCommands, events: experimentsEvents },
 } as const;
 
 type Contract = typeof contract;
@@ -97,3 +99,4 @@ export type * from './runs';
 export { isRunId, runIdSchema } from './runs';
 export type * from './system';
 export type * from './augment';
+export type * from './experiments';
