@@ -9,7 +9,8 @@ import { loadExperiment } from '../engine/experiments/experiment-file';
 import { EXPERIMENT_FILES, readExperimentState, type ExperimentState } from '../engine/experiments/experiment-state';
 import { collectResults } from '../engine/experiments/statistics/collect-results';
 import { ALPHA, compareWithOrigin, groupOf, summariseConfigurations, type MetricSummary } from '../engine/experiments/statistics/compare-recipes';
-import { isStale, readLockHolder } from '../engine/runs/run-lock';
+import { prepareExperiment } from '../engine/experiments/run-experiment';
+import { acquireFolderLock, isStale, readLockHolder } from '../engine/runs/run-lock';
 import { nodeProcessLauncher, type ProcessLauncher } from './process-launcher';
 
 type ParsedStart = z.output<typeof experimentStartRequest>;
@@ -157,8 +158,15 @@ export class ExperimentsService {
     await mkdir(dir, { recursive: true });
     const file = join(dir, GRID_FILE);
     await writeFile(file, `${JSON.stringify(grid, null, 2)}\n`);
-    // A bad grid fails here, with the experiment file's own message, not later in a log.
-    await loadExperiment(file);
+    // A bad grid fails here, with the experiment file's own message, not later in a log; the split
+    // and experiment.json are made now, so the experiment can be opened before its process is up.
+    const spec = await loadExperiment(file);
+    const lock = await acquireFolderLock(dir, 'covseg app: new experiment');
+    try {
+      await prepareExperiment(spec, dir);
+    } finally {
+      await lock.release();
+    }
     const args = ['experiment', 'run', file, '--out', dir, '--executor', request.executor, '--parallel', String(request.parallel)];
     const launched = await this.launcher(args, { logFile: join(dir, RUN_LOG) });
     this.follow(experimentId, launched.pid, launched.exited);

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,8 +10,7 @@ import { writeExperimentReport } from '../../src-main/engine/experiments/report/
 import { runExperiment } from '../../src-main/engine/experiments/run-experiment';
 import { serve } from '../../src-main/server';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
-import { tempDir } from '../fixtures/temp-dir';
-import { tinySample } from '../fixtures/tiny-sample';
+import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 
 const SHOT = resolve(import.meta.dirname, '../../docs/images/screen-experiments.png');
 const BUILT = existsSync(resolve(import.meta.dirname, '../../out/renderer/index.html'));
@@ -23,9 +23,11 @@ describe.skipIf(!HAVE_CHROMIUM || !BUILT)('the Experiments view in Chromium agai
   const experimentId = '20260101-000000-classes';
 
   beforeAll(async () => {
-    workspace = await tempDir('covseg-e2e-exp-');
+    // Lives for the whole suite (tempDir folders are removed after each test).
+    workspace = await mkdtemp(join(tmpdir(), 'covseg-e2e-exp-'));
     // A tiny three-class grid (2 recipes x 2 seeds) made in the workspace's experiments folder, as the app would.
-    const data = await tinySample(16, 32);
+    const data = join(workspace, 'data', 'tiny');
+    await writeSyntheticSample(data, { count: 16, size: 32, seed: 7 });
     const expDir = join(workspace, 'experiments', experimentId);
     await mkdir(expDir, { recursive: true });
     const file = join(expDir, 'grid.json');
@@ -33,7 +35,7 @@ describe.skipIf(!HAVE_CHROMIUM || !BUILT)('the Experiments view in Chromium agai
     const outcome = await runExperiment(await loadExperiment(file), { expDir, parallel: 2, cores: 2 });
     expect(outcome.ran).toBe(4);
     await writeExperimentReport(expDir);
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [data], workspace });
+    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1250 } });
     await page.goto(server.url);
@@ -82,11 +84,15 @@ describe.skipIf(!HAVE_CHROMIUM || !BUILT)('the Experiments view in Chromium agai
   }, 60_000);
 
   it('starts a grid from the form, shows its progress, and cancels it', async () => {
+    await page.click('[data-tab="datasets"]');
+    await page.fill('[data-testid="dataset-path"]', join(workspace, 'data', 'tiny'));
+    await page.press('[data-testid="dataset-path"]', 'Enter');
+    await page.click('[data-tab="experiments"]');
     await page.click('aside details summary');
     await page.fill('[data-testid="grid-name"]', 'from-ui');
     await page.fill('[data-testid="grid-seeds"]', '1');
     await page.fill('aside form input[type="number"] >> nth=0', '200');
-    await page.click('[data-testid="grid-start"]');
+    await page.click('[data-testid="grid-start"]', { timeout: 90_000 });
     await page.waitForSelector('[data-testid="experiment-cancel"]', { timeout: 60_000 });
     expect(await page.locator('aside li.open a').textContent()).toBe('from-ui');
     await page.waitForFunction(() => /[1-9]\d* running/.test(document.querySelector('[data-testid="experiment-status"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
