@@ -45,7 +45,8 @@ describe.skipIf(!HAVE_CHROMIUM || !BUILT)('the Experiments view in Chromium agai
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    await rm(workspace, { recursive: true, force: true });
+    // The app writes its built-in sample on first load, possibly still going: retry while it ends.
+    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 500 });
   });
 
   it('lists the experiment and shows the paper-style table (mean ± sd, Holm p, per-class columns), the bar chart and a run comparison', async () => {

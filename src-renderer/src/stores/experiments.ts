@@ -58,9 +58,14 @@ export const useExperimentsStore = defineStore('experiments', () => {
   function subscribe(): void {
     unsubscribe ??= useApi().experiments.onProgress((p) => {
       progress.value[p.experimentId] = p;
+      const counts = { done: p.done, running: p.running, failed: p.failed, active: p.state === 'running' };
       const item = experiments.value.find((e) => e.experimentId === p.experimentId);
-      if (item) Object.assign(item, { done: p.done, running: p.running, failed: p.failed, active: p.state === 'running' });
-      if (detail.value?.experimentId === p.experimentId) void open(p.experimentId);
+      if (item) Object.assign(item, counts);
+      // The counts show at once; the tables follow when the detail has been read again.
+      if (detail.value?.experimentId === p.experimentId) {
+        Object.assign(detail.value, counts);
+        void open(p.experimentId);
+      }
     });
   }
 
