@@ -12,6 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stampPath = join(root, 'node_modules', '.covseg-setup-stamp');
 const quiet = process.argv.includes('--quiet');
 const wantBrowser = process.argv.includes('--browser');
+const wantSlurm = process.argv.includes('--slurm');
 
 function log(message) {
   if (!quiet) console.error(`[setup] ${message}`);
@@ -102,7 +103,17 @@ function ensureTestPackages() {
   if (install.status !== 0) log(`${missing.join(' and ')} could not be installed: browser and WebGPU tests will be skipped or fail in CI.`);
 }
 
+/**
+ * The one-node Slurm cluster the Slurm executor's tests run on (scripts/slurm-local.mjs). Never
+ * fails the set-up: without root, apt or a working cluster the script says why and those tests skip.
+ */
+function ensureLocalSlurm() {
+  const result = spawnSync(process.execPath, [join(root, 'scripts', 'slurm-local.mjs'), ...(quiet ? ['--quiet'] : [])], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 900_000 });
+  if (result.status !== 0 || !result.stdout.includes('ready')) log('no local Slurm cluster: the Slurm executor tests will be skipped (see the message above).');
+}
+
 checkNode();
 installDependencies();
 if (wantBrowser) ensureTestPackages();
+if (wantSlurm) ensureLocalSlurm();
 reportOptionalParts();

@@ -17,10 +17,11 @@ import { parseInteger } from './parse-options';
 import { progressHook } from './progress-hook';
 import { formatSplit } from './split-command';
 import { formatRunResult } from './train-command';
+import { DEMO_EXPERIMENT_DIR, runDemoExperiment } from './demo-experiment';
 
 /** Marks a folder as the demo's own workspace. */
 const DEMO_MARKER = 'covseg-demo.json';
-const DEMO_ENTRIES = new Set([DEMO_MARKER, 'sample', 'split.json', 'runs']);
+const DEMO_ENTRIES = new Set([DEMO_MARKER, 'sample', 'split.json', 'runs', DEMO_EXPERIMENT_DIR]);
 
 /**
  * The main job on the built-in sample, start to finish: make it, check it, split it by patient,
@@ -33,8 +34,9 @@ export function registerDemoCommand(program: Command, io: CliContext): void {
     .option('--workspace <dir>', 'where the sample, split and run go (replaced on each demo)', '.covseg/demo')
     .option('--epochs <n>', 'training epochs', parseInteger, 15)
     .option('--size <px>', 'training image size', parseInteger, 128)
+    .option('--no-experiment', 'skip the tiny experiment grid at the end')
     .option('--force', 'use a --workspace that is not empty and was not made by `covseg demo`')
-    .action(async (options: { workspace: string; epochs: number; size: number; force?: boolean }) => {
+    .action(async (options: { workspace: string; epochs: number; size: number; force?: boolean; experiment: boolean }) => {
       const workspace = resolve(options.workspace);
       const sampleDir = join(workspace, 'sample');
       const runDir = join(workspace, 'runs', 'unet-bce');
@@ -70,5 +72,10 @@ export function registerDemoCommand(program: Command, io: CliContext): void {
       const config = resolveTrainConfig({ data: sampleDir, splitFile, epochs: options.epochs, size: options.size, batch: 4, lr: 1e-3, loss: 'bce', seed: 1, savePredictions: true });
       const summary = await train({ runDir, config, hooks: [progressHook(io)] });
       io.out(formatRunResult(summary, runDir));
+      // Experiment step: a tiny recipe x seed grid and its paper-style table.
+      if (options.experiment) {
+        await rm(join(workspace, DEMO_EXPERIMENT_DIR), { recursive: true, force: true });
+        await runDemoExperiment(workspace, sampleDir, splitFile, io);
+      }
     });
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { resolve, join } from 'node:path';
+import { resolve } from 'node:path';
 import { CovsegError } from '../engine/errors';
-import { writeFileAtomic } from '../engine/files/atomic-write';
 import { acquireFolderLock } from '../engine/runs/run-lock';
 import { sbatchScript, type SlurmOptions } from '../engine/experiments/slurm/sbatch-script';
+import { runSlurmExperiment } from '../engine/experiments/slurm/run-slurm-experiment';
 import { expandGrid } from '../engine/experiments/expand-grid';
 import { loadExperiment } from '../engine/experiments/experiment-file';
 import { prepareExperiment, runExperiment, type ExperimentProgress } from '../engine/experiments/run-experiment';
@@ -20,28 +20,25 @@ interface RunFlags extends Omit<SlurmOptions, 'extraLines'> {
   parallel: number;
   report: boolean;
   dryRun?: boolean;
+  poll: number;
   /** `--sbatch-line`, repeatable: SlurmOptions' extra lines. */
   sbatchLine: string[];
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** Slurm: writes (or with --dry-run prints) the job-array script of the pending cells. */
-async function slurmScript(file: string, flags: RunFlags, io: CliContext): Promise<void> {
+function slurmOptionsOf(flags: RunFlags): SlurmOptions {
+  return { time: flags.time, mem: flags.mem, cpus: flags.cpus, gpus: flags.gpus, extraLines: flags.sbatchLine, ...(flags.partition ? { partition: flags.partition } : {}), ...(flags.maxRunning ? { maxRunning: flags.maxRunning } : {}) };
+}
+
+/** Slurm --dry-run: prints the job-array script of the pending cells without submitting it. */
+async function slurmDryRun(file: string, flags: RunFlags, io: CliContext): Promise<void> {
   const spec = await loadExperiment(file, flags.data ? { dataset: flags.data } : {});
   const expDir = resolve(flags.out);
-  const lock = await acquireFolderLock(expDir, 'covseg experiment run --executor slurm');
+  const lock = await acquireFolderLock(expDir, 'covseg experiment run --executor slurm --dry-run');
   try {
     const { pending, split } = await prepareExperiment(spec, expDir, (line) => io.err(line));
-    const options: SlurmOptions = { time: flags.time, mem: flags.mem, cpus: flags.cpus, gpus: flags.gpus, extraLines: flags.sbatchLine, ...(flags.partition ? { partition: flags.partition } : {}), ...(flags.maxRunning ? { maxRunning: flags.maxRunning } : {}) };
-    const script = sbatchScript(spec, pending, expDir, split.file, options);
-    if (flags.dryRun) {
-      io.out(script);
-      return;
-    }
-    const target = join(expDir, 'slurm', `${spec.name}.sbatch`);
-    await writeFileAtomic(target, script);
-    io.out(`wrote ${target} (${pending.length} array task(s)); submit it with: sbatch ${target}\nfollow with squeue --me; when tasks end: covseg experiment report ${expDir}`);
+    io.out(sbatchScript(spec, pending, expDir, split.file, slurmOptionsOf(flags)));
   } finally {
     await lock.release();
   }
@@ -55,7 +52,7 @@ function duration(seconds: number | null): string {
 
 /** The one progress line of a running grid. */
 export function formatExperimentProgress(p: ExperimentProgress): string {
-  return `cells ${p.done}/${p.total} done, ${p.running} running, ${p.failed} failed, ETA ${duration(p.etaSeconds)}`;
+  return `cells ${p.done}/${p.total} done, ${p.running} running, ${p.queued !== undefined ? `${p.queued} queued, ` : ''}${p.failed} failed, ETA ${duration(p.etaSeconds)}`;
 }
 
 export function registerExperimentCommand(program: Command, io: CliContext): void {
@@ -81,7 +78,8 @@ export function registerExperimentCommand(program: Command, io: CliContext): voi
     .option('--executor <name>', `where cells run: ${EXECUTORS.join(', ')}`, 'local')
     .option('--parallel <n>', 'cells at once (each gets cores / n training threads)', parseInteger, 1)
     .option('--no-report', 'do not write the report when the grid ends')
-    .option('--dry-run', 'slurm: print the sbatch job-array script (the split and experiment.json are still made)')
+    .option('--dry-run', 'slurm: print the sbatch job-array script instead of submitting it (the split and experiment.json are still made)')
+    .option('--poll <seconds>', 'slurm: seconds between two looks at the queue', parseInteger, 10)
     .option('--partition <name>', 'slurm: partition')
     .option('--time <hh:mm:ss>', 'slurm: wall time per cell', '04:00:00')
     .option('--mem <size>', 'slurm: memory per cell', '8G')
@@ -93,30 +91,34 @@ export function registerExperimentCommand(program: Command, io: CliContext): voi
       if (!(EXECUTORS as readonly string[]).includes(flags.executor)) {
         throw new CovsegError('unsupported', `executor "${flags.executor}" is not available`, { fix: `use --executor ${EXECUTORS.join(' or ')}` });
       }
-      if (flags.executor === 'slurm') return slurmScript(file, flags, io);
+      if (flags.executor === 'slurm' && flags.dryRun) return slurmDryRun(file, flags, io);
       if (flags.dryRun) throw new CovsegError('bad-parameter', '--dry-run is for --executor slurm', { fix: 'use `covseg experiment plan FILE` to list the cells' });
       const spec = await loadExperiment(file, flags.data ? { dataset: flags.data } : {});
+      const slurm = flags.executor === 'slurm';
       const controller = new AbortController();
+      const force = new AbortController();
       const onInterrupt = () => {
-        if (controller.signal.aborted) process.exit(130);
-        io.err('\nstopping: running cells save a checkpoint after their current batch (Ctrl-C again to quit at once) ...');
+        if (controller.signal.aborted) {
+          // Slurm: the second Ctrl-C ends the jobs at once (scancel) before the command returns.
+          if (slurm && !force.signal.aborted) return force.abort();
+          process.exit(130);
+        }
+        io.err(slurm ? '\nstopping: cancelling the Slurm jobs of this experiment ...' : '\nstopping: running cells save a checkpoint after their current batch (Ctrl-C again to quit at once) ...');
         controller.abort();
       };
       process.on('SIGINT', onInterrupt);
       process.on('SIGTERM', onInterrupt);
       let lastLine = '';
       try {
-        const outcome = await runExperiment(spec, {
-          expDir: resolve(flags.out),
-          parallel: flags.parallel,
-          signal: controller.signal,
-          onMessage: (line) => io.err(line),
-          onProgress: (progress) => {
-            const line = formatExperimentProgress(progress);
-            if (line !== lastLine) io.err(line);
-            lastLine = line;
-          },
-        });
+        const onProgress = (progress: ExperimentProgress) => {
+          const line = formatExperimentProgress(progress);
+          if (line !== lastLine) io.err(line);
+          lastLine = line;
+        };
+        const common = { expDir: resolve(flags.out), signal: controller.signal, onMessage: (line: string) => io.err(line), onProgress };
+        const outcome = slurm
+          ? await runSlurmExperiment(spec, { ...common, slurm: slurmOptionsOf(flags), pollSeconds: flags.poll, forceSignal: force.signal })
+          : await runExperiment(spec, { ...common, parallel: flags.parallel });
         io.out(`experiment ${spec.name}: ${outcome.skipped} cell(s) already finished, ${outcome.ran} ran now, ${outcome.failed} failed${outcome.cancelled ? '; stopped — run the same command again to continue' : ''}`);
         if (outcome.failed > 0) io.exitCode = 1;
         if (flags.report && !outcome.cancelled) {

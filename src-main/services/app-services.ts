@@ -14,12 +14,14 @@ import {
   type EventChannel,
   type Result,
   type TrainingProgress,
+  type ExperimentProgress,
 } from '../../src-shared/contract';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
 import { CovsegError } from '../engine/errors';
 import { AugmentService } from './augment-service';
 import { DatasetService } from './dataset-service';
+import { ExperimentsService } from './experiments-service';
 import { FileAccess } from './file-access';
 import { GalleryService } from './gallery-service';
 import type { ProcessLauncher } from './process-launcher';
@@ -80,6 +82,11 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     maxConcurrent: options.maxTrainings ?? maxTrainingsFromEnv(),
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
+  const experiments = new ExperimentsService({
+    experimentsDir: join(options.workspace, 'experiments'),
+    emit: (progress: ExperimentProgress) => options.emit('experiments:progress', progress),
+    ...(options.launcher ? { launcher: options.launcher } : {}),
+  });
   const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
   const studies = new StudyService({
     studiesDir: join(options.workspace, 'studies'),
@@ -133,6 +140,13 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'gallery:pair': async ({ pairsId, pairId, size }) => gallery.pair(pairsId, pairId, size),
     'gallery:nearest': async ({ pairsId, pairId, size }) => gallery.nearest(pairsId, pairId, size),
     'gallery:decide': async ({ pairsId, ids, action, by }) => gallery.decide(pairsId, ids, action, by),
+    'experiments:list': async () => experiments.list(),
+    'experiments:get': async ({ experimentId }) => experiments.get(experimentId),
+    'experiments:start': async (request) => {
+      datasets.entry(request.datasetId);
+      return experiments.start(request, request.datasetId);
+    },
+    'experiments:cancel': async ({ experimentId }) => experiments.cancel(experimentId),
   };
 
   async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {
@@ -158,6 +172,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     dispatch,
     dispose: () => {
       training.dispose();
+      experiments.dispose();
       runs.dispose();
       studies.dispose();
       void augment.dispose();

@@ -9,6 +9,7 @@ import { slicesCommands, slicesEvents } from './slices';
 import { studiesCommands, studiesEvents } from './studies';
 import { systemCommands, systemEvents } from './system';
 import { trainingCommands, trainingEvents } from './training';
+import { experimentsCommands, experimentsEvents } from './experiments';
 
 /**
  * The one contract between the renderer and the back end. Channel names are `domain:verb`, derived
@@ -23,6 +24,7 @@ export const contract = {
   augment: { commands: augmentCommands, events: augmentEvents },
   studies: { commands: studiesCommands, events: studiesEvents },
   gallery: { commands: galleryCommands, events: galleryEvents },
+  experiments: { commands: experimentsCommands, events: experimentsEvents },
 } as const;
 
 type Contract = typeof contract;
@@ -104,3 +106,4 @@ export type * from './augment';
 export type * from './studies';
 export type * from './gan-gallery';
 export type * from './gan-pairs';
+export type * from './experiments';

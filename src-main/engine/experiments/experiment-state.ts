@@ -20,6 +20,17 @@ export interface CellRecord {
   finishedAt?: string;
   seconds?: number;
   error?: string;
+  /** Slurm executor: the array task that runs or ran this cell (`JOB_TASK`), for re-attaching after a restart. */
+  slurmTask?: string;
+}
+
+/** One `sbatch` submission of the Slurm executor. */
+export interface SlurmJobRecord {
+  id: string;
+  script: string;
+  submittedAt: string;
+  /** Cell ids in array-task order. */
+  cells: string[];
 }
 
 /** EXPDIR/experiment.json: what the experiment is and how far each cell got. */
@@ -32,6 +43,8 @@ export interface ExperimentState {
   splitFile: string;
   cells: ExperimentCell[];
   records: Record<string, CellRecord>;
+  /** Jobs the Slurm executor submitted, oldest first. */
+  slurmJobs?: SlurmJobRecord[];
 }
 
 export function runDirOf(expDir: string, cellId: string): string {

@@ -21,6 +21,8 @@ export interface ExperimentProgress {
   failed: number;
   /** Seconds left, from the mean duration of cells finished in this invocation; null before the first. */
   etaSeconds: number | null;
+  /** Slurm executor: cells submitted and waiting in the queue. */
+  queued?: number;
 }
 
 export interface RunExperimentOptions {
@@ -49,16 +51,20 @@ export function workersPerCell(parallel: number, cores: number): number {
   return Math.max(1, Math.min(2, Math.floor(cores / parallel)));
 }
 
-/** Last meaningful lines of a cell's log: what the user sees as the cell's error. */
-async function errorFromLog(logFile: string, code: number | null, signal: string | null): Promise<string> {
+/** The last meaningful line of a cell's log (an error line if there is one): what the user sees as the cell's error. */
+export async function lastErrorLine(logFile: string): Promise<string> {
   const text = existsSync(logFile) ? await readFile(logFile, 'utf8') : '';
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('epoch '));
-  const errorLine = [...lines].reverse().find((l) => /^(error|covseg:)/i.test(l)) ?? lines.at(-1) ?? '';
+  return [...lines].reverse().find((l) => /^(error|covseg:)/i.test(l)) ?? lines.at(-1) ?? '';
+}
+
+async function errorFromLog(logFile: string, code: number | null, signal: string | null): Promise<string> {
+  const errorLine = await lastErrorLine(logFile);
   return `${signal ? `killed by ${signal}` : `exit code ${code}`}${errorLine ? `: ${errorLine}` : ''}`;
 }
 
 /** A run folder a killed cell left before writing its configuration holds nothing worth keeping. */
-async function clearEmptyStart(runDir: string): Promise<void> {
+export async function clearEmptyStart(runDir: string): Promise<void> {
   if (!existsSync(runDir) || existsSync(join(runDir, RUN_FILES.config))) return;
   const entries = (await readdir(runDir)).filter((name) => name !== LOCK_FILE);
   if (entries.length === 0) await rm(runDir, { recursive: true, force: true });
@@ -97,7 +103,7 @@ export async function prepareExperiment(spec: ExperimentSpec, expDir: string, on
     if (split.made) onMessage?.(`made the experiment's split once: ${split.file}`);
     const cells = expandGrid(spec);
     const now = new Date().toISOString();
-    const state: ExperimentState = { version: 1, name: spec.name, createdAt: previous?.createdAt ?? now, updatedAt: now, spec, splitFile: split.file, cells, records: {} };
+    const state: ExperimentState = { version: 1, name: spec.name, createdAt: previous?.createdAt ?? now, updatedAt: now, spec, splitFile: split.file, cells, records: {}, ...(previous?.slurmJobs ? { slurmJobs: previous.slurmJobs } : {}) };
     for (const cell of cells) state.records[cell.id] = { ...(previous?.records[cell.id] ?? { attempts: 0 }), state: 'pending' };
     const pending: ExperimentCell[] = [];
     for (const cell of cells) {

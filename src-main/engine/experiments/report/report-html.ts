@@ -1,5 +1,5 @@
 import type { CellResult } from '../statistics/collect-results';
-import { BASELINE_RECIPE, groupOf, type ConfigurationSummary, type RecipeComparison } from '../statistics/compare-recipes';
+import { BASELINE_RECIPE, classNamesOf, groupOf, type ConfigurationSummary, type RecipeComparison } from '../statistics/compare-recipes';
 import { fixed, pValue } from './format-number';
 import { publishedFor } from './published-results';
 import { boxPlotSvg, escapeHtml, forestPlotSvg, learningCurvesSvg } from './svg-charts';
@@ -22,13 +22,14 @@ export function reportHtml(name: string, results: readonly CellResult[], configu
   for (const group of [...new Set(configurations.map((c) => c.group))]) {
     const rows = configurations.filter((c) => c.group === group);
     body.push(`<h2>${escapeHtml(group)}</h2>`);
-    body.push('<table class="summary"><tr><th>Recipe</th><th>Seeds</th><th>Test loss</th><th>F1 mean ± sd</th><th>F1 95% CI</th><th>mIoU</th><th>HD95</th><th>Median Δ F1</th><th>r</th><th>p (Holm)</th><th>Verdict</th><th>Study F1</th></tr>');
+    const classes = [...new Set(rows.flatMap((r) => r.perClass.map((c) => c.name)))];
+    body.push(`<table class="summary"><tr><th>Recipe</th><th>Seeds</th><th>Test loss</th><th>F1 mean ± sd</th><th>F1 95% CI</th><th>mIoU</th><th>HD95</th>${classes.map((c) => `<th>${escapeHtml(c)} F1</th>`).join('')}<th>Median Δ F1</th><th>r</th><th>p (Holm)</th><th>Verdict</th><th>Study F1</th></tr>`);
     for (const row of rows) {
       const c = comparisons.find((x) => x.group === group && x.recipe === row.recipe);
       const published = publishedFor(row.model, row.loss, row.recipe);
       const versus = row.recipe === BASELINE_RECIPE ? ['baseline', '', '', ''] : c ? [fixed(c.medianDifference), fixed(c.test?.rankBiserial ?? null, 3), pValue(c.pHolm), c.verdict] : ['-', '-', '-', '-'];
       body.push(
-        `<tr><td>${escapeHtml(row.recipe)}</td><td>${row.done}/${row.total}</td><td>${fixed(row.testLoss.mean)}</td><td>${row.dice.mean === null ? '-' : `${fixed(row.dice.mean)} ± ${fixed(row.dice.sd)}`}</td><td>${row.dice.ci ? `${fixed(row.dice.ci.low, 3)} – ${fixed(row.dice.ci.high, 3)}` : '-'}</td><td>${fixed(row.miou.mean)}</td><td>${fixed(row.hd95.mean, 2)}</td>${versus.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}<td>${fixed(published?.f1)}</td></tr>`,
+        `<tr><td>${escapeHtml(row.recipe)}</td><td>${row.done}/${row.total}</td><td>${fixed(row.testLoss.mean)}</td><td>${row.dice.mean === null ? '-' : `${fixed(row.dice.mean)} ± ${fixed(row.dice.sd)}`}</td><td>${row.dice.ci ? `${fixed(row.dice.ci.low, 3)} – ${fixed(row.dice.ci.high, 3)}` : '-'}</td><td>${fixed(row.miou.mean)}</td><td>${fixed(row.hd95.mean, 2)}</td>${classes.map((c) => { const m = row.perClass.find((k) => k.name === c)?.dice; return `<td>${m?.mean == null ? '-' : `${fixed(m.mean)} ± ${fixed(m.sd)}`}</td>`; }).join('')}${versus.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}<td>${fixed(published?.f1)}</td></tr>`,
       );
     }
     body.push('</table>');
@@ -53,11 +54,12 @@ export function reportHtml(name: string, results: readonly CellResult[], configu
       body.push('</div>');
     }
   }
-  body.push('<h2>Cells</h2><table class="cells"><tr><th>Cell</th><th>State</th><th>Epochs</th><th>Test loss</th><th>Dice</th><th>IoU</th><th>mIoU</th><th>HD95</th><th>Error</th></tr>');
+  const cellClasses = classNamesOf(results);
+  body.push(`<h2>Cells</h2><table class="cells"><tr><th>Cell</th><th>State</th><th>Epochs</th><th>Test loss</th><th>Dice</th><th>IoU</th><th>mIoU</th><th>HD95</th>${cellClasses.map((c) => `<th>${escapeHtml(c)} Dice</th>`).join('')}<th>Error</th></tr>`);
   for (const r of results) {
     const cell = (key: string, value: number | null, digits = 4) => `<td data-key="${key}" data-value="${value ?? ''}">${fixed(value, digits)}</td>`;
     body.push(
-      `<tr data-cell="${escapeHtml(r.cell.id)}"><td>${escapeHtml(r.cell.id)}</td><td class="${r.state}">${r.state}</td><td>${r.epochs ?? '-'}</td>${cell('test_loss', r.testLoss)}${cell('dice', r.dice)}${cell('iou', r.iou)}${cell('miou', r.miou)}${cell('hd95', r.hd95, 2)}<td class="text">${escapeHtml(r.error ?? '')}</td></tr>`,
+      `<tr data-cell="${escapeHtml(r.cell.id)}"><td>${escapeHtml(r.cell.id)}</td><td class="${r.state}">${r.state}</td><td>${r.epochs ?? '-'}</td>${cell('test_loss', r.testLoss)}${cell('dice', r.dice)}${cell('iou', r.iou)}${cell('miou', r.miou)}${cell('hd95', r.hd95, 2)}${cellClasses.map((c) => cell(`${c.replace(/\W/g, '_')}_dice`, r.perClass.find((k) => k.name === c)?.dice ?? null)).join('')}<td class="text">${escapeHtml(r.error ?? '')}</td></tr>`,
     );
   }
   body.push('</table>');

@@ -12,6 +12,11 @@ function ci(metric: MetricSummary): string {
   return metric.ci ? `[${fixed(metric.ci.low, 3)}, ${fixed(metric.ci.high, 3)}]` : '-';
 }
 
+function perClassCell(row: ConfigurationSummary, name: string): string {
+  const metric = row.perClass.find((c) => c.name === name)?.dice;
+  return metric ? meanSd(metric) : '-';
+}
+
 /**
  * The study's table layout per model and loss: recipe rows, Test Loss / F1 / mIoU columns (mean ±
  * sd over seeds), the bootstrap CI of F1, the comparison with origin and its verdict, and the
@@ -27,8 +32,10 @@ export function resultsMarkdown(name: string, configurations: readonly Configura
   for (const group of groups) {
     const rows = configurations.filter((c) => c.group === group);
     lines.push(`## ${group}`, '');
-    lines.push('| Recipe | Seeds | Test Loss | F1 | F1 95% CI | mIoU | Δ F1 vs origin (median) | r | p (Holm) | Verdict | Study F1 | Study mIoU |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    // Three-class groups: one F1 column per foreground class after mIoU.
+    const classes = [...new Set(rows.flatMap((r) => r.perClass.map((c) => c.name)))];
+    lines.push(`| Recipe | Seeds | Test Loss | F1 | F1 95% CI | mIoU | ${classes.map((c) => `${c} F1 | `).join('')}Δ F1 vs origin (median) | r | p (Holm) | Verdict | Study F1 | Study mIoU |`);
+    lines.push(`|---|---|---|---|---|---|${classes.map(() => '---|').join('')}---|---|---|---|---|---|`);
     for (const row of rows) {
       const comparison = comparisons.find((c) => c.group === group && c.recipe === row.recipe);
       const published = publishedFor(row.model, row.loss, row.recipe);
@@ -39,7 +46,7 @@ export function resultsMarkdown(name: string, configurations: readonly Configura
             ? [fixed(comparison.medianDifference), fixed(comparison.test?.rankBiserial ?? null, 3), pValue(comparison.pHolm), comparison.verdict]
             : ['-', '-', '-', 'no origin to compare with'];
       lines.push(
-        `| ${row.recipe} | ${row.done}/${row.total} | ${meanSd(row.testLoss)} | ${meanSd(row.dice)} | ${ci(row.dice)} | ${meanSd(row.miou)} | ${versus.join(' | ')} | ${fixed(published?.f1)} | ${fixed(published?.miou)} |`,
+        `| ${row.recipe} | ${row.done}/${row.total} | ${meanSd(row.testLoss)} | ${meanSd(row.dice)} | ${ci(row.dice)} | ${meanSd(row.miou)} | ${classes.map((c) => `${perClassCell(row, c)} | `).join('')}${versus.join(' | ')} | ${fixed(published?.f1)} | ${fixed(published?.miou)} |`,
       );
     }
     lines.push('');

@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CovsegError } from '../../errors';
 import type { ExperimentSpec } from '../experiment-file';
 import { cellTrainArgs, type ExperimentCell } from '../expand-grid';
-import { runDirOf } from '../experiment-state';
+import { EXPERIMENT_FILES, runDirOf } from '../experiment-state';
 
 /** Cluster resources per array task (one task = one cell). */
 export interface SlurmOptions {
@@ -19,6 +19,20 @@ export interface SlurmOptions {
   extraLines: string[];
   /** How a node starts covseg; default: this Node binary and this checkout (a shared file system). */
   covseg?: string;
+}
+
+/** Slurm's output file of each array task, under EXPDIR/logs (%x job name, %A array job id, %a task index). */
+export const SLURM_LOG_PATTERN = '%x-%A_%a.slurm.log';
+
+/** Slurm's own log of one task, e.g. `slurmLogFile(dir, 'quick', '12_3')`. */
+export function slurmLogFile(expDir: string, name: string, taskId: string): string {
+  const [job, task] = taskId.split('_');
+  return join(expDir, EXPERIMENT_FILES.logs, `covseg-${name}-${job}_${task}.slurm.log`);
+}
+
+/** covseg's output of one cell, for both executors. */
+export function cellLogFile(expDir: string, cellId: string): string {
+  return join(expDir, EXPERIMENT_FILES.logs, `${cellId}.log`);
 }
 
 /** POSIX single-quoting, so paths with spaces or quotes reach covseg unchanged. */
@@ -44,7 +58,8 @@ export function sbatchScript(spec: ExperimentSpec, cells: readonly ExperimentCel
     `#SBATCH --cpus-per-task=${options.cpus}`,
     ...(options.gpus > 0 ? [`#SBATCH --gpus-per-task=${options.gpus}`] : []),
     ...(options.partition ? [`#SBATCH --partition=${options.partition}`] : []),
-    `#SBATCH --output=${dir}/logs/%x-%A_%a.log`,
+    // Slurm's own messages (time limit, node failure) go here; covseg's output goes to logs/<cell>.log.
+    `#SBATCH --output=${dir}/${EXPERIMENT_FILES.logs}/${SLURM_LOG_PATTERN}`,
     ...options.extraLines,
     'set -euo pipefail',
     '',
@@ -54,13 +69,16 @@ export function sbatchScript(spec: ExperimentSpec, cells: readonly ExperimentCel
   cells.forEach((cell, index) => {
     const runDir = runDirOf(dir, cell.id);
     const args = cellTrainArgs(spec, cell, runDir, splitFile, Math.min(2, options.cpus)).map(shellQuote).join(' ');
-    lines.push(`  ${index}) RUN=${shellQuote(runDir)}; ARGS=(${args}) ;;`);
+    const log = cellLogFile(dir, cell.id);
+    lines.push(`  ${index}) RUN=${shellQuote(runDir)}; LOG=${shellQuote(log)}; ARGS=(${args}) ;;`);
   });
   lines.push(
     '  *) echo "no cell for array task $SLURM_ARRAY_TASK_ID" >&2; exit 2 ;;',
     'esac',
     // A folder with a configuration was started before (killed, timed out, requeued): continue it.
     'if [ -f "$RUN/config.json" ]; then ARGS+=(--resume); fi',
+    // The same per-cell log the local executor writes, appended over attempts.
+    'exec >>"$LOG" 2>&1',
     `exec ${covseg} "\${ARGS[@]}"`,
     '',
   );

@@ -7,6 +7,13 @@ import type { EpochLog, RunSummary } from '../../training/trainer';
 import type { ExperimentCell } from '../expand-grid';
 import { readExperimentState, runDirOf, type CellState, type ExperimentState } from '../experiment-state';
 
+/** One foreground class of a three-class cell (ground-glass, consolidation). */
+export interface ClassResult {
+  name: string;
+  dice: number | null;
+  iou: number | null;
+}
+
 /** One cell's test results as the report needs them; metrics are null until the cell is done. */
 export interface CellResult {
   cell: ExperimentCell;
@@ -19,6 +26,8 @@ export interface CellResult {
   iou: number | null;
   miou: number | null;
   hd95: number | null;
+  /** Three-class cells: each foreground class's per-image Dice and IoU on the test split (empty for the binary task). */
+  perClass: ClassResult[];
   /** Per test slice Dice (null where undefined: empty truth and prediction), for paired tests. */
   slices: { id: string; dice: number | null }[];
   /** One entry per epoch from metrics.jsonl, for learning curves. */
@@ -65,6 +74,7 @@ export async function collectResults(expDir: string): Promise<{ state: Experimen
       iou: metrics?.iou ?? null,
       miou: metrics?.miou ?? null,
       hd95: metrics?.hd95 ?? null,
+      perClass: done ? (summary.test!.classes?.classes ?? []).map((c) => ({ name: c.name, dice: c.dice, iou: c.iou })) : [],
       slices: done ? summary.test!.slices.map((s) => ({ id: s.id, dice: s.dice })) : [],
       curve: await readCurve(runDir),
     });

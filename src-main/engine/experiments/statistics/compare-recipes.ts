@@ -31,6 +31,8 @@ export interface ConfigurationSummary {
   miou: MetricSummary;
   testLoss: MetricSummary;
   hd95: MetricSummary;
+  /** Three-class configurations: each foreground class's Dice and IoU over seeds (empty for the binary task). */
+  perClass: { name: string; dice: MetricSummary; iou: MetricSummary }[];
 }
 
 export type Verdict = 'better' | 'worse' | 'no evidence of a difference' | 'not enough data';
@@ -58,6 +60,11 @@ export interface RecipeComparison {
 export function groupOf(result: CellResult): string {
   const extra = Object.entries(result.cell.options).map(([k, v]) => `${k}=${v}`);
   return [result.cell.model, result.cell.loss, ...(result.cell.classes !== 'lesion' ? [result.cell.classes] : []), ...extra].join(' / ');
+}
+
+/** The foreground classes of some cells, in the order the first cell lists them. */
+export function classNamesOf(results: readonly CellResult[]): string[] {
+  return [...new Set(results.flatMap((r) => r.perClass.map((c) => c.name)))];
 }
 
 function summarise(values: (number | null)[], seed: number): MetricSummary {
@@ -88,6 +95,11 @@ export function summariseConfigurations(results: readonly CellResult[], bootstra
       miou: summarise(done.map((c) => c.miou), bootstrapSeed),
       testLoss: summarise(done.map((c) => c.testLoss), bootstrapSeed),
       hd95: summarise(done.map((c) => c.hd95), bootstrapSeed),
+      perClass: classNamesOf(done).map((name) => ({
+        name,
+        dice: summarise(done.map((c) => c.perClass.find((k) => k.name === name)?.dice ?? null), bootstrapSeed),
+        iou: summarise(done.map((c) => c.perClass.find((k) => k.name === name)?.iou ?? null), bootstrapSeed),
+      })),
     };
   });
 }

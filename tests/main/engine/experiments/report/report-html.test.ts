@@ -17,6 +17,7 @@ function cell(recipe: string, seed: number, dice: number | null, state: CellResu
     iou: dice === null ? null : dice / (2 - dice),
     miou: dice === null ? null : 0.5 + dice / 3,
     hd95: dice === null ? null : 10 * dice,
+    perClass: [],
     slices: dice === null ? [] : [0, 1, 2, 3, 4, 5].map((i) => ({ id: `s${i}`, dice: recipe === 'origin' ? dice - i * 0.01 : dice + i * 0.013 })),
     curve: [
       { epoch: 1, trainLoss: 0.9, valLoss: 0.8, valDice: 0.2 },
@@ -68,5 +69,30 @@ describe('experiment report files', () => {
     expect(md).toMatch(/\| fliprot\+elastic \| 2\/2 \| .* \| 1\.000 \| 0\.000488 \| better \| - \| - \|/);
     expect(md).toMatch(/\| origin\+gan \| 0\/1 \| - \| - \| - \| - \| - \| - \| - \| not enough data \| 0\.8333 \| 0\.7460 \|/);
     expect(md).toMatch(/"Study" columns: the published single-run numbers, theirs, not ours/);
+  });
+
+  it('adds per-class columns for a three-class grid: ground-glass and consolidation Dice per cell and mean ± sd per recipe', () => {
+    const threeClass = (recipe: string, seed: number, ggo: number, cons: number | null): CellResult => {
+      const base = cell(recipe, seed, (ggo + (cons ?? ggo)) / 2);
+      return { ...base, cell: { ...base.cell, id: `${base.cell.id}__ggo`, classes: 'ggo-consolidation' }, perClass: [{ name: 'ground-glass', dice: ggo, iou: ggo / 2 }, { name: 'consolidation', dice: cons, iou: cons === null ? null : cons / 2 }] };
+    };
+    const grid = [threeClass('origin', 1, 0.5, 0.3), threeClass('origin', 2, 0.7, 0.5), threeClass('fliprot+elastic', 1, 0.6, null), cell('origin', 3, 0.4)];
+    const configurations = summariseConfigurations(grid);
+    const lines = resultsCsv(grid).trim().split('\n');
+    const header = lines[0]!.split(',');
+    expect(header.slice(header.indexOf('hd95') + 1, header.indexOf('test_slices'))).toEqual(['ground_glass_dice', 'ground_glass_iou', 'consolidation_dice', 'consolidation_iou']);
+    const row = (i: number) => Object.fromEntries(lines[i]!.split(',').map((v, k) => [header[k]!, v]));
+    expect([row(1).ground_glass_dice, row(1).consolidation_iou]).toEqual(['0.5', '0.15']);
+    expect([row(3).consolidation_dice, row(4).ground_glass_dice]).toEqual(['', '']);
+    const md = resultsMarkdown('t', configurations, compareWithOrigin(grid));
+    expect(md).toContain('| Recipe | Seeds | Test Loss | F1 | F1 95% CI | mIoU | ground-glass F1 | consolidation F1 | Δ F1 vs origin');
+    // ground-glass 0.5 and 0.7: mean 0.6, sd 0.1414; consolidation 0.3 and 0.5: mean 0.4.
+    expect(md).toMatch(/\| origin \| 2\/2 \| .* \| 0\.6000 ± 0\.1414 \| 0\.4000 ± 0\.1414 \| \(baseline\)/);
+    expect(md).toMatch(/\| fliprot\+elastic \| 1\/1 \| .* \| 0\.6000 \| - \| /);
+    // The binary group keeps the binary layout.
+    expect(md).toMatch(/## unet \/ bce\n\n\| Recipe \| Seeds \| Test Loss \| F1 \| F1 95% CI \| mIoU \| Δ F1/);
+    const html = reportHtml('t', grid, configurations, compareWithOrigin(grid));
+    expect(htmlCells(html).get('origin__unet__bce__s1__ggo')!.ground_glass_dice).toBe('0.5');
+    expect(html).toContain('<th>consolidation F1</th>');
   });
 });

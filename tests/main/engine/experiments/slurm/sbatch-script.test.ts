@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,10 +14,15 @@ const spec = validateExperiment(
   '/',
 );
 
-/** Runs array task `task` of the script with `printf` standing in for covseg, so the arguments it would get are visible. */
-function runTask(script: string, task: number): { code: number | null; args: string[] } {
+/**
+ * Runs array task `task` of the script with `printf` standing in for covseg, so the arguments it
+ * would get are visible in the cell's log, where the script sends covseg's output.
+ */
+function runTask(script: string, task: number, log?: string): { code: number | null; args: string[] } {
   const result = spawnSync('bash', ['-c', script], { env: { ...process.env, SLURM_ARRAY_TASK_ID: String(task) }, encoding: 'utf8' });
-  return { code: result.status, args: result.stdout.split('\n').filter(Boolean) };
+  const text = log && existsSync(log) ? readFileSync(log, 'utf8') : '';
+  if (log) rmSync(log, { force: true });
+  return { code: result.status, args: text.split('\n').filter(Boolean) };
 }
 
 describe('sbatchScript', () => {
@@ -35,14 +41,17 @@ describe('sbatchScript', () => {
     const cells = expandGrid(spec);
     const script = sbatchScript(spec, cells, expDir, join(expDir, 'split.json'), { time: '01:00:00', mem: '4G', cpus: 2, gpus: 0, extraLines: [], covseg: "printf '%s\\n'" });
     expect(script).not.toContain('--gpus-per-task');
-    const first = runTask(script, 2);
+    const log = join(expDir, 'logs', 'fliprot+elastic__unet__bce__s1.log');
+    await mkdir(join(expDir, 'logs'));
+    expect(script).toContain(`#SBATCH --output=${expDir}/logs/%x-%A_%a.slurm.log`);
+    const first = runTask(script, 2, log);
     expect(first.code).toBe(0);
     expect(first.args.slice(0, 5)).toEqual(['train', '--data', "/data/it's here", '--out', join(expDir, 'runs', 'fliprot+elastic__unet__bce__s1')]);
     expect(first.args[first.args.indexOf('--epochs') + 1]).toBe('3');
     expect(first.args).not.toContain('--resume');
     await mkdir(join(expDir, 'runs', 'fliprot+elastic__unet__bce__s1'), { recursive: true });
     await writeFile(join(expDir, 'runs', 'fliprot+elastic__unet__bce__s1', 'config.json'), '{}');
-    expect(runTask(script, 2).args.at(-1)).toBe('--resume');
+    expect(runTask(script, 2, log).args.at(-1)).toBe('--resume');
     expect(runTask(script, 9).code).toBe(2);
   });
 

@@ -16,6 +16,7 @@ function cell(recipe: string, seed: number, dice: number, sliceDice: (i: number)
     iou: dice - 0.1,
     miou: dice + 0.1,
     hd95: 5,
+    perClass: [],
     slices: state === 'done' ? Array.from({ length: SLICES }, (_, i) => ({ id: `slice-${i}`, dice: sliceDice(i) })) : [],
     curve: [],
   };
