@@ -1,0 +1,21 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../src-main/engine/backend/select-backend';
+import { createLoss } from '../src-main/engine/losses/segmentation-losses';
+import { buildUnet } from '../src-main/engine/models/unet/unet';
+import { createAdamState } from '../src-main/engine/training/adam';
+import { batchArrays } from '../src-main/engine/training/slice-cache';
+import { singleStepEngine } from '../src-main/engine/training/step-engine';
+await selectBackend('wasm');
+const size = 128;
+const model = buildUnet({ depth: 4, baseFilters: 16 });
+const engine = singleStepEngine(model, createAdamState(model.trainableWeights.map((w) => w.read().size)), size, createLoss('bce'));
+const images = Array.from({ length: 4 }, (_, k) => Uint8Array.from({ length: size * size }, (_, i) => (i * 31 + k) % 256));
+const masks = images.map((im) => im.map((v) => (v > 200 ? 1 : 0)));
+const batch = { ...batchArrays({ ids: ['0', '1', '2', '3'], size, images, masks }, [0, 1, 2, 3]), count: 4 };
+await engine.step(batch, 1e-3);
+const info = await tf.profile(async () => void (await engine.step(batch, 1e-3)));
+const by = new Map<string, [number, number]>();
+for (const k of info.kernels.filter((k) => !k.name.endsWith('__op'))) { const e = by.get(k.name) ?? [0, 0]; by.set(k.name, [e[0] + (k.kernelTimeMs as number), e[1] + 1]); }
+const total = [...by.values()].reduce((a, b) => a + b[0], 0);
+console.log('total', total.toFixed(0));
+for (const [k, [ms, n]] of [...by].sort((a, b) => b[1][0] - a[1][0]).slice(0, 22)) console.log(k.padEnd(28), ms.toFixed(1).padStart(8), String(n).padStart(5));
