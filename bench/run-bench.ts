@@ -19,6 +19,7 @@ import { createAdamState } from '../src-main/engine/training/adam';
 import { batchArrays, type PreparedSlices } from '../src-main/engine/training/slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
 import { machineDescription } from './machine';
+import { scalingCeiling } from './scaling-ceiling';
 import { benchSegformer } from './segformer-bench';
 
 const backendFlag = process.argv.indexOf('--backend');
@@ -96,6 +97,8 @@ const train256 = await stepTimer(256, 1, 1, runs256);
 const workers = resolveWorkers(0, backend);
 const parallel128 = workers > 1 ? await stepTimer(128, 2, 2, runs128) : undefined;
 const parallel256 = workers > 1 ? await stepTimer(256, 2, 1, runs256) : undefined;
+// What two replicas could reach on this machine at best (shared core, cache or memory bandwidth).
+const ceiling = workers > 1 && !quick ? await scalingCeiling() : undefined;
 // The path `covseg predict` and evaluation take: batch norm folded into the convolutions.
 const inferModel = inferenceCopy(buildUnet({ depth: 4, baseFilters: 16 }), resolveModelSpec('unet', { depth: 4, baseFilters: 16 })).model;
 const slice = tf.randomUniform([1, 256, 256, 1], 0, 1, 'float32', 3);
@@ -159,6 +162,8 @@ const result = {
     ? {
         train128: { msPerStep: Math.round(parallel128), imagesPerSecond: Math.round((4000 / parallel128) * 10) / 10, speedup: Math.round((train128 / parallel128) * 100) / 100 },
         train256: { msPerStep: Math.round(parallel256), imagesPerSecond: Math.round((4000 / parallel256) * 10) / 10, speedup: Math.round((train256 / parallel256) * 100) / 100 },
+        idealSpeedup: 2,
+        machineCeiling: ceiling ?? 'not measured with --quick',
       }
     : 'one core or a native backend: no data-parallel figures',
   inference256: { msPerSlice: Math.round(infer256) },
@@ -199,6 +204,7 @@ console.log(result.backend);
 if (backend.adapter?.software) console.log('software WebGPU adapter (CPU emulation): these figures show correctness only, not GPU speed');
 console.log(`train 128 px: ${result.train128.msPerStep} ms/step (${result.train128.imagesPerSecond} images/s)`);
 console.log(`train 256 px: ${result.train256.msPerStep} ms/step (${result.train256.imagesPerSecond} images/s)`);
+if (ceiling) console.log(`two independent batch-2 replicas at once: ${ceiling.togetherMs} ms vs ${ceiling.aloneMs} ms alone, so this machine caps data-parallel speed-up at ${ceiling.ceiling}x`);
 if (parallel128 && parallel256) console.log(`train, 2 workers: 128 px ${Math.round(parallel128)} ms/step (${(train128 / parallel128).toFixed(2)}x of ideal 2x), 256 px ${Math.round(parallel256)} ms/step (${(train256 / parallel256).toFixed(2)}x)`);
 console.log(`inference 256 px: ${result.inference256.msPerSlice} ms/slice`);
 if (onnx1 && onnx2) {
