@@ -39,7 +39,7 @@ const CONV_CASES: Case[] = [
   [12, 12, 8, 8, 3, 2, 'same'],
   // U-Net shapes (smaller images): first layer, a level's convolutions, the 1x1 logits.
   [32, 32, 1, 16, 3, 1, 'same'],
-  [16, 16, 16, 32, 3, 1, 'same'],
+  [12, 12, 16, 16, 3, 1, 'same'],
   [16, 16, 16, 1, 1, 1, 'valid'],
 ];
 
