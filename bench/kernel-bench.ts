@@ -1,6 +1,7 @@
 // `npx tsx bench/kernel-bench.ts [--size 128] [--batch 4] [--rounds 7]`: the U-Net's convolution
 // kernels on wasm at one image size, each formulation timed interleaved with the others (A, B, C, A,
-// B, C, ...) so that load from other processes hits all of them alike; medians in ms and GFLOP/s.
+// B, C, ...) so that load from other processes hits all of them alike; medians of this process's
+// CPU time (user + system, which other processes' load disturbs much less than wall time) in ms and GFLOP/s.
 // A decision aid for the kernels in src-main/engine/backend/wasm-kernels, not a test.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -33,7 +34,7 @@ shapes.push({ h: size, ci: 16, co: 1, k: 1, s: 1 });
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 console.log(machineDescription().summary);
-console.log(`U-Net convolutions at ${size} px, batch ${batch}, ${rounds} interleaved rounds (median ms, GFLOP/s)`);
+console.log(`U-Net convolutions at ${size} px, batch ${batch}, ${rounds} interleaved rounds (median CPU ms, GFLOP/s)`);
 console.log('shape'.padEnd(30), 'forward'.padStart(16), 'dW gemm'.padStart(16), 'dW conv'.padStart(16), 'dX'.padStart(16));
 const totals = { forward: 0, gemm: 0, conv: 0, input: 0 };
 for (const { h, ci, co, k, s } of shapes) {
@@ -56,9 +57,10 @@ for (const { h, ci, co, k, s } of shapes) {
   for (const v of Object.values(variants)) v();
   for (let r = 0; r < rounds; r++) {
     for (const [name, run] of Object.entries(variants)) {
-      const start = performance.now();
+      const start = process.cpuUsage();
       run();
-      times[name]!.push(performance.now() - start);
+      const used = process.cpuUsage(start);
+      times[name]!.push((used.user + used.system) / 1000);
     }
   }
   const cells = (Object.keys(variants) as (keyof typeof totals)[]).map((name) => {

@@ -1,6 +1,7 @@
 // `npx tsx bench/step-ab.ts [--size 128] [--rounds 6]`: whole U-Net training steps (depth 4, base 16,
 // batch 4, BCE, JS Adam) on wasm with this project's kernels against the previous formulations,
-// interleaved step by step so that load from other processes hits both alike; medians.
+// interleaved step by step so that load from other processes hits both alike; medians of wall time
+// and of this process's CPU time (user + system), which other processes' load disturbs much less.
 //   new: GEMM filter gradient + fused training batch norm (what the trainer runs)
 //   old: filter gradient as one transposed convolution + tfjs-layers' moments graph
 import * as tf from '@tensorflow/tfjs-core';
@@ -41,16 +42,21 @@ const engines = Object.fromEntries(
   }),
 );
 const times: Record<string, number[]> = { new: [], old: [] };
+const cpuTimes: Record<string, number[]> = { new: [], old: [] };
 for (let r = -1; r < rounds; r++) {
   for (const variant of ['new', 'old'] as const) {
     use(variant);
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     await engines[variant]!.step(batch, 1e-3);
+    const cpu = process.cpuUsage(cpuStart);
     if (r >= 0) times[variant]!.push(performance.now() - start);
+    if (r >= 0) cpuTimes[variant]!.push((cpu.user + cpu.system) / 1000);
   }
 }
 use('new');
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 console.log(machineDescription().summary);
 console.log(`train step ${size} px, batch 4, ${rounds} interleaved rounds: new ${median(times.new!).toFixed(0)} ms, old ${median(times.old!).toFixed(0)} ms (old/new ${(median(times.old!) / median(times.new!)).toFixed(2)}x)`);
+console.log(`CPU time: new ${median(cpuTimes.new!).toFixed(0)} ms, old ${median(cpuTimes.old!).toFixed(0)} ms (old/new ${(median(cpuTimes.old!) / median(cpuTimes.new!)).toFixed(2)}x)`);
 console.log(`  new: ${times.new!.map((t) => t.toFixed(0)).join(' ')}\n  old: ${times.old!.map((t) => t.toFixed(0)).join(' ')}`);
