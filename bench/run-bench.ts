@@ -19,6 +19,8 @@ import { createAdamState } from '../src-main/engine/training/adam';
 import { batchArrays, type PreparedSlices } from '../src-main/engine/training/slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
 import { benchSegformer, segformerTorchRatios } from './segformer-bench';
+import { machineDescription } from './machine';
+import { scalingCeiling } from './scaling-ceiling';
 
 const backendFlag = process.argv.indexOf('--backend');
 const backendChoice = (process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] ?? (backendFlag >= 0 ? process.argv[backendFlag + 1] : undefined) ?? 'auto') as BackendChoice;
@@ -78,7 +80,8 @@ async function kernelProfile(size: number): Promise<{ kernel: string; ms: number
 }
 
 function torchReference(threads: number): Record<string, number> | undefined {
-  const python = ['/usr/bin/python3', 'python3'].find((p) => p === 'python3' || existsSync(p))!;
+  // COVSEG_PYTHON picks a Python with torch (e.g. a venv with pip's torch), as bench:real does.
+  const python = process.env.COVSEG_PYTHON ?? ['/usr/bin/python3', 'python3'].find((p) => p === 'python3' || existsSync(p))!;
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return undefined;
   const run = spawnSync(python, [join(import.meta.dirname, 'torch_unet.py'), String(threads)], { encoding: 'utf8', timeout: 600_000 });
@@ -94,6 +97,8 @@ const train256 = await stepTimer(256, 1, 1, runs256);
 const workers = resolveWorkers(0, backend);
 const parallel128 = workers > 1 ? await stepTimer(128, 2, 2, runs128) : undefined;
 const parallel256 = workers > 1 ? await stepTimer(256, 2, 1, runs256) : undefined;
+// What two replicas could reach on this machine at best (shared core, cache or memory bandwidth).
+const ceiling = workers > 1 && !quick ? await scalingCeiling() : undefined;
 // The path `covseg predict` and evaluation take: batch norm folded into the convolutions.
 const inferModel = inferenceCopy(buildUnet({ depth: 4, baseFilters: 16 }), resolveModelSpec('unet', { depth: 4, baseFilters: 16 })).model;
 const slice = tf.randomUniform([1, 256, 256, 1], 0, 1, 'float32', 3);
@@ -144,7 +149,11 @@ const consumed256 = 4000 / (parallel256 ?? train256);
 const torch1 = quick ? undefined : torchReference(1);
 const torch2 = quick ? undefined : torchReference(2);
 
+const machine = machineDescription();
 const result = {
+  // Every figure below was measured on this CPU: ratios to PyTorch differ between CPUs (PyTorch uses
+  // AVX2/AVX-512 and FMA; wasm has 128-bit SIMD whatever the CPU), so never quote them without it.
+  machine,
   backend: describeBackend(backend),
   ...(backend.adapter ? { adapter: backend.adapter } : {}),
   ...(backend.adapter?.software ? { note: 'software WebGPU adapter (CPU emulation): figures show correctness only, not GPU speed' } : {}),
@@ -155,6 +164,8 @@ const result = {
     ? {
         train128: { msPerStep: Math.round(parallel128), imagesPerSecond: Math.round((4000 / parallel128) * 10) / 10, speedup: Math.round((train128 / parallel128) * 100) / 100 },
         train256: { msPerStep: Math.round(parallel256), imagesPerSecond: Math.round((4000 / parallel256) * 10) / 10, speedup: Math.round((train256 / parallel256) * 100) / 100 },
+        idealSpeedup: 2,
+        machineCeiling: ceiling ?? 'not measured with --quick',
       }
     : 'one core or a native backend: no data-parallel figures',
   inference256: { msPerSlice: Math.round(infer256) },
@@ -190,11 +201,13 @@ const result = {
     : 'python3-torch not installed: no reference ratios (apt-get install python3-torch)',
 };
 console.log(JSON.stringify(result, null, 2));
-console.log(`\n${result.backend}`);
+console.log(`\n${machine.summary}`);
+console.log(result.backend);
 if (backend.adapter?.software) console.log('software WebGPU adapter (CPU emulation): these figures show correctness only, not GPU speed');
 console.log(`train 128 px: ${result.train128.msPerStep} ms/step (${result.train128.imagesPerSecond} images/s)`);
 console.log(`train 256 px: ${result.train256.msPerStep} ms/step (${result.train256.imagesPerSecond} images/s)`);
-if (parallel128 && parallel256) console.log(`train, 2 workers: 128 px ${Math.round(parallel128)} ms/step (${(train128 / parallel128).toFixed(2)}x), 256 px ${Math.round(parallel256)} ms/step (${(train256 / parallel256).toFixed(2)}x)`);
+if (ceiling) console.log(`two independent batch-2 replicas at once: ${ceiling.togetherMs} ms vs ${ceiling.aloneMs} ms alone, so this machine caps data-parallel speed-up at ${ceiling.ceiling}x`);
+if (parallel128 && parallel256) console.log(`train, 2 workers: 128 px ${Math.round(parallel128)} ms/step (${(train128 / parallel128).toFixed(2)}x of ideal 2x), 256 px ${Math.round(parallel256)} ms/step (${(train256 / parallel256).toFixed(2)}x)`);
 console.log(`inference 256 px: ${result.inference256.msPerSlice} ms/slice`);
 if (onnx1 && onnx2) {
   const volume = (t: { msPer100Slices?: number }) => (t.msPer100Slices ? `, 100 slices ${(t.msPer100Slices / 1000).toFixed(1)} s` : '');

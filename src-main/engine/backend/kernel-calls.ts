@@ -40,3 +40,21 @@ export function matMul2d(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInf
   free(backend, out);
   return out2;
 }
+
+/**
+ * A tensor that aliases `count` floats of `base`'s wasm buffer from float `offset` on, without a copy
+ * (XNNPACK reads a shifted window of one buffer). Release it with {@link freeView}, never {@link free}:
+ * it owns no allocation.
+ */
+export function heapView(backend: BackendWasm, base: tf.TensorInfo, offset: number, shape: number[]): tf.TensorInfo {
+  const memoryOffset = backend.dataIdMap.get(base.dataId)!.memoryOffset + offset * Float32Array.BYTES_PER_ELEMENT;
+  return backend.makeOutput(shape, 'float32', memoryOffset);
+}
+
+/** Unregisters a {@link heapView} without freeing the memory it borrows. */
+export function freeView(backend: BackendWasm, view: tf.TensorInfo): void {
+  const data = backend.dataIdMap.get(view.dataId);
+  if (!data) return;
+  backend.wasm.tfjs.disposeData(data.id);
+  backend.dataIdMap.delete(view.dataId);
+}

@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { CovsegError } from '../errors';
 import { registerBatchNormGradient } from './batch-norm-gradient';
+import { registerBatchNormTraining } from './batch-norm-training';
 import { registerWasmKernels } from './wasm-kernels/register-wasm-kernels';
 import { describeAdapter, linuxGpuDeviceNodePresent, probeAdapter, type GpuAdapterInfo } from './webgpu-adapter';
 
@@ -111,6 +112,7 @@ async function selectBackendNow(choice?: BackendChoice): Promise<BackendInfo> {
   const wanted = chosenFromEnv(choice);
   if (active && (wanted === 'auto' || backendChoiceOf(active) === wanted)) return active;
   registerBatchNormGradient();
+  registerBatchNormTraining();
   const skipped: string[] = [];
   const webgpu: { adapter?: GpuAdapterInfo } = {};
   const attempts: { choice: BackendChoice; run: () => Promise<boolean>; info: Omit<BackendInfo, 'skipped'> }[] = [

@@ -175,6 +175,7 @@ export async function parallelStepEngine(
       const reply = theirs.count > 0 ? request({ type: 'step', x: theirs.x, y: theirs.y, count: theirs.count, draws: { step: optimizer.step, replica: 1 } }) : undefined;
       const mine = await gradientsOf(model, variables, size, own, loss, { step: optimizer.step, replica: 0 });
       let value = mine.value;
+      let stateValues: Float32Array[] | undefined;
       if (reply) {
         const answer = await reply;
         const theirLoss = answer.type === 'stepped' ? answer.loss : NaN;
@@ -193,10 +194,13 @@ export async function parallelStepEngine(
           return ownValues;
         });
         assign(stateVariables, averaged);
+        stateValues = averaged;
       }
       adamStep(weights, mine.gradients, optimizer, learningRate, setup.adam);
       assign(variables, weights);
-      publish();
+      // From the arrays just assigned rather than read back out of tfjs: one copy fewer per step.
+      if (stateValues) writeFlat(sharedWeights, [...weights, ...stateValues]);
+      else publish();
       return value;
     },
     dispose: async () => {

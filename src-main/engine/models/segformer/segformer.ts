@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { requireParameter } from '../../errors';
+import { batchNormalization } from '../batch-normalization-layer';
 import { BilinearUpsample, EfficientAttention, MixFfn, SeededDropout, TokenLayerNorm } from './segformer-layers';
 
 export const SEGFORMER_VARIANTS = ['b0', 'b1'] as const;
@@ -123,7 +124,7 @@ export function buildSegformer(options: Partial<SegformerOptions> = {}): tfl.Lay
   });
   let y = apply(tfl.layers.concatenate({ name: 'decode_concat' }), projected);
   y = apply(tfl.layers.conv2d({ filters: d, kernelSize: 1, useBias: false, kernelInitializer: decoderInit(), name: 'decode_fuse' }), y);
-  y = apply(tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: 'decode_bn' }), y);
+  y = apply(batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: 'decode_bn' }), y);
   y = apply(tfl.layers.reLU({ name: 'decode_relu' }), y);
   if (o.dropout > 0) y = apply(new SeededDropout({ rate: o.dropout, mode: 'element', seed: seed++, name: 'decode_dropout' }), y);
   y = apply(tfl.layers.conv2d({ filters: o.outputs, kernelSize: 1, kernelInitializer: decoderInit(), name: 'decode_classifier' }), y);

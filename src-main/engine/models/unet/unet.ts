@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { requireParameter } from '../../errors';
+import { batchNormalization } from '../batch-normalization-layer';
 
 export interface UnetOptions {
   /** Number of down-sampling steps; input sides must be divisible by 2^depth. */
@@ -49,7 +50,7 @@ export function buildUnet(options: Partial<UnetOptions> = {}, fusedForInference 
       y = tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: !o.batchNorm, kernelInitializer: init(), name: `${name}_conv${i}` }).apply(y) as tfl.SymbolicTensor;
       // Momentum 0.9 (PyTorch's default) rather than Keras' 0.99: moving statistics settle within the
       // few hundred steps a small CT dataset gives, so validation in inference mode is not stale.
-      if (o.batchNorm) y = tfl.layers.batchNormalization({ momentum: 0.9, name: `${name}_bn${i}` }).apply(y) as tfl.SymbolicTensor;
+      if (o.batchNorm) y = batchNormalization({ momentum: 0.9, name: `${name}_bn${i}` }).apply(y) as tfl.SymbolicTensor;
       y = tfl.layers.reLU({ name: `${name}_relu${i}` }).apply(y) as tfl.SymbolicTensor;
     }
     return y;

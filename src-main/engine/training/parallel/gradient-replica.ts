@@ -7,6 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../../backend/select-backend';
 import { createLoss } from '../../losses/segmentation-losses';
 // The replica rebuilds the model from its topology: SegFormer's custom layers must be registered.
+import '../../models/batch-normalization-layer';
 import '../../models/segformer/segformer-layers';
 import { gradientsOf } from '../step-engine';
 import type { FromReplica, ToReplica } from './replica-protocol';

@@ -19,11 +19,14 @@ export function writeFlat(target: Float32Array, parts: readonly (Float32Array | 
 /** Assigns trainable then non-trainable weights of `model` from one flat array. */
 export function readWeightsFrom(source: Float32Array, model: tfl.LayersModel): void {
   let offset = 0;
+  // wasm copies the values into its heap at once; the cpu backend would keep a view of shared
+  // memory that changes later, and webgpu uploads lazily: those get a copy.
+  const copies = tf.getBackend() !== 'wasm';
   tf.tidy(() => {
     for (const w of [...model.trainableWeights, ...model.nonTrainableWeights]) {
       const variable = w.read() as tf.Variable;
-      // A copy: the cpu backend would otherwise keep a view of shared memory that changes later.
-      variable.assign(tf.tensor(source.slice(offset, offset + variable.size), variable.shape));
+      const values = copies ? source.slice(offset, offset + variable.size) : source.subarray(offset, offset + variable.size);
+      variable.assign(tf.tensor(values, variable.shape));
       offset += variable.size;
     }
   });

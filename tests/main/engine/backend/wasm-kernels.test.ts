@@ -33,6 +33,14 @@ const CONV_CASES: Case[] = [
   [7, 7, 2, 2, 1, 1, 'valid'],
   [13, 11, 5, 7, 5, 1, 'same'],
   [9, 9, 3, 3, 3, 1, 'valid'],
+  // 2x2 stride 2 with an unread last row and column; SegFormer's 7x7 stride-4 and 3x3 stride-2 patch embeddings.
+  [9, 9, 3, 4, 2, 2, 'valid'],
+  [16, 16, 3, 8, 7, 4, 'same'],
+  [12, 12, 8, 8, 3, 2, 'same'],
+  // U-Net shapes (smaller images): first layer, a level's convolutions, the 1x1 logits.
+  [32, 32, 1, 16, 3, 1, 'same'],
+  [12, 12, 16, 16, 3, 1, 'same'],
+  [16, 16, 16, 1, 1, 1, 'valid'],
 ];
 
 describe('wasm gradient kernels match the cpu backend', () => {
