@@ -1,10 +1,7 @@
 // `npm run bench`: speed of the training engine on this machine, printed as JSON and as a table.
 // Shapes: U-Net depth 4, base 16 filters, batch 4, BCE, Adam — training at 128 and 256 px,
-// inference of one 256-px slice (tfjs and, when installed, ONNX Runtime); where the time goes (per kernel); PyTorch CPU ratios when Debian's
-// python3-torch is installed (a reference only, never a test).
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// inference of one 256-px slice (tfjs and, when installed, ONNX Runtime); where the time goes (per kernel); ratios
+// against every PyTorch present: Debian's python3-torch and COVSEG_PYTHON's (a reference only, never a test).
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend, type BackendChoice } from '../src-main/engine/backend/select-backend';
 import { createLoss } from '../src-main/engine/losses/segmentation-losses';
@@ -19,6 +16,7 @@ import { createAdamState } from '../src-main/engine/training/adam';
 import { batchArrays, type PreparedSlices } from '../src-main/engine/training/slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
 import { benchSegformer, segformerTorchRatios } from './segformer-bench';
+import { runTorchScript, torchPythons } from './torch-reference';
 import { machineDescription } from './machine';
 import { scalingCeiling } from './scaling-ceiling';
 
@@ -79,14 +77,9 @@ async function kernelProfile(size: number): Promise<{ kernel: string; ms: number
     .map(([kernel, ms]) => ({ kernel, ms: Math.round(ms * 10) / 10, share: Math.round((ms / total) * 1000) / 10 }));
 }
 
-function torchReference(threads: number): Record<string, number> | undefined {
-  // COVSEG_PYTHON picks a Python with torch (e.g. a venv with pip's torch), as bench:real does.
-  const python = process.env.COVSEG_PYTHON ?? ['/usr/bin/python3', 'python3'].find((p) => p === 'python3' || existsSync(p))!;
-  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return undefined;
-  const run = spawnSync(python, [join(import.meta.dirname, 'torch_unet.py'), String(threads)], { encoding: 'utf8', timeout: 600_000 });
-  if (run.status !== 0) return undefined;
-  return JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
+/** The same U-Net in one PyTorch at a thread count (bench/torch_unet.py). */
+function torchReference(python: string, threads: number): Record<string, number> | undefined {
+  return runTorchScript<Record<string, number>>(python, 'torch_unet.py', [String(threads)]);
 }
 
 const backend = await selectBackend(backendChoice);
@@ -146,8 +139,9 @@ async function augmentationRate(name: string): Promise<number> {
 }
 const augmentation = Object.fromEntries(await Promise.all(['fliprot+elastic', 'fliprot+mixup+jpeg', 'mixup+jpeg'].map(async (name) => [name, Math.round(await augmentationRate(name))] as const)));
 const consumed256 = 4000 / (parallel256 ?? train256);
-const torch1 = quick ? undefined : torchReference(1);
-const torch2 = quick ? undefined : torchReference(2);
+// Every PyTorch present (Debian's python3-torch, COVSEG_PYTHON's): versions differ in speed here.
+const torches = quick ? [] : torchPythons().map(({ python, version }) => ({ version, one: torchReference(python, 1), two: torchReference(python, 2) })).filter((t) => t.one);
+const r2 = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : null);
 
 const machine = machineDescription();
 const result = {
@@ -182,23 +176,23 @@ const result = {
   },
   kernelProfile128: profile,
   segformerB0: { px128: segformer128, ...(segformer256 ? { px256: segformer256 } : {}), pytorch: segformerTorch.length ? segformerTorch : 'no PyTorch found (python3-torch, or COVSEG_PYTHON=a Python with torch)' },
-  pytorch: torch1
-    ? {
-        version: torch1.torch,
-        oneThread: torch1,
-        twoThreads: torch2,
+  pytorch: torches.length
+    ? torches.map(({ version, one, two }) => ({
+        version,
+        oneThread: one,
+        twoThreads: two,
         ratios: {
-          train128VsOneThread: Math.round((train128 / torch1.train128!) * 100) / 100,
-          train256VsOneThread: Math.round((train256 / torch1.train256!) * 100) / 100,
-          inference256VsOneThread: Math.round((infer256 / torch1.infer256!) * 100) / 100,
-          inference256VsTwoThreads: torch2 ? Math.round((infer256 / torch2.infer256!) * 100) / 100 : null,
-          onnxInference256VsOneThread: onnx1 ? Math.round((onnx1.msPerSlice / torch1.infer256!) * 100) / 100 : null,
-          onnxInference256VsTwoThreads: onnx2 && torch2 ? Math.round((onnx2.msPerSlice / torch2.infer256!) * 100) / 100 : null,
-          train128TwoWorkersVsTwoThreads: torch2 && parallel128 ? Math.round((parallel128 / torch2.train128!) * 100) / 100 : null,
-          train256TwoWorkersVsTwoThreads: torch2 && parallel256 ? Math.round((parallel256 / torch2.train256!) * 100) / 100 : null,
+          train128VsOneThread: r2(train128, one!.train128),
+          train256VsOneThread: r2(train256, one!.train256),
+          inference256VsOneThread: r2(infer256, one!.infer256),
+          inference256VsTwoThreads: r2(infer256, two?.infer256),
+          onnxInference256VsOneThread: onnx1 ? r2(onnx1.msPerSlice, one!.infer256) : null,
+          onnxInference256VsTwoThreads: onnx2 ? r2(onnx2.msPerSlice, two?.infer256) : null,
+          train128TwoWorkersVsTwoThreads: parallel128 ? r2(parallel128, two?.train128) : null,
+          train256TwoWorkersVsTwoThreads: parallel256 ? r2(parallel256, two?.train256) : null,
         },
-      }
-    : 'python3-torch not installed: no reference ratios (apt-get install python3-torch)',
+      }))
+    : 'no PyTorch found: no reference ratios (apt-get install python3-torch, or COVSEG_PYTHON=a Python with torch)',
 };
 console.log(JSON.stringify(result, null, 2));
 console.log(`\n${machine.summary}`);
@@ -217,11 +211,10 @@ console.log(`SegFormer-B0 128 px, batch 4: train ${segformer128.train.msPerStep}
 if (segformer256) console.log(`SegFormer-B0 256 px, batch 4: train ${segformer256.train.msPerStep} ms/step, inference ${segformer256.inference.msPerSlice} ms/slice`);
 for (const t of segformerTorch) console.log(`SegFormer-B0 vs PyTorch ${t.torch}, 1 thread: ${Object.entries(t.figures).map(([size, f]) => `${size} train ${f.trainMs} ms (${f.trainRatio}x), inference ${f.inferMs} ms (${f.inferRatio}x)`).join('; ')}`);
 console.log(`augmentation 256 px (images/s): ${Object.entries(augmentation).map(([k, v]) => `${k} ${v}`).join(', ')}; a 256-px training step consumes ${consumed256.toFixed(1)} images/s (${Object.entries(result.augmentation256.headroom).map(([k, v]) => `${k} ${v}x`).join(', ')})`);
-if (torch1) {
-  const r = (result.pytorch as { ratios: Record<string, number | null> }).ratios;
-  console.log(`PyTorch ${torch1.torch} 1 thread: train128 ${torch1.train128!.toFixed(0)} ms, train256 ${torch1.train256!.toFixed(0)} ms, infer256 ${torch1.infer256!.toFixed(0)} ms`);
-  if (torch2) console.log(`PyTorch 2 threads: train128 ${torch2.train128!.toFixed(0)} ms, train256 ${torch2.train256!.toFixed(0)} ms, infer256 ${torch2.infer256!.toFixed(0)} ms`);
-  console.log(`ratios, 1 core each (this / PyTorch 1 thread): train128 ${r.train128VsOneThread}x, train256 ${r.train256VsOneThread}x, inference ${r.inference256VsOneThread}x, ONNX Runtime inference ${r.onnxInference256VsOneThread}x`);
-  if (torch2) console.log(`ONNX Runtime inference, 2 threads / PyTorch 2 threads: ${r.onnxInference256VsTwoThreads}x`);
-  if (torch2) console.log(`ratios, 2 cores each (2 workers / PyTorch 2 threads): train128 ${r.train128TwoWorkersVsTwoThreads}x, train256 ${r.train256TwoWorkersVsTwoThreads}x, inference (1 worker) ${r.inference256VsTwoThreads}x`);
+for (const { version, one, two } of torches) {
+  const r = (result.pytorch as { version: string; ratios: Record<string, number | null> }[]).find((p) => p.version === version)!.ratios;
+  console.log(`PyTorch ${version} 1 thread: train128 ${one!.train128!.toFixed(0)} ms, train256 ${one!.train256!.toFixed(0)} ms, infer256 ${one!.infer256!.toFixed(0)} ms`);
+  if (two) console.log(`PyTorch ${version} 2 threads: train128 ${two.train128!.toFixed(0)} ms, train256 ${two.train256!.toFixed(0)} ms, infer256 ${two.infer256!.toFixed(0)} ms`);
+  console.log(`ratios to PyTorch ${version}, 1 core each: train128 ${r.train128VsOneThread}x, train256 ${r.train256VsOneThread}x, inference ${r.inference256VsOneThread}x, ONNX Runtime inference ${r.onnxInference256VsOneThread}x`);
+  if (two) console.log(`ratios to PyTorch ${version}, 2 cores each (2 workers / 2 threads): train128 ${r.train128TwoWorkersVsTwoThreads}x, train256 ${r.train256TwoWorkersVsTwoThreads}x, inference (1 worker) ${r.inference256VsTwoThreads}x, ONNX Runtime ${r.onnxInference256VsTwoThreads}x`);
 }
