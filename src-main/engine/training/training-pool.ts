@@ -46,7 +46,7 @@ function toBatch(samples: Sample[], size: number): Batch {
  * GAN pairs (when the recipe has them) join the originals; `offline` adds `copies` augmented copies
  * of each original, made once with the run's seed; `online` augments every batch afresh.
  */
-export async function trainingPool(slices: PreparedSlices, config: TrainConfig): Promise<TrainingPool> {
+export async function trainingPool(slices: PreparedSlices, config: TrainConfig, ganIds?: readonly string[]): Promise<TrainingPool> {
   const recipe = config.recipe;
   if (!recipe) return { count: slices.ids.length, batch: async (indices) => ({ ...batchArrays(slices, indices), count: indices.length }) };
   const size = slices.size;
@@ -55,8 +55,11 @@ export async function trainingPool(slices: PreparedSlices, config: TrainConfig):
   );
   if (recipe.gan && recipe.ganDir) {
     const generated = await openDataset(recipe.ganDir);
-    const pairs = await prepareSlices(generated, generated.slices.map((s) => s.id), size);
-    pairs.ids.forEach((_, k) => originals.push(sampleFromBytes(size, size, pairs.images[k]!, pairs.masks[k]!)));
+    const withLabels = Boolean(slices.labels);
+    const pairs = await prepareSlices(generated, ganIds ?? generated.slices.map((s) => s.id), size, { withLabels });
+    pairs.ids.forEach((_, k) =>
+      originals.push(withLabels ? sampleFromClassMap(size, size, pairs.images[k]!, pairs.labels![k]!) : sampleFromBytes(size, size, pairs.images[k]!, pairs.masks[k]!)),
+    );
   }
   const augment = composeRecipe(recipe);
   const context = { partner: (random: ReturnType<typeof createRandom>) => originals[random.int(originals.length)]! };
