@@ -13,6 +13,7 @@ import {
   type EventChannel,
   type Result,
   type TrainingProgress,
+  type GanProgress,
 } from '../../src-shared/contract';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
@@ -20,6 +21,7 @@ import { CovsegError } from '../engine/errors';
 import { AugmentService } from './augment-service';
 import { DatasetService } from './dataset-service';
 import { FileAccess } from './file-access';
+import { GanService } from './gan-service';
 import type { ProcessLauncher } from './process-launcher';
 import { RunsService } from './runs-service';
 import { TrainingService } from './training-service';
@@ -79,6 +81,13 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     maxConcurrent: options.maxTrainings ?? maxTrainingsFromEnv(),
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
+  const gans = new GanService({
+    gansDir: join(options.workspace, 'gans'),
+    splitsDir: join(options.workspace, 'splits'),
+    jobsDir: join(options.workspace, 'jobs'),
+    emit: (progress: GanProgress) => options.emit('gan:progress', progress),
+    ...(options.launcher ? { launcher: options.launcher } : {}),
+  });
   const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
   const augment = new AugmentService(datasets, options.labTimeLimitMs === undefined ? {} : { timeLimitMs: options.labTimeLimitMs });
 
@@ -117,6 +126,10 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'augment:catalogue': async () => augment.catalogue(),
     'augment:preview': async (request) => augment.preview(request as Parameters<AugmentService['preview']>[0]),
     'augment:weather': async (request) => augment.weather(request),
+    'gan:startTraining': async (request) => gans.startTraining(request, datasets.entry(request.datasetId).dataset),
+    'gan:cancelTraining': async ({ ganId }) => gans.cancelTraining(ganId),
+    'gan:listGans': async () => gans.listGans(),
+    'gan:sampleGrid': async ({ ganId }) => gans.sampleGrid(ganId),
   };
 
   async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {
@@ -142,6 +155,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     dispatch,
     dispose: () => {
       training.dispose();
+      gans.dispose();
       runs.dispose();
       void augment.dispose();
     },

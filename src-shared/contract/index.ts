@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { augmentCommands, augmentEvents } from './augment';
 import { datasetsCommands, datasetsEvents } from './datasets';
 import type { CommandSpec, EventSpec } from './define';
+import { ganCommands, ganEvents } from './gan';
 import type { Result } from './errors';
 import { runsCommands, runsEvents } from './runs';
 import { slicesCommands, slicesEvents } from './slices';
@@ -19,6 +20,7 @@ export const contract = {
   training: { commands: trainingCommands, events: trainingEvents },
   runs: { commands: runsCommands, events: runsEvents },
   augment: { commands: augmentCommands, events: augmentEvents },
+  gan: { commands: ganCommands, events: ganEvents },
 } as const;
 
 type Contract = typeof contract;
@@ -97,3 +99,4 @@ export type * from './runs';
 export { isRunId, runIdSchema } from './runs';
 export type * from './system';
 export type * from './augment';
+export type * from './gan';
