@@ -18,6 +18,7 @@ import { createRandom } from '../src-main/engine/random/seeded-random';
 import { createAdamState } from '../src-main/engine/training/adam';
 import { batchArrays, type PreparedSlices } from '../src-main/engine/training/slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
+import { benchGan } from './gan-bench';
 import { benchSegformer } from './segformer-bench';
 
 const backendFlag = process.argv.indexOf('--backend');
@@ -125,6 +126,7 @@ const onnx1 = onnxAvailable ? await onnxTimes(1) : undefined;
 const onnx2 = onnxAvailable ? await onnxTimes(2) : undefined;
 const profile = await kernelProfile(128);
 const segformer128 = await benchSegformer(128, quick ? 1 : 3);
+const gan128 = await benchGan(quick ? 1 : 3);
 
 /** Augmented 256-px samples per second for a recipe, on this thread (where the trainer runs it). */
 async function augmentationRate(name: string): Promise<number> {
@@ -169,6 +171,7 @@ const result = {
   },
   kernelProfile128: profile,
   segformerB0: segformer128,
+  pix2pix128: gan128,
   pytorch: torch1
     ? {
         version: torch1.torch,

@@ -1,0 +1,83 @@
+// GAN speed: one pix2pix training step (128 px, batch 4) for the cpu (16 filters) and seed (64
+// filters) presets, and generation per image, on this backend; with PyTorch CPU ratios of the same
+// architecture (bench/torch_pix2pix.py) when torch is installed. `npm run bench:gan` runs it alone.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { describeBackend, selectBackend, type BackendChoice } from '../src-main/engine/backend/select-backend';
+import { createGanNetworks } from '../src-main/engine/gan/gan-networks';
+import { ganStep, netOptimizer, type GanBatch } from '../src-main/engine/gan/gan-step';
+import { PRESETS } from '../src-main/engine/gan/gan-config';
+
+const SIZE = 128;
+
+export interface GanPresetTimes {
+  filters: number;
+  trainMsPerStep: number;
+  generateMsPerImage: number;
+}
+
+async function timePreset(filters: number, runs: number): Promise<GanPresetTimes> {
+  const nets = createGanNetworks({ kind: 'pix2pix', size: SIZE, planes: 1, generatorFilters: filters, discriminatorFilters: filters, seed: 1 });
+  const optimizers = { g: netOptimizer(nets.g), d: netOptimizer(nets.d) };
+  const plane = SIZE * SIZE;
+  const batch: GanBatch = {
+    count: 4,
+    size: SIZE,
+    planes: 1,
+    image: Float32Array.from({ length: 4 * plane }, (_, i) => ((i * 7919) % 255) / 127.5 - 1),
+    condition: Float32Array.from({ length: 4 * plane }, (_, i) => ((i * 31) % 5 === 0 ? 1 : 0)),
+  };
+  ganStep(nets, batch, optimizers, 2e-4, 0);
+  let start = performance.now();
+  for (let i = 0; i < runs; i++) ganStep(nets, batch, optimizers, 2e-4, i + 1);
+  const trainMsPerStep = (performance.now() - start) / runs;
+  const condition = tf.tensor4d(batch.condition.subarray(0, plane), [1, SIZE, SIZE, 1]);
+  const generate = async (seed: number) => {
+    const out = tf.tidy(() => nets.generate(condition, undefined, seed));
+    await out.data();
+    out.dispose();
+  };
+  await generate(0);
+  start = performance.now();
+  for (let i = 0; i < runs * 3; i++) await generate(i + 1);
+  const generateMsPerImage = (performance.now() - start) / (runs * 3);
+  condition.dispose();
+  nets.dispose();
+  return { filters, trainMsPerStep: Math.round(trainMsPerStep), generateMsPerImage: Math.round(generateMsPerImage) };
+}
+
+function torchPix2pix(threads: number, filters: number[]): Record<string, { trainMsPerStep: number; generateMsPerImage: number }> | undefined {
+  const python = process.env.COVSEG_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  if (spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) return undefined;
+  const run = spawnSync(python, [join(import.meta.dirname, 'torch_pix2pix.py'), String(threads), String(SIZE), ...filters.map(String)], { encoding: 'utf8', timeout: 900_000 });
+  if (run.status !== 0) return undefined;
+  return JSON.parse(run.stdout.trim().split('\n').pop()!);
+}
+
+/** GAN figures for `npm run bench`: both presets' filter counts at 128 px, batch 4. */
+export async function benchGan(runs = 3): Promise<Record<string, unknown>> {
+  const presets = { cpu: PRESETS.cpu.generatorFilters, seed: PRESETS.seed.generatorFilters };
+  const ours: Record<string, GanPresetTimes> = {};
+  for (const [name, filters] of Object.entries(presets)) ours[name] = await timePreset(filters, runs);
+  const torch = torchPix2pix(1, Object.values(presets));
+  const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : null);
+  return {
+    shapes: `pix2pix ${SIZE} px, batch 4 (cpu preset 16 filters, seed preset 64 filters; the seed preset trains at 256 px)`,
+    ...ours,
+    pytorchOneThread: torch ?? 'python3-torch not installed',
+    ratios: torch
+      ? Object.fromEntries(
+          Object.entries(ours).map(([name, t]) => [name, { train: ratio(t.trainMsPerStep, torch[`filters${t.filters}`]?.trainMsPerStep), generate: ratio(t.generateMsPerImage, torch[`filters${t.filters}`]?.generateMsPerImage) }]),
+        )
+      : null,
+  };
+}
+
+if (process.argv[1]?.endsWith('gan-bench.ts')) {
+  const backendArg = process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] as BackendChoice | undefined;
+  const backend = await selectBackend(backendArg ?? 'auto');
+  const result = { backend: describeBackend(backend), ...(await benchGan()) };
+  console.log(JSON.stringify(result, null, 2));
+}
