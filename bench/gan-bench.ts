@@ -1,6 +1,7 @@
 // GAN speed: one pix2pix training step (128 px, batch 4) for the cpu (16 filters) and seed (64
 // filters) presets, and generation per image, on this backend; with PyTorch CPU ratios of the same
-// architecture (bench/torch_pix2pix.py) when torch is installed. `npm run bench:gan` runs it alone.
+// architecture (bench/torch_pix2pix.py) when torch is installed. `npm run bench:gan` runs it alone
+// (`-- --preset=cpu|seed --runs=N --backend=NAME` narrow it).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,8 +58,9 @@ function torchPix2pix(threads: number, filters: number[]): Record<string, { trai
 }
 
 /** GAN figures for `npm run bench`: both presets' filter counts at 128 px, batch 4. */
-export async function benchGan(runs = 3): Promise<Record<string, unknown>> {
-  const presets = { cpu: PRESETS.cpu.generatorFilters, seed: PRESETS.seed.generatorFilters };
+export async function benchGan(runs = 3, only?: 'cpu' | 'seed'): Promise<Record<string, unknown>> {
+  const all = { cpu: PRESETS.cpu.generatorFilters, seed: PRESETS.seed.generatorFilters };
+  const presets = only ? { [only]: all[only] } : all;
   const ours: Record<string, GanPresetTimes> = {};
   for (const [name, filters] of Object.entries(presets)) ours[name] = await timePreset(filters, runs);
   const torch = torchPix2pix(1, Object.values(presets));
@@ -78,6 +80,8 @@ export async function benchGan(runs = 3): Promise<Record<string, unknown>> {
 if (process.argv[1]?.endsWith('gan-bench.ts')) {
   const backendArg = process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] as BackendChoice | undefined;
   const backend = await selectBackend(backendArg ?? 'auto');
-  const result = { backend: describeBackend(backend), ...(await benchGan()) };
+  const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 3);
+  const only = process.argv.find((a) => a.startsWith('--preset='))?.split('=')[1] as 'cpu' | 'seed' | undefined;
+  const result = { backend: describeBackend(backend), ...(await benchGan(runs, only)) };
   console.log(JSON.stringify(result, null, 2));
 }

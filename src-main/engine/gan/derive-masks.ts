@@ -24,8 +24,8 @@ function asSample(base: GanSample, size: number, planes: number): Sample {
 
 /**
  * The lung of a slice, roughly: dark pixels (air-filled parenchyma) not connected to the image
- * border (the air around the body), plus the slice's own lesions. Enough to keep a borrowed lesion
- * inside a lung.
+ * border (the air around the body), plus the slice's own lesions, closed morphologically. Enough to
+ * keep a borrowed lesion inside a lung.
  */
 export function lungRegion(image: Uint8Array, classMap: Uint8Array, size: number, dark = 60): Uint8Array {
   const outside = new Uint8Array(size * size);
@@ -42,7 +42,32 @@ export function lungRegion(image: Uint8Array, classMap: Uint8Array, size: number
     if (y > 0) stack.push(p - size);
     if (y < size - 1) stack.push(p + size);
   }
-  return Uint8Array.from(image, (v, i) => ((v < dark && !outside[i]) || classMap[i]! > 0 ? 1 : 0));
+  const lung = Uint8Array.from(image, (v, i) => ((v < dark && !outside[i]) || classMap[i]! > 0 ? 1 : 0));
+  // Closing fills the vessels and bronchial walls (bright, inside the lung), so a borrowed lesion stays whole.
+  const radius = Math.max(1, Math.round(size / 64));
+  return boxFilter(boxFilter(lung, size, radius, 1), size, radius, 0);
+}
+
+/** Morphological dilation (`keep` 1: a pixel becomes 1 when any neighbour in the box is) or erosion (`keep` 0), separable. */
+function boxFilter(input: Uint8Array, size: number, radius: number, keep: 0 | 1): Uint8Array {
+  const pass = (src: Uint8Array, horizontal: boolean) => {
+    const out = new Uint8Array(src.length).fill(1 - keep);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        for (let d = -radius; d <= radius; d++) {
+          const xx = horizontal ? x + d : x;
+          const yy = horizontal ? y : y + d;
+          const value = xx < 0 || yy < 0 || xx >= size || yy >= size ? 1 - keep : src[yy * size + xx]!;
+          if (value === keep) {
+            out[y * size + x] = keep;
+            break;
+          }
+        }
+      }
+    }
+    return out;
+  };
+  return pass(pass(input, true), false);
 }
 
 /**

@@ -154,3 +154,23 @@ describe('GAN synthesis (pix2pix, DAGAN, generation, leakage guard, lineage)', (
     net.store.dispose();
   });
 });
+
+describe('derived masks', () => {
+  it('the lung region keeps a borrowed lesion inside the lung: dark inside the body, bright vessels filled, the outside air left out', async () => {
+    const { lungRegion } = await import('../../../../src-main/engine/gan/derive-masks');
+    const size = 64;
+    // Body (grey 150) with a dark lung (20) holding one bright vessel pixel; air (0) around the body.
+    const image = new Uint8Array(size * size).map((_, i) => {
+      const x = i % size;
+      const y = Math.floor(i / size);
+      if (x < 8 || x >= 56 || y < 8 || y >= 56) return 0;
+      if (x >= 16 && x < 48 && y >= 16 && y < 48) return x === 30 && y === 30 ? 200 : 20;
+      return 150;
+    });
+    const lung = lungRegion(image, new Uint8Array(size * size), size);
+    expect(lung[30 * size + 30]).toBe(1);
+    expect(lung[20 * size + 20]).toBe(1);
+    expect(lung[2 * size + 2]).toBe(0);
+    expect(lung[10 * size + 10]).toBe(0);
+  });
+});
