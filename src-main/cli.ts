@@ -6,6 +6,7 @@ import { registerEvalCommands } from './cli/eval-command';
 import { registerExportCommand } from './cli/export-command';
 import { registerExperimentCommand } from './cli/experiment-command';
 import { registerGanCurateCommands } from './cli/gan-curate-commands';
+import { registerGanCommand } from './cli/gan-command';
 import { type CliIo, processIo, reportError, type CliContext } from './cli/output';
 import { registerSampleCommand } from './cli/sample-command';
 import { registerServeCommand } from './cli/serve-command';
@@ -29,6 +30,7 @@ export function buildProgram(io: CliContext): Command {
   registerEvalCommands(program, io);
   registerExportCommand(program, io);
   registerExperimentCommand(program, io);
+  registerGanCommand(program, io);
   registerServeCommand(program, io);
   registerDemoCommand(program, io);
   registerGanCurateCommands(program, io);

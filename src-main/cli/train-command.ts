@@ -45,6 +45,7 @@ interface TrainFlags {
   recipeMode?: 'online' | 'offline';
   copies?: number;
   ganDir?: string;
+  ganRatio?: number;
   classes: ClassTask;
   evalResolution: EvalResolution;
   variant?: string;
@@ -104,7 +105,8 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
     .option('--recipe <name|file>', 'augmentation: a preset (origin, fliprot+elastic, fliprot+mixup, mixup+jpeg, fliprot+mixup+jpeg, origin+gan...) or a recipe JSON file')
     .option('--recipe-mode <mode>', 'online (random per batch) or offline (originals + K augmented copies made once)')
     .option('--copies <k>', 'offline mode: augmented copies per slice', parseInteger)
-    .option('--gan-dir <dir>', 'generated image/mask pairs (frames/ + masks/) for recipes with GAN steps')
+    .option('--gan-dir <dir>', 'generated pairs from `covseg gan generate` for origin+gan recipes (accepted pairs, or all if none was curated)')
+    .option('--gan-ratio <r>', 'generated : real pairs, e.g. 1 (default: every selected pair)', parsePositiveNumber)
     .option('--workers <n>', 'data-parallel threads: 0 = auto (2 on wasm/cpu with 2+ cores), 1 or 2', parseInteger, 0)
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--save-predictions', 'write predicted test masks to RUNDIR/predictions')
@@ -122,6 +124,7 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
       const recipe = flags.recipe
         ? await loadRecipe(flags.recipe, {
             ...(flags.ganDir ? { ganDir: flags.ganDir } : {}),
+            ...(flags.ganRatio !== undefined ? { ganRatio: flags.ganRatio } : {}),
             ...(flags.recipeMode ? { mode: flags.recipeMode } : {}),
             ...(flags.copies !== undefined ? { copies: flags.copies } : {}),
           })

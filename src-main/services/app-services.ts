@@ -15,6 +15,7 @@ import {
   type Result,
   type TrainingProgress,
   type ExperimentProgress,
+  type GanProgress,
 } from '../../src-shared/contract';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
@@ -24,6 +25,7 @@ import { DatasetService } from './dataset-service';
 import { ExperimentsService } from './experiments-service';
 import { FileAccess } from './file-access';
 import { GalleryService } from './gallery-service';
+import { GanService } from './gan-service';
 import type { ProcessLauncher } from './process-launcher';
 import { RunsService } from './runs-service';
 import { TrainingService } from './training-service';
@@ -87,6 +89,13 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     emit: (progress: ExperimentProgress) => options.emit('experiments:progress', progress),
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
+  const gans = new GanService({
+    gansDir: join(options.workspace, 'gans'),
+    splitsDir: join(options.workspace, 'splits'),
+    jobsDir: join(options.workspace, 'jobs'),
+    emit: (progress: GanProgress) => options.emit('gan:progress', progress),
+    ...(options.launcher ? { launcher: options.launcher } : {}),
+  });
   const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
   const studies = new StudyService({
     studiesDir: join(options.workspace, 'studies'),
@@ -147,6 +156,10 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       return experiments.start(request, request.datasetId);
     },
     'experiments:cancel': async ({ experimentId }) => experiments.cancel(experimentId),
+    'gan:startTraining': async (request) => gans.startTraining(request, datasets.entry(request.datasetId).dataset),
+    'gan:cancelTraining': async ({ ganId }) => gans.cancelTraining(ganId),
+    'gan:listGans': async () => gans.listGans(),
+    'gan:sampleGrid': async ({ ganId }) => gans.sampleGrid(ganId),
   };
 
   async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {
@@ -173,6 +186,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     dispose: () => {
       training.dispose();
       experiments.dispose();
+      gans.dispose();
       runs.dispose();
       studies.dispose();
       void augment.dispose();

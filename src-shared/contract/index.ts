@@ -3,6 +3,7 @@ import { augmentCommands, augmentEvents } from './augment';
 import { datasetsCommands, datasetsEvents } from './datasets';
 import type { CommandSpec, EventSpec } from './define';
 import { galleryCommands, galleryEvents } from './gan-gallery';
+import { ganCommands, ganEvents } from './gan';
 import type { Result } from './errors';
 import { runsCommands, runsEvents } from './runs';
 import { slicesCommands, slicesEvents } from './slices';
@@ -25,6 +26,7 @@ export const contract = {
   studies: { commands: studiesCommands, events: studiesEvents },
   gallery: { commands: galleryCommands, events: galleryEvents },
   experiments: { commands: experimentsCommands, events: experimentsEvents },
+  gan: { commands: ganCommands, events: ganEvents },
 } as const;
 
 type Contract = typeof contract;
@@ -107,3 +109,4 @@ export type * from './studies';
 export type * from './gan-gallery';
 export type * from './gan-pairs';
 export type * from './experiments';
+export type * from './gan';

@@ -93,7 +93,6 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { data: strin
     `class weights need one non-negative weight per class (${outputChannels(classes)}) and a three-class task`,
     'give e.g. classWeights [1, 1, 2] (background, ground-glass, consolidation) with --classes ggo-consolidation',
   );
-  requireParameter(!(classes !== 'lesion' && config.recipe?.gan), 'GAN-generated pairs carry binary masks only, so they cannot train a three-class run', 'use a recipe without GAN pairs, or --classes lesion');
   config.optimizer = { ...defaultOptimizer(config.model.name), ...partial.optimizer };
   requireParameter((OPTIMIZER_NAMES as readonly string[]).includes(config.optimizer.name), `unknown optimizer "${config.optimizer.name}"`, `use one of: ${OPTIMIZER_NAMES.join(', ')}`);
   requireParameter(config.optimizer.weightDecay >= 0 && config.optimizer.weightDecay < 1, `weight decay must be in [0, 1), got ${config.optimizer.weightDecay}`);

@@ -26,6 +26,7 @@ import { trainingPool, type TrainingPool } from './training-pool';
 import { covsegVersion } from '../package-info';
 import { evalResolutionOf, requireClassMaps, taskOf } from './class-task';
 import { learningRateAt, type TrainConfig } from './train-config';
+import { ganPairsFor, type GanPairsUsed } from '../gan/gan-pairs-in-training';
 
 /** config.json of a run: the configuration plus what it ran on, so it can be reproduced. */
 export interface RunRecord {
@@ -37,6 +38,8 @@ export interface RunRecord {
   backend: BackendInfo;
   /** Data-parallel replicas the run trains with. */
   workers: number;
+  /** Generated pairs the run trains on (origin+gan recipes): which folder, accepted or all, how many, which. */
+  gan?: GanPairsUsed;
   /** Parameter count and pretrained source of the model as built (absent in older runs). */
   modelInfo?: ModelInfo;
   versions: { covseg: string; tfjs: string; node: string; platform: string };
@@ -206,6 +209,8 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
     }
   }
   const { dataset, split, contentHash } = await resolveSplit(config);
+  // The leakage guard runs before anything is written: pairs from a GAN that saw val/test slices never train.
+  const gan = !options.resume && config.recipe?.gan && config.recipe.ganDir ? await ganPairsFor(config, split, contentHash) : undefined;
   let fresh: tfl.LayersModel | undefined;
   if (options.resume) {
     if (record!.dataset.contentHash !== contentHash) {
@@ -229,6 +234,7 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
       },
       backend,
       workers: resolveWorkers(config.workers ?? 0, backend),
+      ...(gan ? { gan } : {}),
       modelInfo: describeModel(fresh),
       versions: { covseg: covsegVersion(), tfjs: tf.version_core, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
     };
@@ -256,7 +262,7 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
     state = { epoch: 0, bestEpoch: 0, bestValDice: -1, epochsWithoutImprovement: 0 };
   }
   const hooks = [metricsLogHook, checkpointHook, ...(options.hooks ?? [])];
-  const pool: TrainingPool = await trainingPool(trainSlices, config);
+  const pool: TrainingPool = await trainingPool(trainSlices, config, runRecord.gan?.ids);
   const batchesPerEpoch = Math.ceil(pool.count / config.batch);
   const context: TrainingContext = { runDir, config, record: runRecord, model, optimizer, state, batchesPerEpoch };
   // Epochs past the checkpoint are redone: drop their lines (and a torn tail) so none is logged twice.

@@ -1,5 +1,5 @@
 import { openDataset } from '../datasets/open-dataset';
-import { usablePairIds } from '../gan/usable-pairs';
+import { selectPairs } from '../gan/pairs-source';
 import { createRandom } from '../random/seeded-random';
 import { composeRecipe } from '../transforms/recipes';
 import { maskPlanes, sampleFromBytes, sampleFromClassMap, type Sample } from '../transforms/sample';
@@ -47,7 +47,7 @@ function toBatch(samples: Sample[], size: number): Batch {
  * GAN pairs (when the recipe has them) join the originals; `offline` adds `copies` augmented copies
  * of each original, made once with the run's seed; `online` augments every batch afresh.
  */
-export async function trainingPool(slices: PreparedSlices, config: TrainConfig): Promise<TrainingPool> {
+export async function trainingPool(slices: PreparedSlices, config: TrainConfig, ganIds?: readonly string[]): Promise<TrainingPool> {
   const recipe = config.recipe;
   if (!recipe) return { count: slices.ids.length, batch: async (indices) => ({ ...batchArrays(slices, indices), count: indices.length }) };
   const size = slices.size;
@@ -56,9 +56,11 @@ export async function trainingPool(slices: PreparedSlices, config: TrainConfig):
   );
   if (recipe.gan && recipe.ganDir) {
     const generated = await openDataset(recipe.ganDir);
-    // Pairs rejected in the gallery or by `covseg gan curate` never train.
-    const pairs = await prepareSlices(generated, await usablePairIds(recipe.ganDir, generated.slices.map((s) => s.id)), size);
-    pairs.ids.forEach((_, k) => originals.push(sampleFromBytes(size, size, pairs.images[k]!, pairs.masks[k]!)));
+    const withLabels = Boolean(slices.labels);
+    const pairs = await prepareSlices(generated, ganIds ?? (await selectPairs(recipe.ganDir)).pairs.map((p) => p.id), size, { withLabels });
+    pairs.ids.forEach((_, k) =>
+      originals.push(withLabels ? sampleFromClassMap(size, size, pairs.images[k]!, pairs.labels![k]!) : sampleFromBytes(size, size, pairs.images[k]!, pairs.masks[k]!)),
+    );
   }
   const augment = composeRecipe(recipe);
   const context = { partner: (random: ReturnType<typeof createRandom>) => originals[random.int(originals.length)]! };

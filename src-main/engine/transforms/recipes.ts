@@ -21,7 +21,9 @@ export interface RecipeStep {
  * - `online`: every batch sample goes through the steps afresh (random per batch);
  * - `offline`: the training set is the originals plus `copies` augmented copies of each, made once
  *   (seeded) before training.
- * `gan`: also train on generated image/mask pairs read from `ganDir` (frames/ + masks/).
+ * `gan`: also train on generated image/mask pairs read from `ganDir` (a `covseg gan generate`
+ * folder): the accepted pairs, or all when none was curated, at most `ganRatio` x the real training
+ * slices when a ratio is given.
  */
 export interface Recipe {
   name: string;
@@ -29,6 +31,8 @@ export interface Recipe {
   copies?: number;
   gan?: boolean;
   ganDir?: string;
+  /** Generated : real pairs, e.g. 1 for as many generated pairs as training slices; absent uses every selected pair. */
+  ganRatio?: number;
   steps: RecipeStep[];
 }
 
@@ -107,11 +111,14 @@ function validate(recipe: Recipe, file?: string): Recipe {
   }
   recipe.steps.forEach((step, index) => checkStep(step, { ...where, index }));
   recipe.steps.forEach(createTransform);
+  if (recipe.ganRatio !== undefined && !(Number.isFinite(recipe.ganRatio) && recipe.ganRatio > 0 && recipe.ganRatio <= 100)) {
+    throw new CovsegError('bad-parameter', `--gan-ratio must be a number in (0, 100] (generated : real), got ${recipe.ganRatio}`, { ...where, fix: 'for example --gan-ratio 1' });
+  }
   if (recipe.gan) {
     if (!recipe.ganDir || !existsSync(join(recipe.ganDir, 'frames'))) {
       throw new CovsegError('unsupported', `recipe "${recipe.name}" trains on GAN-generated pairs, and none were given`, {
         ...(recipe.ganDir ? { file: recipe.ganDir } : where),
-        fix: 'point --gan-dir at a folder of generated pairs (frames/ + masks/); CovSeg cannot generate them yet (the GAN step is a later issue)',
+        fix: 'point --gan-dir at a folder of generated pairs; make one with `covseg gan train` then `covseg gan generate --gan GANDIR --out PAIRSDIR` (README, "GAN synthesis")',
       });
     }
   }
@@ -119,7 +126,7 @@ function validate(recipe: Recipe, file?: string): Recipe {
 }
 
 /** A preset by name, or a recipe JSON file; `ganDir` fills in where GAN pairs come from. */
-export async function loadRecipe(nameOrFile: string, overrides: { ganDir?: string; mode?: 'online' | 'offline'; copies?: number } = {}): Promise<Recipe> {
+export async function loadRecipe(nameOrFile: string, overrides: { ganDir?: string; ganRatio?: number; mode?: 'online' | 'offline'; copies?: number } = {}): Promise<Recipe> {
   let recipe: Recipe;
   const preset = PRESET_RECIPES[nameOrFile];
   if (preset) recipe = structuredClone(preset);
@@ -137,6 +144,7 @@ export async function loadRecipe(nameOrFile: string, overrides: { ganDir?: strin
     }
   }
   if (overrides.ganDir) recipe.ganDir = overrides.ganDir;
+  if (overrides.ganRatio !== undefined) recipe.ganRatio = overrides.ganRatio;
   if (overrides.mode) recipe.mode = overrides.mode;
   if (overrides.copies !== undefined) recipe.copies = overrides.copies;
   if (recipe.mode === 'offline') recipe.copies ??= 2;

@@ -40,7 +40,7 @@ describe('training with augmentation recipes', () => {
     expect(sb.test!.metrics).toEqual(sa.test!.metrics);
   });
 
-  it('covseg train --recipe works and a GAN recipe without pairs fails with the fix', async () => {
+  it('covseg train --recipe works; a GAN recipe without pairs, or with pairs of unknown provenance, fails with the fix', async () => {
     const data = await tinySample();
     const out = join(await tempDir(), 'run');
     const ok = await runCli(['train', '--data', data, '--out', out, '--epochs', '1', '--size', '32', '--depth', '2', '--base-filters', '4', '--recipe', 'fliprot+mixup']);
@@ -48,7 +48,9 @@ describe('training with augmentation recipes', () => {
     const gan = await runCli(['train', '--data', data, '--out', join(out, 'x'), '--recipe', 'origin+gan']);
     expect(gan.code).toBe(1);
     expect(gan.stderr).toMatch(/GAN-generated pairs.*fix: point --gan-dir/);
-    const withPairs = await runCli(['train', '--data', data, '--out', join(out, 'y'), '--epochs', '1', '--size', '32', '--depth', '2', '--base-filters', '4', '--recipe', 'origin+gan+elastic', '--gan-dir', data]);
-    expect(withPairs.code).toBe(0);
+    // A folder of pairs without the GAN's provenance (here: the dataset itself) cannot pass the leakage guard.
+    const unknownPairs = await runCli(['train', '--data', data, '--out', join(out, 'y'), '--epochs', '1', '--size', '32', '--depth', '2', '--base-filters', '4', '--recipe', 'origin+gan+elastic', '--gan-dir', data]);
+    expect(unknownPairs.code).toBe(1);
+    expect(unknownPairs.stderr).toMatch(/cannot tell which split the GAN behind these pairs trained on.*fix: use a folder made by `covseg gan generate/);
   });
 });

@@ -1,0 +1,69 @@
+/// <reference lib="dom" />
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve } from '../../src-main/server';
+import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+
+// Screenshots into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
+const SHOTS = process.env.COVSEG_SCREENSHOTS === 'docs' ? resolve(import.meta.dirname, '../../docs/images') : join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots');
+
+describe.skipIf(!HAVE_CHROMIUM)('the GAN launcher in Chromium against covseg serve', () => {
+  let server: Awaited<ReturnType<typeof serve>>;
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+
+  beforeAll(async () => {
+    workspace = await mkdtemp(join(tmpdir(), 'covseg-gan-e2e-'));
+    await mkdir(SHOTS, { recursive: true });
+    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [], workspace });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    await page.goto(server.url);
+    await page.waitForURL((url) => !url.search.includes('token'));
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await rm(workspace, { recursive: true, force: true });
+  });
+
+  it('launches a tiny pix2pix training from the GAN tab and shows live G/D losses and the epoch sample grid', async () => {
+    // The app opens the built-in sample on start.
+    await page.waitForSelector('[data-testid="backend"]:not(:empty)', { timeout: 120_000 });
+    await page.click('[data-tab="gan"]');
+    await page.waitForSelector('[data-testid="gan-form"] button[type="submit"]:not([disabled])', { timeout: 120_000 });
+    for (const [name, value] of Object.entries({ epochs: '2', size: '32', batch: '8', filters: '4' })) await page.fill(`[data-testid="gan-form"] [name="${name}"]`, value);
+    await page.click('[data-testid="gan-form"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="gan-live"]');
+    // Losses arrive batch by batch, then the first epoch's sample grid.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="gan-losses"]')?.getAttribute('data-points') ?? 0) >= 2, undefined, { timeout: 240_000 });
+    await page.waitForSelector('[data-testid="gan-samples"]', { timeout: 240_000 });
+    await page.waitForSelector('[data-testid="gan-live"][data-state="completed"]', { timeout: 240_000 });
+    const grid = await page.evaluate(() => {
+      const img = document.querySelector<HTMLImageElement>('[data-testid="gan-samples"]')!;
+      return { epoch: img.dataset.epoch, width: img.naturalWidth, height: img.naturalHeight };
+    });
+    expect(grid.epoch).toBe('2');
+    // Four rows of mask, real, generated at 32 px with 2-px gaps.
+    expect(grid).toMatchObject({ width: 3 * 32 + 4, height: 4 * 32 + 6 });
+    // The chart drew something: its canvas is not blank.
+    const drawn = await page.evaluate(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="gan-losses"]')!;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+      return n;
+    });
+    expect(drawn).toBeGreaterThan(1000);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="gan-list"] tbody tr').length === 1);
+    await writeFile(join(SHOTS, 'gan-launcher.png'), await page.screenshot({ fullPage: true }));
+    const gans = await readdir(join(workspace, 'gans'));
+    expect(gans).toHaveLength(1);
+    expect((await readdir(join(workspace, 'gans', gans[0]!, 'samples'))).sort()).toEqual(['epoch-001.png', 'epoch-002.png']);
+  }, 400_000);
+});
