@@ -10,7 +10,7 @@ import { tempDir } from '../../../fixtures/temp-dir';
 import { tinyConfig, tinySample } from '../../../fixtures/tiny-sample';
 
 describe('generated pairs in training', () => {
-  it('leaves rejected pairs out of the training pool; pending and accepted pairs train', async () => {
+  it('trains on every pair nobody rejected, then only on the accepted ones once one was accepted', async () => {
     const data = await tinySample(12, 32);
     const dataset = await openDataset(data);
     const ids = dataset.slices.map((s) => s.id);
@@ -22,8 +22,11 @@ describe('generated pairs in training', () => {
     await updatePairs(ganDir, (pairs) => {
       pairs[0]!.decision = { state: 'rejected', by: 'ana', at: new Date().toISOString() };
       pairs[1]!.decision = { state: 'rejected', by: 'auto-reject', at: new Date().toISOString(), reason: 'near-copy' };
-      pairs[2]!.decision = { state: 'accepted', by: 'ana', at: new Date().toISOString() };
     });
     expect((await trainingPool(slices, config)).count).toBe(4 + 3);
+    await updatePairs(ganDir, (pairs) => {
+      pairs[2]!.decision = { state: 'accepted', by: 'ana', at: new Date().toISOString() };
+    });
+    expect((await trainingPool(slices, config)).count).toBe(4 + 1);
   });
 });
