@@ -15,6 +15,7 @@ import {
   type TrainingProgress,
 } from '../../src-shared/contract';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
+import { readDatasetOrientation, writeDatasetOrientation } from '../engine/datasets/dataset-orientation';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
 import { CovsegError } from '../engine/errors';
 import { AugmentService } from './augment-service';
@@ -100,6 +101,11 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'datasets:openSample': async () => {
       if (!existsSync(join(samplePath, 'sample.json'))) await writeSyntheticSample(samplePath, { count: 120, size: 256, seed: 1 });
       return datasets.openFolder(samplePath);
+    },
+    'datasets:getOrientation': async ({ datasetId }) => readDatasetOrientation(options.workspace, datasets.entry(datasetId).dataset.root),
+    'datasets:setOrientation': async ({ datasetId, orientation }) => {
+      await writeDatasetOrientation(options.workspace, datasets.entry(datasetId).dataset.root, orientation);
+      return orientation;
     },
     'slices:list': async ({ datasetId }) => datasets.list(datasetId),
     'slices:get': async ({ datasetId, sliceId }) => datasets.pixels(datasetId, sliceId),

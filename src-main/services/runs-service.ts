@@ -116,12 +116,20 @@ export class RunsService {
     const key = `${runId}\0${datasetId}`;
     const cached = this.scores.get(key);
     if (cached) return cached;
+    const { record } = await readRun(this.dir(runId));
+    const splitOf = new Map<string, SliceScore['split']>();
+    for (const name of ['train', 'val', 'test'] as const) for (const id of record.split[name]) splitOf.set(id, name);
+    const open = this.datasets.entry(datasetId);
+    const sameData = record.dataset.root === open.dataset.root || record.dataset.contentHash === open.contentHash;
     const scores: SliceScore[] = [];
     for (const item of this.datasets.list(datasetId)) {
       const { width, height, mask, truth, labels, task } = await this.predictMask(runId, datasetId, item.id);
       // A class map scores as any lesion here (sliceMetrics counts values > 0), comparable with binary runs.
       const m = sliceMetrics(item.id, mask, truth, width, height);
       const score: SliceScore = { sliceId: item.id, dice: m.dice, iou: m.iou, truthPixels: m.truthPixels, predictedPixels: m.predictedPixels };
+      // Splits are by slice id, which only means something on the dataset the run was trained on.
+      const split = sameData ? splitOf.get(item.id) : undefined;
+      if (split) score.split = split;
       if (task !== 'lesion' && labels) {
         const perClass = multiClassSliceMetrics(item.id, mask, labels, width, height, outputChannels(task)).classes;
         // A class absent from the truth has no Dice on this slice (the empty-class policy of the metrics).

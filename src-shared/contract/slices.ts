@@ -20,6 +20,10 @@ export interface SlicePixels {
   labels?: string;
   /** NIfTI sources: HU values (base64 of Float32 little endian) for window/level in the viewer. */
   hu?: string;
+  /** Volumes: the anatomical direction at each edge of the picture as stored (from the affine). */
+  edges?: { top: string; bottom: string; left: string; right: string };
+  /** Volumes: pixel size in mm, [column, row]. */
+  spacing?: [number, number];
 }
 
 const datasetId = z.string().min(1).max(4096);

@@ -1,0 +1,215 @@
+/**
+ * Lung segmentation from the CT itself, by the classical recipe (threshold, connected components,
+ * hole filling, per-lung convex hull; cf. Hu, Hoffman & Reinhardt, IEEE TMI 2001, and the
+ * juxtapleural-nodule hull of Armato et al. 1999), with no model and no training:
+ *
+ * 1. Otsu's threshold on the windowed 8-bit slice splits air-like pixels (lung, outside air) from
+ *    tissue.
+ * 2. Dark connected components (4-neighbour) that touch the image border are the air around the body
+ *    and are dropped, unless the body is cropped so tightly that a lung reaches the border (a
+ *    border component counts as lung when it fills less than half of its bounding box's border
+ *    contact ... see `isOutsideAir`).
+ * 3. The remaining components large enough to be a lung (>= 0.4 % of the slice and >= 8 % of the
+ *    largest) are kept; small ones (trachea, bowel gas) go.
+ * 4. Each kept component is replaced by its convex hull, which takes in vessels, airways, lesions
+ *    and consolidation against the pleura (dense, so not dark) that a threshold alone misses.
+ *
+ * Masks are `[height, width]` row-major 0/1 bytes.
+ */
+
+export interface LungMask {
+  width: number;
+  height: number;
+  /** 0 outside the lungs, 1 inside. */
+  mask: Uint8Array;
+  /** One entry per lung found (at most two), left to right in the image: pixels and centroid. */
+  lungs: { pixels: number; cx: number; cy: number; label: number }[];
+  /** Per pixel: 0, or the 1-based index into `lungs`. */
+  labels: Uint8Array;
+  threshold: number;
+}
+
+/** Otsu's threshold (1979) of 8-bit values: the level that best separates the two classes. */
+export function otsuThreshold(image: ArrayLike<number>): number {
+  const histogram = new Float64Array(256);
+  for (let i = 0; i < image.length; i++) histogram[Math.max(0, Math.min(255, Math.round(image[i]!)))]!++;
+  const total = image.length;
+  let sum = 0;
+  for (let v = 0; v < 256; v++) sum += v * histogram[v]!;
+  let below = 0;
+  let sumBelow = 0;
+  let best = 0;
+  let threshold = 128;
+  for (let v = 0; v < 256; v++) {
+    below += histogram[v]!;
+    if (below === 0) continue;
+    const above = total - below;
+    if (above === 0) break;
+    sumBelow += v * histogram[v]!;
+    const between = below * above * (sumBelow / below - (sum - sumBelow) / above) ** 2;
+    if (between > best) {
+      best = between;
+      threshold = v;
+    }
+  }
+  return threshold;
+}
+
+/** 4-connected components of the nonzero pixels: labels (0 = background) and each one's size. */
+export function connectedComponents(mask: Uint8Array, width: number, height: number): { labels: Int32Array; sizes: number[] } {
+  const labels = new Int32Array(width * height);
+  const sizes = [0];
+  const stack: number[] = [];
+  for (let start = 0; start < mask.length; start++) {
+    if (!mask[start] || labels[start]) continue;
+    const label = sizes.length;
+    let size = 0;
+    labels[start] = label;
+    stack.push(start);
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      size++;
+      const x = i % width;
+      const push = (j: number) => {
+        if (mask[j] && !labels[j]) {
+          labels[j] = label;
+          stack.push(j);
+        }
+      };
+      if (x > 0) push(i - 1);
+      if (x < width - 1) push(i + 1);
+      if (i >= width) push(i - width);
+      if (i < mask.length - width) push(i + width);
+    }
+    sizes.push(size);
+  }
+  return { labels, sizes };
+}
+
+/** Fills the convex hull of the points (Andrew's monotone chain) into `out` with `value`. */
+function fillConvexHull(points: [number, number][], width: number, height: number, out: Uint8Array, value: number): void {
+  if (points.length === 0) return;
+  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const cross = (o: [number, number], a: [number, number], b: [number, number]) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const lower: [number, number][] = [];
+  for (const p of points) {
+    while (lower.length >= 2 && cross(lower[lower.length - 2]!, lower[lower.length - 1]!, p) <= 0) lower.pop();
+    lower.push(p);
+  }
+  const upper: [number, number][] = [];
+  for (let k = points.length - 1; k >= 0; k--) {
+    const p = points[k]!;
+    while (upper.length >= 2 && cross(upper[upper.length - 2]!, upper[upper.length - 1]!, p) <= 0) upper.pop();
+    upper.push(p);
+  }
+  const hull = lower.slice(0, -1).concat(upper.slice(0, -1));
+  // Scanline fill: for each row, the span between the hull edges crossing it.
+  let minY = height;
+  let maxY = -1;
+  for (const [, y] of hull) {
+    minY = Math.min(minY, y);
+    maxY = Math.max(maxY, y);
+  }
+  for (let y = Math.max(0, minY); y <= Math.min(height - 1, maxY); y++) {
+    let left = Infinity;
+    let right = -Infinity;
+    for (let k = 0; k < hull.length; k++) {
+      const a = hull[k]!;
+      const b = hull[(k + 1) % hull.length]!;
+      if ((a[1] <= y && b[1] >= y) || (b[1] <= y && a[1] >= y)) {
+        const x = a[1] === b[1] ? [a[0], b[0]] : [a[0] + ((y - a[1]) / (b[1] - a[1])) * (b[0] - a[0])];
+        for (const v of x) {
+          left = Math.min(left, v);
+          right = Math.max(right, v);
+        }
+      }
+    }
+    if (hull.length === 1) left = right = hull[0]![0];
+    for (let x = Math.max(0, Math.ceil(left - 1e-9)); x <= Math.min(width - 1, Math.floor(right + 1e-9)); x++) out[y * width + x] = value;
+  }
+}
+
+/** Mean of the 8-bit values at or below / above `threshold`. */
+function classMeans(image: ArrayLike<number>, threshold: number): [number, number] {
+  let low = 0;
+  let nLow = 0;
+  let high = 0;
+  let nHigh = 0;
+  for (let i = 0; i < image.length; i++) {
+    if (image[i]! <= threshold) {
+      low += image[i]!;
+      nLow++;
+    } else {
+      high += image[i]!;
+      nHigh++;
+    }
+  }
+  return [nLow ? low / nLow : 0, nHigh ? high / nHigh : 255];
+}
+
+/** The lungs of one 8-bit windowed axial CT slice (lung or similar window). */
+export function lungMask(image: ArrayLike<number>, width: number, height: number): LungMask {
+  const threshold = otsuThreshold(image);
+  // The body: the largest bright component, and its convex hull. Air outside the hull is around the
+  // body; lungs lie inside it even when the slice is cropped so tightly that a lung meets the edge.
+  const bright = new Uint8Array(width * height);
+  for (let i = 0; i < bright.length; i++) bright[i] = image[i]! > threshold ? 1 : 0;
+  const tissue = connectedComponents(bright, width, height);
+  let body = 0;
+  for (let label = 1; label < tissue.sizes.length; label++) if (tissue.sizes[label]! > tissue.sizes[body]!) body = label;
+  const bodyPoints: [number, number][] = [];
+  for (let i = 0; i < bright.length; i++) if (body && tissue.labels[i] === body) bodyPoints.push([i % width, Math.floor(i / width)]);
+  const inBody = new Uint8Array(width * height);
+  fillConvexHull(bodyPoints, width, height, inBody, 1);
+  // Lung: darker than a level 60 % of the way from the dark class to the tissue class, so
+  // ground-glass (between the two) counts as lung, fat and soft tissue do not.
+  const [darkMean, brightMean] = classMeans(image, threshold);
+  const lungLevel = darkMean + 0.6 * (brightMean - darkMean);
+  const dark = new Uint8Array(width * height);
+  for (let i = 0; i < dark.length; i++) dark[i] = inBody[i] && image[i]! <= lungLevel && tissue.labels[i] !== body ? 1 : 0;
+  const { labels, sizes } = connectedComponents(dark, width, height);
+  const candidates: number[] = [];
+  for (let label = 1; label < sizes.length; label++) if (sizes[label]! >= 0.004 * width * height) candidates.push(label);
+  candidates.sort((a, b) => sizes[b]! - sizes[a]!);
+  const largest = candidates.length > 0 ? sizes[candidates[0]!]! : 0;
+  const kept = candidates.filter((label) => sizes[label]! >= 0.08 * largest).slice(0, 2);
+  const points = new Map<number, [number, number][]>(kept.map((label) => [label, []]));
+  for (let i = 0; i < labels.length; i++) {
+    const list = points.get(labels[i]!);
+    if (list) list.push([i % width, Math.floor(i / width)]);
+  }
+  const centroids = kept.map((label) => {
+    const list = points.get(label)!;
+    let sx = 0;
+    let sy = 0;
+    for (const [x, y] of list) {
+      sx += x;
+      sy += y;
+    }
+    return { label, cx: sx / list.length, cy: sy / list.length };
+  });
+  centroids.sort((a, b) => a.cx - b.cx);
+  const lungLabels = new Uint8Array(width * height);
+  centroids.forEach((c, k) => fillConvexHull(points.get(c.label)!, width, height, lungLabels, k + 1));
+  const mask = new Uint8Array(width * height);
+  const counts = centroids.map(() => 0);
+  for (let i = 0; i < mask.length; i++) {
+    if (lungLabels[i]) {
+      mask[i] = 1;
+      counts[lungLabels[i]! - 1]!++;
+    }
+  }
+  return { width, height, mask, labels: lungLabels, lungs: centroids.map((c, k) => ({ pixels: counts[k]!, cx: c.cx, cy: c.cy, label: k + 1 })), threshold };
+}
+
+/**
+ * How the two lungs of a slice lie: 'side-by-side' (the usual axial view), 'stacked' (one above the
+ * other: the picture is turned by 90 degrees), or undefined when fewer than two lungs were found.
+ */
+export function lungArrangement(found: LungMask): 'side-by-side' | 'stacked' | undefined {
+  if (found.lungs.length < 2) return undefined;
+  const [a, b] = found.lungs as [LungMask['lungs'][0], LungMask['lungs'][0]];
+  // Both must be lung-sized: a large lung and a sliver say nothing about the arrangement.
+  if (Math.min(a.pixels, b.pixels) < 0.25 * Math.max(a.pixels, b.pixels)) return undefined;
+  return Math.abs(a.cy - b.cy) > Math.abs(a.cx - b.cx) ? 'stacked' : 'side-by-side';
+}
