@@ -65,7 +65,9 @@ export function orientedPoint(x: number, y: number, width: number, height: numbe
  * Row-major pixels `[height, width, channels]` turned by `o`. Works for any typed array (grey bytes,
  * masks, class maps, RGBA, Float32 HU), so every layer goes through the same mapping.
  */
-export function orientPixels<T extends ArrayLike<number> & { constructor: { new (length: number): T } }>(
+export type PixelArray = Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Float32Array;
+
+export function orientPixels<T extends PixelArray>(
   data: T,
   width: number,
   height: number,
@@ -74,7 +76,7 @@ export function orientPixels<T extends ArrayLike<number> & { constructor: { new 
 ): { data: T; width: number; height: number } {
   const size = orientedSize(width, height, o);
   if (isIdentity(o)) return { data, width, height };
-  const out = new data.constructor(data.length) as T & { [i: number]: number };
+  const out = new (data.constructor as new (length: number) => T)(data.length);
   for (let y = 0; y < size.height; y++) {
     for (let x = 0; x < size.width; x++) {
       const from = sourcePoint(x, y, width, height, o);

@@ -4,6 +4,7 @@ import { inspectDataset } from '../engine/datasets/check-dataset';
 import type { SliceSummary } from '../engine/datasets/scan-dataset';
 import type { Dataset, SliceRef } from '../engine/datasets/types';
 import { CovsegError } from '../engine/errors';
+import { lungMask } from '../engine/imaging/lung-mask';
 import { resizeGray } from '../engine/imaging/resize';
 import type { FileAccess } from './file-access';
 
@@ -88,6 +89,7 @@ export class DatasetService {
     if (slice.hu) out.hu = toBase64(new Uint8Array(slice.hu.buffer, slice.hu.byteOffset, slice.hu.byteLength));
     if (slice.edges) out.edges = slice.edges;
     if (slice.spacing) out.spacing = slice.spacing;
+    out.lung = toBase64(lungMask(slice.image, slice.width, slice.height).labels);
     return out;
   }
 

@@ -5,8 +5,8 @@
  */
 export interface SliceGeometry {
   edges: { top: string; bottom: string; left: string; right: string };
-  /** Pixel size in mm, [column, row]. */
-  spacing: [number, number];
+  /** Pixel size in mm [column, row] and the distance between slices. */
+  spacing: [number, number, number];
 }
 
 const POSITIVE = ['R', 'A', 'S'];
@@ -24,9 +24,10 @@ export function sliceGeometry(affine: number[][]): SliceGeometry {
   const column = (c: number) => [affine[0]![c]!, affine[1]![c]!, affine[2]![c]!];
   const i = column(0);
   const j = column(1);
+  const k = column(2);
   const opposite = (v: number[]) => v.map((x) => -x);
   return {
     edges: { right: directionLetter(i), left: directionLetter(opposite(i)), top: directionLetter(j), bottom: directionLetter(opposite(j)) },
-    spacing: [Math.hypot(...i), Math.hypot(...j)],
+    spacing: [Math.hypot(...i), Math.hypot(...j), Math.hypot(...k)],
   };
 }

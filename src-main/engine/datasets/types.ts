@@ -33,8 +33,8 @@ export interface SliceData {
   hu?: Float32Array;
   /** Volumes: the anatomical direction at each edge of the slice as stored ('A', 'P', 'R', 'L', 'S', 'I'). */
   edges?: { top: string; bottom: string; left: string; right: string };
-  /** Volumes: pixel size in mm, [column, row]. */
-  spacing?: [number, number];
+  /** Volumes: pixel size in mm, [column, row, slice distance]. */
+  spacing?: [number, number, number];
 }
 
 export type ProblemSeverity = 'error' | 'warning';
