@@ -6,6 +6,7 @@ import { registerEvalCommands } from './cli/eval-command';
 import { registerExportCommand } from './cli/export-command';
 import { registerExperimentCommand } from './cli/experiment-command';
 import { type CliIo, processIo, reportError, type CliContext } from './cli/output';
+import { registerMeasureCommand } from './cli/measure-command';
 import { registerSampleCommand } from './cli/sample-command';
 import { registerServeCommand } from './cli/serve-command';
 import { registerSplitCommand } from './cli/split-command';
@@ -27,6 +28,7 @@ export function buildProgram(io: CliContext): Command {
   registerEvalCommands(program, io);
   registerExportCommand(program, io);
   registerExperimentCommand(program, io);
+  registerMeasureCommand(program, io);
   registerServeCommand(program, io);
   registerDemoCommand(program, io);
   for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
