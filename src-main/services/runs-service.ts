@@ -11,6 +11,7 @@ import { loadCheckpoint } from '../engine/runs/checkpoints';
 import { readRun, type RunView } from '../engine/runs/read-run';
 import { outputChannels, taskOf, type ClassTask } from '../engine/training/class-task';
 import { predictSliceMask } from '../engine/training/predict-mask';
+import type { PredictMask } from '../engine/measure/measure-dataset';
 import type { DatasetService } from './dataset-service';
 
 /** Runs on disk: lists, details, and predictions of their best checkpoint on any open dataset. */
@@ -105,6 +106,12 @@ export class RunsService {
     const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId));
     const mask = await predictSliceMask(fast, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
     return { width: slice.width, height: slice.height, mask, truth: slice.mask, labels: slice.labels, task: loaded.task };
+  }
+
+  /** The run's predictions as a measurement source (engine/measure), at each slice's own size. */
+  async predictor(runId: string): Promise<PredictMask> {
+    const loaded = await this.model(runId);
+    return async (slice) => ({ mask: await predictSliceMask(loaded.fast, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold), classes: loaded.task !== 'lesion' });
   }
 
   async prediction(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: string; classes: ClassTask }> {

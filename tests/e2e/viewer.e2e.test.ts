@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -127,6 +127,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the slice browser in Chromium', () => {
     await page.setViewportSize({ width: 1440, height: 900 });
     await expect.poll(async () => (await canvasBox(page)).height).toBeGreaterThan(small.height + 100);
     const large = await canvasBox(page);
+    await page.screenshot({ path: join(SHOTS, 'screen-slices-1440x900.png') });
     expect(large.width).toBeGreaterThan(small.width + 100);
     expect(large.bottom).toBeLessThanOrEqual(900);
     expect(large.right).toBeLessThanOrEqual(1440);
@@ -205,6 +206,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the slice browser in Chromium', () => {
     await expect.poll(() => page.getByTestId('probe').textContent()).toMatch(/: 40 HU/);
     // 0.8 mm pixels: the lesion's area is in mm².
     expect(await page.getByTestId('measurements').textContent()).toMatch(/mm²/);
+    // The CSV button: every slice and the study total, with the volume in mL.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-measurements').click()]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toMatch(/^study,slice,source,lesion_px,lesion_mm2,lesion_ml/);
+    expect(csv).toMatch(/\ncase1,case1:z002,truth,/);
+    expect(csv).toMatch(/\ncase1,ALL,truth,\d+,[\d.]+,[\d.]+,/);
     // A quarter turn takes the markers with the anatomy.
     await page.getByTestId('rotate').click();
     await expect.poll(() => page.getByTestId('edge-top').textContent()).toBe('L');

@@ -188,6 +188,27 @@ export const useViewerStore = defineStore('viewer', () => {
     }
   }
 
+  const exporting = ref(false);
+  /** Downloads the measurements of every slice and study (truth, and the chosen run's predictions) as CSV. */
+  async function exportMeasurements() {
+    const datasetId = datasets.datasetId;
+    if (!datasetId) return;
+    exporting.value = true;
+    try {
+      const csv = unwrap(await useApi().datasets.measure({ datasetId, ...(runId.value ? { runId: runId.value } : {}) }));
+      const name = `${datasetId.split(/[\\/]/).filter(Boolean).pop() ?? 'dataset'}-measurements${runId.value ? `-${runId.value}` : ''}.csv`;
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+      link.download = name;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      exporting.value = false;
+    }
+  }
+
   // Thumbnails: a bounded queue of the rows in view. Rows scrolled past before their turn are
   // dropped, so fast scrolling costs at most THUMBNAIL_CONCURRENCY requests at a time.
   let wanted: string[] = [];
@@ -278,5 +299,7 @@ export const useViewerStore = defineStore('viewer', () => {
     thumbnails,
     thumbnail,
     wantThumbnails,
+    exporting,
+    exportMeasurements,
   };
 });
