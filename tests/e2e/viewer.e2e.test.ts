@@ -260,7 +260,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the slice browser in Chromium', () => {
     expect(badges.length).toBeGreaterThan(0);
     expect(new Set(badges)).toEqual(new Set(['test']));
     await page.keyboard.press('3');
-    await page.screenshot({ path: join(SHOTS, 'screen-slices-diff.png') });
+    await page.screenshot({ path: join(SHOTS, 'viewer-split-diff.png') });
     // The diff legend lists exactly the diff colours; the truth without classes is not the TP green.
     const legend = await page.getByTestId('legend').locator('li').evaluateAll((items) => items.map((li) => li.getAttribute('data-colour')));
     expect(legend).toContain('truePositive');
