@@ -8,6 +8,7 @@ import { registerExperimentCommand } from './cli/experiment-command';
 import { registerGanCurateCommands } from './cli/gan-curate-commands';
 import { registerGanCommand } from './cli/gan-command';
 import { type CliIo, processIo, reportError, type CliContext } from './cli/output';
+import { registerMeasureCommand } from './cli/measure-command';
 import { registerSampleCommand } from './cli/sample-command';
 import { registerServeCommand } from './cli/serve-command';
 import { registerSplitCommand } from './cli/split-command';
@@ -31,6 +32,7 @@ export function buildProgram(io: CliContext): Command {
   registerExportCommand(program, io);
   registerExperimentCommand(program, io);
   registerGanCommand(program, io);
+  registerMeasureCommand(program, io);
   registerServeCommand(program, io);
   registerDemoCommand(program, io);
   registerGanCurateCommands(program, io);

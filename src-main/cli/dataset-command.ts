@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { formatOrientation, parseOrientation } from '../../src-shared/orientation';
 import { checkDataset, type DatasetReport } from '../engine/datasets/check-dataset';
+import { orientationFile, readDatasetOrientation, writeDatasetOrientation } from '../engine/datasets/dataset-orientation';
+import { defaultWorkspace } from '../engine/files/workspace';
 import { parseHuWindow } from '../engine/datasets/hu-window';
 import { CovsegError } from '../engine/errors';
 import { type CliContext, formatTable, percent } from './output';
@@ -64,5 +67,19 @@ export function registerDatasetCommand(program: Command, io: CliContext): void {
       if (io.interactive) process.stderr.write('\r\x1b[K');
       io.out(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
       if (report.errors > 0) io.exitCode = 1;
+    });
+  dataset
+    .command('orient')
+    .description('show or set how the app shows a dataset (rotation, flips); stored in WORKSPACE/settings, never in the dataset')
+    .argument('<dir>', 'dataset folder')
+    .option('--orientation <o>', 'none, rot90, rot180, rot270, optionally +flipH and/or +flipV (e.g. rot90+flipH)')
+    .action(async (dir: string, options: { orientation?: string }) => {
+      const workspace = defaultWorkspace();
+      if (options.orientation !== undefined) {
+        const orientation = parseOrientation(options.orientation);
+        if (!orientation) throw new CovsegError('bad-parameter', `--orientation ${options.orientation} is not an orientation`, { fix: 'use none, rot90, rot180 or rot270, optionally followed by +flipH and/or +flipV' });
+        await writeDatasetOrientation(workspace, dir, orientation);
+      }
+      io.out(`${dir}: ${formatOrientation(await readDatasetOrientation(workspace, dir))} (${orientationFile(workspace)})`);
     });
 }

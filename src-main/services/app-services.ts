@@ -18,6 +18,8 @@ import {
   type GanProgress,
 } from '../../src-shared/contract';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
+import { readDatasetOrientation, writeDatasetOrientation } from '../engine/datasets/dataset-orientation';
+import { measureDataset, measurementsCsv } from '../engine/measure/measure-dataset';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
 import { CovsegError } from '../engine/errors';
 import { AugmentService } from './augment-service';
@@ -125,6 +127,15 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'datasets:openSample': async () => {
       if (!existsSync(join(samplePath, 'sample.json'))) await writeSyntheticSample(samplePath, { count: 120, size: 256, seed: 1 });
       return datasets.openFolder(samplePath);
+    },
+    'datasets:measure': async ({ datasetId, runId }) => {
+      const predict = runId ? await runs.predictor(runId) : undefined;
+      return measurementsCsv(await measureDataset(datasets.entry(datasetId).dataset, predict ? { predict } : {}));
+    },
+    'datasets:getOrientation': async ({ datasetId }) => readDatasetOrientation(options.workspace, datasets.entry(datasetId).dataset.root),
+    'datasets:setOrientation': async ({ datasetId, orientation }) => {
+      await writeDatasetOrientation(options.workspace, datasets.entry(datasetId).dataset.root, orientation);
+      return orientation;
     },
     'slices:list': async ({ datasetId }) => datasets.list(datasetId),
     'slices:get': async ({ datasetId, sliceId }) => datasets.pixels(datasetId, sliceId),

@@ -4,6 +4,7 @@ import { inspectDataset } from '../engine/datasets/check-dataset';
 import type { SliceSummary } from '../engine/datasets/scan-dataset';
 import type { Dataset, SliceRef } from '../engine/datasets/types';
 import { CovsegError } from '../engine/errors';
+import { lungMask } from '../engine/imaging/lung-mask';
 import { resizeGray } from '../engine/imaging/resize';
 import type { FileAccess } from './file-access';
 
@@ -11,6 +12,8 @@ interface OpenEntry {
   dataset: Dataset;
   report: DatasetReportView;
   summaries: SliceSummary[];
+  /** Content hash of the scan: a run trained on the same data recorded the same one. */
+  contentHash: string;
 }
 
 /** The files one slice is read from. */
@@ -57,7 +60,7 @@ export class DatasetService {
       errors: report.errors,
       warnings: report.warnings,
     };
-    this.open.set(root, { dataset, report: view, summaries: scan.summaries });
+    this.open.set(root, { dataset, report: view, summaries: scan.summaries, contentHash: scan.contentHash });
     return { id: root, report: view };
   }
 
@@ -84,6 +87,9 @@ export class DatasetService {
     const out: SlicePixels = { id: slice.id, width: slice.width, height: slice.height, image: toBase64(slice.image), mask: toBase64(slice.mask) };
     if (slice.labels) out.labels = toBase64(slice.labels);
     if (slice.hu) out.hu = toBase64(new Uint8Array(slice.hu.buffer, slice.hu.byteOffset, slice.hu.byteLength));
+    if (slice.edges) out.edges = slice.edges;
+    if (slice.spacing) out.spacing = slice.spacing;
+    out.lung = toBase64(lungMask(slice.image, slice.width, slice.height).labels);
     return out;
   }
 

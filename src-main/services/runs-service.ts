@@ -11,6 +11,7 @@ import { loadCheckpoint } from '../engine/runs/checkpoints';
 import { readRun, type RunView } from '../engine/runs/read-run';
 import { outputChannels, taskOf, type ClassTask } from '../engine/training/class-task';
 import { predictSliceWithEngine } from '../engine/training/predict-mask';
+import type { PredictMask } from '../engine/measure/measure-dataset';
 import type { DatasetService } from './dataset-service';
 
 /** Runs on disk: lists, details, and predictions of their best checkpoint on any open dataset. */
@@ -114,6 +115,12 @@ export class RunsService {
     return { width: slice.width, height: slice.height, mask: classMap, truth: slice.mask, labels: slice.labels, task: loaded.task, engine: loaded.engine.description };
   }
 
+  /** The run's predictions as a measurement source (engine/measure), at each slice's own size. */
+  async predictor(runId: string): Promise<PredictMask> {
+    const loaded = await this.model(runId);
+    return async (slice) => ({ mask: (await predictSliceWithEngine(loaded.engine, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold)).classMap, classes: loaded.task !== 'lesion' });
+  }
+
   async prediction(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: string; classes: ClassTask; engine: string }> {
     const { width, height, mask, task, engine } = await this.predictMask(runId, datasetId, sliceId);
     return { width, height, mask: Buffer.from(mask).toString('base64'), classes: task, engine };
@@ -123,12 +130,20 @@ export class RunsService {
     const key = `${runId}\0${datasetId}`;
     const cached = this.scores.get(key);
     if (cached) return cached;
+    const { record } = await readRun(this.dir(runId));
+    const splitOf = new Map<string, SliceScore['split']>();
+    for (const name of ['train', 'val', 'test'] as const) for (const id of record.split[name]) splitOf.set(id, name);
+    const open = this.datasets.entry(datasetId);
+    const sameData = record.dataset.root === open.dataset.root || record.dataset.contentHash === open.contentHash;
     const scores: SliceScore[] = [];
     for (const item of this.datasets.list(datasetId)) {
       const { width, height, mask, truth, labels, task } = await this.predictMask(runId, datasetId, item.id);
       // A class map scores as any lesion here (sliceMetrics counts values > 0), comparable with binary runs.
       const m = sliceMetrics(item.id, mask, truth, width, height);
       const score: SliceScore = { sliceId: item.id, dice: m.dice, iou: m.iou, truthPixels: m.truthPixels, predictedPixels: m.predictedPixels };
+      // Splits are by slice id, which only means something on the dataset the run was trained on.
+      const split = sameData ? splitOf.get(item.id) : undefined;
+      if (split) score.split = split;
       if (task !== 'lesion' && labels) {
         const perClass = multiClassSliceMetrics(item.id, mask, labels, width, height, outputChannels(task)).classes;
         // A class absent from the truth has no Dice on this slice (the empty-class policy of the metrics).

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { orientationSchema, type Orientation } from '../orientation';
 import { command } from './define';
 
 export interface DatasetProblemView {
@@ -38,5 +39,14 @@ export const datasetsCommands = {
   pickFolder: command<z.ZodObject<Record<string, never>>, string | null>(z.object({})),
   /** Writes the built-in synthetic sample if needed and opens it. */
   openSample: command<z.ZodObject<Record<string, never>>, OpenedDataset>(z.object({})),
+  /** How the dataset's slices are shown (rotation, flips), remembered in the workspace settings. */
+  /** Lesion measurements of every slice and study as CSV (what `covseg measure` writes), with a run's predictions when given. */
+  measure: command<z.ZodObject<{ datasetId: z.ZodString; runId: z.ZodOptional<z.ZodString> }>, string>(
+    z.object({ datasetId: z.string().min(1).max(4096), runId: z.string().min(1).max(256).optional() }),
+  ),
+  getOrientation: command<z.ZodObject<{ datasetId: z.ZodString }>, Orientation>(z.object({ datasetId: z.string().min(1).max(4096) })),
+  setOrientation: command<z.ZodObject<{ datasetId: z.ZodString; orientation: typeof orientationSchema }>, Orientation>(
+    z.object({ datasetId: z.string().min(1).max(4096), orientation: orientationSchema }),
+  ),
 };
 export const datasetsEvents = {};

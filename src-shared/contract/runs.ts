@@ -32,6 +32,8 @@ export interface SliceScore {
   predictedPixels: number;
   /** Three-class runs: Dice of ground-glass and of consolidation on this slice (null where the truth lacks the class). */
   classDice?: (number | null)[];
+  /** Where the run used this slice (from its config.json); absent when the run never saw it. */
+  split?: 'train' | 'val' | 'test';
 }
 
 const RUN_ID = /^[A-Za-z0-9._-]{1,256}$/;

@@ -20,6 +20,12 @@ export interface SlicePixels {
   labels?: string;
   /** NIfTI sources: HU values (base64 of Float32 little endian) for window/level in the viewer. */
   hu?: string;
+  /** Volumes: the anatomical direction at each edge of the picture as stored (from the affine). */
+  edges?: { top: string; bottom: string; left: string; right: string };
+  /** Volumes: pixel size in mm, [column, row, slice distance]. */
+  spacing?: [number, number, number];
+  /** The lungs computed from the CT (engine/imaging/lung-mask.ts), base64 bytes: 0, 1 image-left lung, 2 image-right lung. */
+  lung?: string;
 }
 
 const datasetId = z.string().min(1).max(4096);

@@ -1,6 +1,7 @@
 import type { DicomSeriesInfo } from './dicom-series';
 import { openDataset } from './open-dataset';
 import type { NiftiOptions } from './nifti-dataset';
+import { rotationProblem } from './rotation-check';
 import { scanDataset, type DatasetScan, type SliceSummary } from './scan-dataset';
 import type { Dataset, DatasetFormat, DatasetProblem } from './types';
 
@@ -86,6 +87,8 @@ export async function inspectDataset(
   const scan = await scanDataset(dataset, options.onProgress);
   const problems = [...scan.problems, ...duplicateProblems(scan.summaries)];
   const valid = scan.summaries.filter((s) => s.valid);
+  const rotated = await rotationProblem(dataset, new Set(valid.map((s) => s.id)));
+  if (rotated) problems.push(rotated);
   if (dataset.slices.length === 0) {
     problems.push({
       severity: 'error',

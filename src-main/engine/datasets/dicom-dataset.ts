@@ -6,6 +6,7 @@ import { LUNG_WINDOW, windowHu } from './hu-window';
 import { firstExistingDir, IMAGE_DIRS, LABEL_DIRS, listVolumes, type NiftiOptions } from './nifti-dataset';
 import { affineDifference, cachedNiftiReader, isAxialStack, type NiftiVolume } from './nifti-volume';
 import { resizeSlice } from './png-pairs-dataset';
+import { sliceGeometry } from './slice-geometry';
 import type { Dataset, DatasetProblem, LoadOptions, SliceData, SliceRef } from './types';
 
 const GROUND_GLASS = 1;
@@ -163,7 +164,7 @@ export async function openDicom(root: string, options: NiftiOptions = {}): Promi
         } else if (value !== 0) otherLabels++;
       }
     }
-    return { slice: { id: ref.id, width: nx, height: ny, image: pixels, mask, labels: classes, hu }, otherLabels };
+    return { slice: { id: ref.id, width: nx, height: ny, image: pixels, mask, labels: classes, hu, ...sliceGeometry(entry.series.affine) }, otherLabels };
   }
 
   async function inspect(ref: SliceRef): Promise<{ slice?: SliceData; problems: DatasetProblem[] }> {

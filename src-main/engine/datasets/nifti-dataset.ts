@@ -4,6 +4,7 @@ import { CovsegError } from '../errors';
 import { LUNG_WINDOW, windowHu, type HuWindow } from './hu-window';
 import { affineDifference, cachedNiftiReader, isAxialStack, type NiftiVolume } from './nifti-volume';
 import { resizeSlice } from './png-pairs-dataset';
+import { sliceGeometry } from './slice-geometry';
 import type { Dataset, DatasetProblem, LoadOptions, SliceData, SliceRef } from './types';
 
 /** Folders that hold the image volumes (or DICOM series), in order of preference. */
@@ -166,7 +167,7 @@ export async function openNifti(root: string, options: NiftiOptions = {}): Promi
         } else if (value !== 0) otherLabels++;
       }
     }
-    return { slice: { id: ref.id, width: nx, height: ny, image: pixels, mask, labels: classes, hu }, otherLabels };
+    return { slice: { id: ref.id, width: nx, height: ny, image: pixels, mask, labels: classes, hu, ...sliceGeometry(image.affine) }, otherLabels };
   }
 
   async function inspect(ref: SliceRef): Promise<{ slice?: SliceData; problems: DatasetProblem[] }> {

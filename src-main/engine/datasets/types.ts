@@ -31,6 +31,10 @@ export interface SliceData {
   labels?: Uint8Array;
   /** NIfTI sources: Hounsfield values of the same pixels, for window/level in the viewer. */
   hu?: Float32Array;
+  /** Volumes: the anatomical direction at each edge of the slice as stored ('A', 'P', 'R', 'L', 'S', 'I'). */
+  edges?: { top: string; bottom: string; left: string; right: string };
+  /** Volumes: pixel size in mm, [column, row, slice distance]. */
+  spacing?: [number, number, number];
 }
 
 export type ProblemSeverity = 'error' | 'warning';
@@ -60,7 +64,8 @@ export type ProblemCode =
   | 'dicom-mixed-geometry'
   | 'dicom-duplicate-position'
   | 'dicom-gap'
-  | 'empty-dataset';
+  | 'empty-dataset'
+  | 'looks-rotated';
 
 /** A problem found in a dataset: which file, what is wrong, and what to do about it. */
 export interface DatasetProblem {

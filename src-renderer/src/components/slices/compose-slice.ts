@@ -1,4 +1,5 @@
 import type { LayerName } from '../../stores/viewer';
+import { COLOURS } from './overlay-palette';
 
 export interface ComposeInput {
   width: number;
@@ -11,28 +12,17 @@ export interface ComposeInput {
   predictedClasses?: boolean;
   layers: Record<LayerName, { visible: boolean; opacity: number }>;
   outline: boolean;
-  /** Hounsfield values (NIfTI) and the window to show them through; replaces `image` when given. */
-  hu?: Float32Array | null;
-  huWindow?: { width: number; level: number };
+  /**
+   * Window/level: the values to show (Hounsfield units where known, else the grey levels of `image`)
+   * and the window to show them through. Without a window the image bytes are shown as stored.
+   */
+  values?: ArrayLike<number> | null;
+  window?: { width: number; level: number };
+  /** The computed lung mask, drawn as an outline when given. */
+  lung?: Uint8Array | null;
 }
 
-/**
- * Overlay colours: ground-glass amber, consolidation red, lesion (no classes) green, prediction blue
- * (a three-class prediction uses the ground truth's amber and red); diff TP/FP/FN, and for classes
- * also the two confusions and the missed consolidation.
- */
-export const COLOURS = {
-  groundGlass: [245, 197, 66],
-  consolidation: [255, 90, 54],
-  lesion: [61, 220, 132],
-  prediction: [58, 160, 255],
-  truePositive: [61, 220, 132],
-  falsePositive: [255, 59, 107],
-  falseNegative: [255, 210, 63],
-  missedConsolidation: [255, 140, 0],
-  groundGlassAsConsolidation: [186, 85, 255],
-  consolidationAsGroundGlass: [0, 229, 255],
-} as const;
+export { COLOURS } from './overlay-palette';
 
 /**
  * Difference-layer colour of one pixel. Without classes: TP, FP or FN. With true and predicted class
@@ -55,10 +45,11 @@ function edge(mask: Uint8Array, width: number, height: number, i: number): boole
 
 /** RGBA pixels of a slice with its overlays, at the slice's own resolution. */
 export function composeSlice(input: ComposeInput): Uint8ClampedArray {
-  const { width, height, image, truth, labels, prediction, layers, outline, hu, huWindow } = input;
+  const { width, height, image, truth, labels, prediction, layers, outline, window: win, lung } = input;
+  const values = input.values ?? image;
   const byClass = Boolean(input.predictedClasses && labels);
-  const low = huWindow ? huWindow.level - huWindow.width / 2 : 0;
-  const gray = hu && huWindow ? (i: number) => ((hu[i]! - low) / huWindow.width) * 255 : (i: number) => image[i]!;
+  const low = win ? win.level - win.width / 2 : 0;
+  const gray = win ? (i: number) => ((values[i]! - low) / win.width) * 255 : (i: number) => image[i]!;
   const out = new Uint8ClampedArray(width * height * 4);
   const blend = (o: number, colour: readonly number[], alpha: number) => {
     out[o] = out[o]! * (1 - alpha) + colour[0]! * alpha;
@@ -82,6 +73,7 @@ export function composeSlice(input: ComposeInput): Uint8ClampedArray {
       const colour = byClass ? differenceColour(labels![i]!, prediction[i]!, true) : differenceColour(truth[i]! > 0 ? 1 : 0, prediction[i]! > 0 ? 1 : 0, false);
       if (colour) blend(o, colour, layers.diff.opacity);
     }
+    if (lung && lung[i]! > 0 && edge(lung, width, height, i)) blend(o, COLOURS.lung, 1);
   }
   return out;
 }
