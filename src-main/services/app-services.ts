@@ -17,6 +17,7 @@ import {
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
 import { CovsegError } from '../engine/errors';
+import { AnnotationService } from './annotation-service';
 import { AugmentService } from './augment-service';
 import { DatasetService } from './dataset-service';
 import { FileAccess } from './file-access';
@@ -80,6 +81,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
   const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
+  const annotations = new AnnotationService(options.workspace, datasets, runs, access);
   const augment = new AugmentService(datasets, options.labTimeLimitMs === undefined ? {} : { timeLimitMs: options.labTimeLimitMs });
 
   const handlers: CommandHandlers = {
@@ -117,6 +119,13 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'augment:catalogue': async () => augment.catalogue(),
     'augment:preview': async (request) => augment.preview(request as Parameters<AugmentService['preview']>[0]),
     'augment:weather': async (request) => augment.weather(request),
+    'annotations:status': async ({ datasetId }) => annotations.status(datasetId),
+    'annotations:get': async ({ datasetId, sliceId }) => annotations.get(datasetId, sliceId),
+    'annotations:save': async (request) => annotations.save(request),
+    'annotations:revert': async ({ datasetId, sliceId, version, baseVersion }) => annotations.revert(datasetId, sliceId, version, baseVersion),
+    'annotations:prediction': async ({ runId, datasetId, sliceId }) => annotations.prediction(runId, datasetId, sliceId),
+    'annotations:queue': async ({ runId, datasetId, order }) => annotations.queue(runId, datasetId, order),
+    'annotations:export': async ({ datasetId }) => annotations.export(datasetId),
   };
 
   async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {

@@ -10,7 +10,7 @@ import { inferenceCopy } from '../engine/models/registry';
 import { loadCheckpoint } from '../engine/runs/checkpoints';
 import { readRun, type RunView } from '../engine/runs/read-run';
 import { outputChannels, taskOf, type ClassTask } from '../engine/training/class-task';
-import { predictSliceMask } from '../engine/training/predict-mask';
+import { predictSlice, predictSliceMask, type SlicePrediction } from '../engine/training/predict-mask';
 import type { DatasetService } from './dataset-service';
 
 /** Runs on disk: lists, details, and predictions of their best checkpoint on any open dataset. */
@@ -105,6 +105,14 @@ export class RunsService {
     const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId));
     const mask = await predictSliceMask(fast, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
     return { width: slice.width, height: slice.height, mask, truth: slice.mask, labels: slice.labels, task: loaded.task };
+  }
+
+  /** The run's probabilities of one slice at the slice's size (annotation: threshold slider, review queue). */
+  async probabilities(runId: string, datasetId: string, sliceId: string): Promise<SlicePrediction & { threshold: number }> {
+    const loaded = await this.model(runId);
+    const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId));
+    const predicted = await predictSlice(loaded.fast, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
+    return { ...predicted, threshold: loaded.threshold };
   }
 
   async prediction(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: string; classes: ClassTask }> {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { annotationsCommands, annotationsEvents } from './annotations';
 import { augmentCommands, augmentEvents } from './augment';
 import { datasetsCommands, datasetsEvents } from './datasets';
 import type { CommandSpec, EventSpec } from './define';
@@ -19,6 +20,7 @@ export const contract = {
   training: { commands: trainingCommands, events: trainingEvents },
   runs: { commands: runsCommands, events: runsEvents },
   augment: { commands: augmentCommands, events: augmentEvents },
+  annotations: { commands: annotationsCommands, events: annotationsEvents },
 } as const;
 
 type Contract = typeof contract;
@@ -97,3 +99,5 @@ export type * from './runs';
 export { isRunId, runIdSchema } from './runs';
 export type * from './system';
 export type * from './augment';
+export type * from './annotations';
+export { ANNOTATION_SOURCES, ANNOTATION_STATUSES } from './annotations';
