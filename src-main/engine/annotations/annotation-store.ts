@@ -153,7 +153,7 @@ export class AnnotationStore {
     const file = this.blobFile(entry.sha256);
     let labels: Uint8Array;
     try {
-      labels = gunzipSync(await readFile(file));
+      labels = new Uint8Array(gunzipSync(await readFile(file)));
     } catch (error) {
       throw new CovsegError('corrupt-file', `cannot read version ${entry.version} of ${entry.sliceId} (${(error as Error).message})`, { file, fix: 'revert to another version' });
     }
