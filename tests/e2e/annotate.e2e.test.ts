@@ -36,6 +36,8 @@ async function at(page: Page, x: number, y: number): Promise<{ x: number; y: num
 
 async function openDataset(page: Page, path: string): Promise<void> {
   await page.click('[data-tab="datasets"]');
+  // The app opens its built-in sample on start; wait for that, so it does not replace ours afterwards.
+  await page.waitForFunction(() => document.body.textContent?.includes('sample'), undefined, { timeout: 120_000 });
   await page.fill('[data-testid="dataset-path"]', path);
   await page.press('[data-testid="dataset-path"]', 'Enter');
   await page.waitForFunction((p) => document.body.textContent?.includes(p), path);
@@ -78,7 +80,7 @@ describe.skipIf(!HAVE_CHROMIUM)('annotating in Chromium against covseg serve', (
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    await rm(workspace, { recursive: true, force: true });
+    await rm(workspace, { recursive: true, force: true, maxRetries: 5 });
   });
 
   it('paints with the mouse, switches label and size with keys, undoes and redoes, and finds the edits after a reload', async () => {
@@ -200,11 +202,10 @@ describe.skipIf(!HAVE_CHROMIUM)('annotating in Chromium against covseg serve', (
   it('a second tab editing the same slice is told, and overwrites nothing', async () => {
     await page.click('[data-slice="p1_a"]');
     await page.waitForSelector('[data-testid="annotate-slice"]:has-text("p1_a")');
-    // Another tab of the same browser session (it shares the access cookie).
-    const other = await page.context().newPage();
-    await other.setViewportSize({ width: 1400, height: 900 });
+    const other = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     try {
-      await other.goto(`http://127.0.0.1:${server.port}/`);
+      await other.goto(server.url);
+      await other.waitForURL((url) => !url.search.includes('token'));
       await openDataset(other, data);
       const version = Number(await page.textContent('[data-testid="annotate-version"]'));
       // This tab saves first.
