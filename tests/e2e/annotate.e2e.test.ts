@@ -37,10 +37,10 @@ async function at(page: Page, x: number, y: number): Promise<{ x: number; y: num
 async function openDataset(page: Page, path: string): Promise<void> {
   await page.click('[data-tab="datasets"]');
   // The app opens its built-in sample on start; wait for that, so it does not replace ours afterwards.
-  await page.waitForFunction(() => document.body.textContent?.includes('sample'), undefined, { timeout: 120_000 });
+  await page.waitForFunction(() => /\/sample\b/.test(document.querySelector('h3')?.textContent ?? ''), undefined, { timeout: 120_000 });
   await page.fill('[data-testid="dataset-path"]', path);
   await page.press('[data-testid="dataset-path"]', 'Enter');
-  await page.waitForFunction((p) => document.body.textContent?.includes(p), path);
+  await page.waitForFunction((p) => document.querySelector('h3')?.textContent?.includes(p), path);
   await page.click('[data-tab="annotate"]');
   await page.waitForSelector('[data-testid="annotate-slice"]:has-text("p1_a")');
   await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('[data-testid="annotate-labels"]')?.width === 512);
