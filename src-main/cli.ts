@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAnnotationsCommand } from './cli/annotations-command';
 import { registerAugmentCommands } from './cli/augment-commands';
 import { registerDatasetCommand } from './cli/dataset-command';
 import { registerDemoCommand } from './cli/demo-command';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliContext): Command {
   registerServeCommand(program, io);
   registerDemoCommand(program, io);
   registerGanCurateCommands(program, io);
+  registerAnnotationsCommand(program, io);
   for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
   for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride().configureOutput(program.configureOutput());
   return program;

@@ -22,6 +22,7 @@ import { readDatasetOrientation, writeDatasetOrientation } from '../engine/datas
 import { measureDataset, measurementsCsv } from '../engine/measure/measure-dataset';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
 import { CovsegError } from '../engine/errors';
+import { AnnotationService } from './annotation-service';
 import { AugmentService } from './augment-service';
 import { DatasetService } from './dataset-service';
 import { ExperimentsService } from './experiments-service';
@@ -107,6 +108,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
   const gallery = new GalleryService(access);
+  const annotations = new AnnotationService(options.workspace, datasets, runs, access);
   const augment = new AugmentService(datasets, options.labTimeLimitMs === undefined ? {} : { timeLimitMs: options.labTimeLimitMs });
 
   const handlers: CommandHandlers = {
@@ -171,6 +173,13 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'gan:cancelTraining': async ({ ganId }) => gans.cancelTraining(ganId),
     'gan:listGans': async () => gans.listGans(),
     'gan:sampleGrid': async ({ ganId }) => gans.sampleGrid(ganId),
+    'annotations:status': async ({ datasetId }) => annotations.status(datasetId),
+    'annotations:get': async ({ datasetId, sliceId }) => annotations.get(datasetId, sliceId),
+    'annotations:save': async (request) => annotations.save(request),
+    'annotations:revert': async ({ datasetId, sliceId, version, baseVersion }) => annotations.revert(datasetId, sliceId, version, baseVersion),
+    'annotations:prediction': async ({ runId, datasetId, sliceId }) => annotations.prediction(runId, datasetId, sliceId),
+    'annotations:queue': async ({ runId, datasetId, order }) => annotations.queue(runId, datasetId, order),
+    'annotations:export': async ({ datasetId }) => annotations.export(datasetId),
   };
 
   async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {

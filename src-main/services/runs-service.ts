@@ -10,7 +10,7 @@ import { openEngine, type EngineChoice, type SegmentationEngine } from '../engin
 import { loadCheckpoint } from '../engine/runs/checkpoints';
 import { readRun, type RunView } from '../engine/runs/read-run';
 import { outputChannels, taskOf, type ClassTask } from '../engine/training/class-task';
-import { predictSliceWithEngine } from '../engine/training/predict-mask';
+import { predictSliceWithEngine, type SlicePrediction } from '../engine/training/predict-mask';
 import type { PredictMask } from '../engine/measure/measure-dataset';
 import type { DatasetService } from './dataset-service';
 
@@ -113,6 +113,14 @@ export class RunsService {
     const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId));
     const { classMap } = await predictSliceWithEngine(loaded.engine, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
     return { width: slice.width, height: slice.height, mask: classMap, truth: slice.mask, labels: slice.labels, task: loaded.task, engine: loaded.engine.description };
+  }
+
+  /** The run's probabilities of one slice at the slice's size (annotation: threshold slider, review queue). */
+  async probabilities(runId: string, datasetId: string, sliceId: string): Promise<SlicePrediction & { threshold: number }> {
+    const loaded = await this.model(runId);
+    const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId));
+    const predicted = await predictSliceWithEngine(loaded.engine, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
+    return { ...predicted, threshold: loaded.threshold };
   }
 
   /** The run's predictions as a measurement source (engine/measure), at each slice's own size. */

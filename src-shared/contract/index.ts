@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { annotationsCommands, annotationsEvents } from './annotations';
 import { augmentCommands, augmentEvents } from './augment';
 import { datasetsCommands, datasetsEvents } from './datasets';
 import type { CommandSpec, EventSpec } from './define';
@@ -27,6 +28,7 @@ export const contract = {
   gallery: { commands: galleryCommands, events: galleryEvents },
   experiments: { commands: experimentsCommands, events: experimentsEvents },
   gan: { commands: ganCommands, events: ganEvents },
+  annotations: { commands: annotationsCommands, events: annotationsEvents },
 } as const;
 
 type Contract = typeof contract;
@@ -110,3 +112,5 @@ export type * from './gan-gallery';
 export type * from './gan-pairs';
 export type * from './experiments';
 export type * from './gan';
+export type * from './annotations';
+export { ANNOTATION_SOURCES, ANNOTATION_STATUSES } from './annotations';

@@ -45,7 +45,7 @@ const CONVERT_SLAB = 2 ** 21;
 /** Enough bytes for either header: NIfTI-1 is 348 bytes (+4 extension flag), NIfTI-2 540 (+4). */
 const HEADER_BYTES = 544;
 
-interface ParsedHeader {
+export interface ParsedHeader {
   header: ReturnType<typeof nifti.readHeader> & object;
   /** Bytes before the voxels. */
   voxOffset: number;
@@ -99,7 +99,7 @@ function parseHeader(file: string, bytes: Buffer, corrupt: (why: string) => Covs
  * (a small file decompressing to gigabytes) is refused after one chunk beyond that size, and the
  * event loop is never held by a whole-file decompression.
  */
-async function readNiftiBytes(file: string, corrupt: (why: string, cause?: unknown) => CovsegError): Promise<{ parsed: ParsedHeader; bytes: Buffer }> {
+export async function readNiftiBytes(file: string, corrupt: (why: string, cause?: unknown) => CovsegError): Promise<{ parsed: ParsedHeader; bytes: Buffer }> {
   let gzipped: boolean;
   try {
     const handle = await open(file, 'r');

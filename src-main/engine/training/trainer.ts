@@ -1,3 +1,4 @@
+import { readExportManifest } from '../annotations/export-annotations';
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -33,7 +34,8 @@ export interface RunRecord {
   version: 1;
   createdAt: string;
   config: TrainConfig;
-  dataset: { root: string; format: string; contentHash: string; slices: number };
+  /** `annotationsVersion`: the version of an `covseg annotations export` folder (its manifest), when trained on one. */
+  dataset: { root: string; format: string; contentHash: string; slices: number; annotationsVersion?: string };
   split: { source: 'file' | 'generated'; file?: string; seed: number; fractions: DatasetSplit['fractions']; train: string[]; val: string[]; test: string[] };
   backend: BackendInfo;
   /** Data-parallel replicas the run trains with. */
@@ -218,11 +220,12 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
     }
   } else {
     fresh = createModel(config.model.name, { ...config.model.options, seed: config.seed });
+    const exported = await readExportManifest(dataset.root);
     record = {
       version: 1,
       createdAt: new Date().toISOString(),
       config,
-      dataset: { root: dataset.root, format: dataset.format, contentHash, slices: dataset.slices.length },
+      dataset: { root: dataset.root, format: dataset.format, contentHash, slices: dataset.slices.length, ...(exported ? { annotationsVersion: exported.version } : {}) },
       split: {
         source: config.splitFile ? 'file' : 'generated',
         ...(config.splitFile ? { file: resolve(config.splitFile) } : {}),

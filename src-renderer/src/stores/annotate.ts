@@ -1,0 +1,433 @@
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef, watch } from 'vue';
+import type { AnnotationQueueItem, AnnotationSliceState, AnnotationSource, AnnotationStatus, AnnotationVersion } from '../../../src-shared/contract';
+import { LabelHistory } from '../components/annotate/label-history';
+import { diffLabels, type LabelPatch } from '../components/annotate/label-tools';
+import { unwrap, useApi } from '../api/app-api';
+import { useDatasetsStore } from './datasets';
+import { useTrainingStore } from './training';
+
+export type AnnotateTool = 'brush' | 'eraser' | 'fill' | 'hole' | 'lasso';
+
+/** One slice as edited in this session: labels in source coordinates, undo steps, save state. */
+export interface SliceSession {
+  sliceId: string;
+  width: number;
+  height: number;
+  image: Uint8Array;
+  hu: Uint8Array | null;
+  huValues: Float32Array | null;
+  labels: Uint8Array;
+  history: LabelHistory;
+  /** The saved version the edits build on. */
+  version: number;
+  status: AnnotationStatus;
+  versions: AnnotationVersion[];
+  /** Edits since the last successful save; tools used in them. */
+  edits: number;
+  savedEdits: number;
+  tools: Set<string>;
+  source: AnnotationSource;
+  runId?: string;
+  saving: Promise<void> | null;
+  conflict: string | null;
+}
+
+/** Milliseconds after the last stroke before it is saved (the brief: within a second). */
+export const AUTOSAVE_DELAY_MS = 600;
+
+const decode = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+function encode(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+/** The Annotate view: slices being edited, tools, autosave, predictions to start from, the review queue. */
+export const useAnnotateStore = defineStore('annotate', () => {
+  const datasets = useDatasetsStore();
+  const sessions = new Map<string, SliceSession>();
+  const current = shallowRef<SliceSession | null>(null);
+  /** Bumped on every change of the current labels, so views redraw. */
+  const revision = ref(0);
+  const sliceId = ref<string | null>(null);
+  const states = ref<Map<string, AnnotationSliceState>>(new Map());
+  const tool = ref<AnnotateTool>('brush');
+  const label = ref<1 | 2>(1);
+  const brushSize = ref(12);
+  const threshold = ref({ enabled: false, low: -800, high: 100 });
+  const opacity = ref(0.55);
+  const outline = ref(false);
+  const huWindow = ref({ width: 1500, level: -600 });
+  const error = ref<string | null>(null);
+  /** Slices with edits not yet saved (shown to the user; saved within a second). */
+  const unsaved = ref<Set<string>>(new Set());
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  // Prediction to start from.
+  const runId = ref<string | null>(null);
+  const prediction = shallowRef<{ sliceId: string; probability: Uint8Array; lesionClass: Uint8Array; binary: boolean } | null>(null);
+  const predictionThreshold = ref(0.5);
+  const previewPrediction = ref(true);
+  const queue = ref<AnnotationQueueItem[]>([]);
+  const queueOrder = ref<'uncertainty' | 'agreement'>('uncertainty');
+  const busy = ref<string | null>(null);
+  const lastExport = ref<{ out: string; version: string; slices: number } | null>(null);
+  const retrainRunId = ref<string | null>(null);
+
+  const sliceIds = computed(() => datasets.slices.map((s) => s.id));
+  const index = computed(() => (sliceId.value ? sliceIds.value.indexOf(sliceId.value) : -1));
+
+  async function refreshStates() {
+    if (!datasets.datasetId) return;
+    const list = unwrap(await useApi().annotations.status({ datasetId: datasets.datasetId }));
+    states.value = new Map(list.map((s) => [s.sliceId, s]));
+  }
+
+  async function loadSession(id: string): Promise<SliceSession> {
+    const cached = sessions.get(id);
+    if (cached) return cached;
+    const datasetId = datasets.datasetId!;
+    const [pixels, annotation] = await Promise.all([useApi().slices.get({ datasetId, sliceId: id }), useApi().annotations.get({ datasetId, sliceId: id })]);
+    const got = unwrap(pixels);
+    const saved = unwrap(annotation);
+    const huValues = got.hu ? new Float32Array(decode(got.hu).buffer) : null;
+    const session: SliceSession = {
+      sliceId: id,
+      width: got.width,
+      height: got.height,
+      image: decode(got.image),
+      hu: null,
+      huValues,
+      labels: decode(saved.labels),
+      history: new LabelHistory(),
+      version: saved.version,
+      status: saved.status,
+      versions: saved.history,
+      edits: 0,
+      savedEdits: 0,
+      tools: new Set(),
+      source: 'manual',
+      saving: null,
+      conflict: null,
+    };
+    sessions.set(id, session);
+    return session;
+  }
+
+  /** Shows a slice; edits of the previous one keep saving in the background (switching never waits). */
+  async function open(id: string) {
+    sliceId.value = id;
+    error.value = null;
+    try {
+      const session = await loadSession(id);
+      if (sliceId.value !== id) return;
+      current.value = session;
+      revision.value++;
+      void loadPrediction();
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  }
+
+  function step(delta: number) {
+    const ids = sliceIds.value;
+    if (ids.length === 0) return;
+    const next = Math.min(ids.length - 1, Math.max(0, index.value + delta));
+    void open(ids[next]!);
+  }
+
+  /** Records an applied change (one stroke) of the current slice: undo step, unsaved mark, autosave. */
+  function commitStroke(patch: LabelPatch | null, toolName: string) {
+    const session = current.value;
+    if (!session || !patch) return;
+    session.history.push(patch);
+    session.tools.add(toolName);
+    markEdited(session);
+  }
+
+  function markEdited(session: SliceSession) {
+    session.edits++;
+    if (session.source !== 'prediction' || session.status !== 'predicted') session.status = 'corrected';
+    unsaved.value = new Set(unsaved.value).add(session.sliceId);
+    revision.value++;
+    scheduleSave(session);
+  }
+
+  function undo() {
+    const session = current.value;
+    if (session?.history.undo(session.labels)) {
+      session.tools.add('undo');
+      markEdited(session);
+    }
+  }
+
+  function redo() {
+    const session = current.value;
+    if (session?.history.redo(session.labels)) {
+      session.tools.add('redo');
+      markEdited(session);
+    }
+  }
+
+  function scheduleSave(session: SliceSession) {
+    clearTimeout(timers.get(session.sliceId));
+    timers.set(
+      session.sliceId,
+      setTimeout(() => void save(session), AUTOSAVE_DELAY_MS),
+    );
+  }
+
+  /** Saves the session's labels as a new version (after any save in flight), unless nothing changed since. */
+  function save(session: SliceSession, statusOverride?: AnnotationStatus): Promise<void> {
+    timers.delete(session.sliceId);
+    const previous = session.saving ?? Promise.resolve();
+    const run = previous.then(async () => {
+      if (session.conflict) return;
+      if (session.edits === session.savedEdits && !statusOverride) return;
+      const edits = session.edits;
+      const status = statusOverride ?? session.status;
+      try {
+        const saved = unwrap(
+          await useApi().annotations.save({
+            datasetId: datasets.datasetId!,
+            sliceId: session.sliceId,
+            baseVersion: session.version,
+            labels: encode(session.labels),
+            tool: [...session.tools].join('+') || 'review',
+            source: session.source,
+            status,
+            ...(session.runId ? { runId: session.runId } : {}),
+          }),
+        );
+        session.version = saved.version;
+        session.status = saved.status;
+        session.savedEdits = edits;
+        session.tools.clear();
+        session.source = 'manual';
+        delete session.runId;
+        states.value = new Map(states.value).set(session.sliceId, saved);
+        if (session.edits === session.savedEdits) {
+          const next = new Set(unsaved.value);
+          next.delete(session.sliceId);
+          unsaved.value = next;
+        }
+        session.versions = unwrap(await useApi().annotations.get({ datasetId: datasets.datasetId!, sliceId: session.sliceId })).history;
+        if (current.value === session) revision.value++;
+      } catch (e) {
+        const message = (e as Error).message;
+        if (/saved elsewhere/.test(message)) session.conflict = message;
+        else error.value = `saving ${session.sliceId} failed: ${message}`;
+        if (current.value === session) revision.value++;
+      }
+    });
+    session.saving = run.finally(() => {
+      if (session.saving === guarded) session.saving = null;
+    });
+    const guarded = session.saving;
+    return run;
+  }
+
+  /** Drops this session's unsaved edits and loads what the other window saved. */
+  async function reloadAfterConflict() {
+    const session = current.value;
+    if (!session) return;
+    sessions.delete(session.sliceId);
+    const next = new Set(unsaved.value);
+    next.delete(session.sliceId);
+    unsaved.value = next;
+    await open(session.sliceId);
+  }
+
+  async function markReviewed() {
+    const session = current.value;
+    if (!session) return;
+    session.status = 'reviewed';
+    await save(session, 'reviewed');
+    await refreshStates();
+  }
+
+  async function revert(version: number) {
+    const session = current.value;
+    if (!session) return;
+    await session.saving;
+    unwrap(await useApi().annotations.revert({ datasetId: datasets.datasetId!, sliceId: session.sliceId, version, baseVersion: session.version }));
+    sessions.delete(session.sliceId);
+    await open(session.sliceId);
+    await refreshStates();
+  }
+
+  async function loadPrediction() {
+    const id = sliceId.value;
+    if (!runId.value || !id || !datasets.datasetId) {
+      prediction.value = null;
+      return;
+    }
+    try {
+      const got = unwrap(await useApi().annotations.prediction({ runId: runId.value, datasetId: datasets.datasetId, sliceId: id }));
+      if (sliceId.value !== id) return;
+      const binary = !decode(got.lesionClass).some((v) => v === 2);
+      prediction.value = { sliceId: id, probability: decode(got.probability), lesionClass: decode(got.lesionClass), binary };
+      revision.value++;
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  }
+
+  /** The label map the prediction gives at the current threshold (a lesion-only run paints the selected label). */
+  function predictedLabels(): Uint8Array | null {
+    const p = prediction.value;
+    if (!p || p.sliceId !== sliceId.value) return null;
+    const cut = Math.round(predictionThreshold.value * 255);
+    return p.probability.map((v, i) => (v >= cut && v > 0 ? (p.binary ? label.value : p.lesionClass[i]!) : 0));
+  }
+
+  /** "Start from prediction": the thresholded prediction replaces the label (one undo step). */
+  function acceptPrediction() {
+    const session = current.value;
+    const predicted = predictedLabels();
+    if (!session || !predicted) return;
+    const patch = diffLabels(session.labels, predicted);
+    if (patch) {
+      session.labels.set(predicted);
+      session.history.push(patch);
+    }
+    session.source = 'prediction';
+    session.status = 'predicted';
+    if (runId.value) session.runId = runId.value;
+    session.tools.add(`prediction@${predictionThreshold.value.toFixed(2)}`);
+    markEdited(session);
+  }
+
+  async function loadQueue() {
+    if (!runId.value || !datasets.datasetId) return;
+    busy.value = 'ranking slices by the model…';
+    try {
+      queue.value = unwrap(await useApi().annotations.queue({ runId: runId.value, datasetId: datasets.datasetId, order: queueOrder.value }));
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      busy.value = null;
+    }
+  }
+
+  /** Goes to the first slice of the queue that still needs review, other than this one. */
+  function nextInQueue() {
+    const next = queue.value.find((q) => q.sliceId !== sliceId.value && states.value.get(q.sliceId)?.status !== 'reviewed');
+    if (next) void open(next.sliceId);
+  }
+
+  /** Saves everything pending now (before export or leaving). */
+  async function flush() {
+    for (const [id, timer] of timers) {
+      clearTimeout(timer);
+      const session = sessions.get(id);
+      if (session) void save(session);
+    }
+    await Promise.all([...sessions.values()].map((s) => s.saving));
+  }
+
+  async function exportCorrected() {
+    await flush();
+    busy.value = 'exporting…';
+    try {
+      lastExport.value = unwrap(await useApi().annotations.export({ datasetId: datasets.datasetId! }));
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      busy.value = null;
+    }
+  }
+
+  /** Exports the corrected slices as a new dataset version and trains a three-class model on it. */
+  async function retrain(options: { epochs: number; size: number }) {
+    await exportCorrected();
+    if (!lastExport.value) return;
+    busy.value = 'starting training…';
+    try {
+      const opened = unwrap(await useApi().datasets.open({ path: lastExport.value.out }));
+      const launch = unwrap(await useApi().training.start({ datasetId: opened.id, classes: 'ggo-consolidation', epochs: options.epochs, size: options.size, val: 0.25, test: 0 }));
+      retrainRunId.value = launch.runId;
+      await useTrainingStore().refresh();
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      busy.value = null;
+    }
+  }
+
+  // When the retraining run completes, its predictions become the ones shown.
+  watch(
+    () => useTrainingStore().runs.find((r) => r.runId === retrainRunId.value)?.state,
+    (state) => {
+      if (state === 'completed' && retrainRunId.value) {
+        runId.value = retrainRunId.value;
+        retrainRunId.value = null;
+      }
+    },
+  );
+  watch(runId, () => void loadPrediction());
+
+  async function start() {
+    if (!datasets.datasetId) return;
+    await refreshStates();
+    if (!sliceId.value || !sliceIds.value.includes(sliceId.value)) {
+      const fromUrl = new URLSearchParams(window.location.search).get('slice');
+      const first = fromUrl && sliceIds.value.includes(fromUrl) ? fromUrl : sliceIds.value[0];
+      if (first) await open(first);
+    }
+  }
+
+  watch(
+    () => datasets.datasetId,
+    () => {
+      sessions.clear();
+      current.value = null;
+      sliceId.value = null;
+      void start();
+    },
+  );
+
+  return {
+    current,
+    revision,
+    sliceId,
+    sliceIds,
+    index,
+    states,
+    tool,
+    label,
+    brushSize,
+    threshold,
+    opacity,
+    outline,
+    huWindow,
+    error,
+    unsaved,
+    runId,
+    prediction,
+    predictionThreshold,
+    previewPrediction,
+    queue,
+    queueOrder,
+    busy,
+    lastExport,
+    retrainRunId,
+    start,
+    open,
+    step,
+    commitStroke,
+    undo,
+    redo,
+    save,
+    flush,
+    markReviewed,
+    revert,
+    reloadAfterConflict,
+    predictedLabels,
+    acceptPrediction,
+    loadQueue,
+    nextInQueue,
+    exportCorrected,
+    retrain,
+  };
+});
