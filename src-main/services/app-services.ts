@@ -21,6 +21,9 @@ import { AugmentService } from './augment-service';
 import { DatasetService } from './dataset-service';
 import { FileAccess } from './file-access';
 import type { ProcessLauncher } from './process-launcher';
+import { normaliseDatasetPath } from './dataset-path';
+import { listFolders } from './folder-listing';
+import { RecentDatasets } from './recent-datasets';
 import { RunsService } from './runs-service';
 import { TrainingService } from './training-service';
 
@@ -34,6 +37,8 @@ export interface AppServicesOptions {
   emit: (channel: EventChannel, payload: unknown) => void;
   /** Electron's native folder dialog; absent in server mode. */
   pickFolder?: () => Promise<string | null>;
+  /** Electron's shell.openPath (resolves to an error text, empty on success); absent in server mode. */
+  openPath?: (path: string) => Promise<string>;
   /** Time limit of one Augmentation Lab preview (default 20 s). */
   labTimeLimitMs?: number;
   /** Trainings at once, the rest queue (default: COVSEG_MAX_TRAININGS, else 1). */
@@ -71,7 +76,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   const samplePath = join(options.workspace, 'sample');
   const runsDir = join(options.workspace, 'runs');
   const access = new FileAccess([...options.allowedRoots, samplePath, runsDir]);
-  const datasets = new DatasetService(access);
+  const datasets = new DatasetService(access, (progress) => options.emit('datasets:progress', progress));
   const training = new TrainingService({
     runsDir,
     jobsDir: join(options.workspace, 'jobs'),
@@ -79,7 +84,14 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     maxConcurrent: options.maxTrainings ?? maxTrainingsFromEnv(),
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
-  const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
+  const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId), (runId) => training.hasJob(runId), options.openPath);
+  const recent = new RecentDatasets(join(options.workspace, 'settings.json'));
+  /** Opens a folder and puts it first in the recent list. */
+  async function openAndRemember(path: string) {
+    const opened = await datasets.openFolder(path);
+    await recent.add({ path: opened.id, format: opened.report.format, slices: opened.report.validSlices, openedAt: new Date().toISOString() });
+    return opened;
+  }
   const augment = new AugmentService(datasets, options.labTimeLimitMs === undefined ? {} : { timeLimitMs: options.labTimeLimitMs });
 
   const handlers: CommandHandlers = {
@@ -90,7 +102,14 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       allowedRoots: options.allowedRoots,
       samplePath,
     }),
-    'datasets:open': async ({ path }) => datasets.openFolder(path),
+    'datasets:open': async ({ path: raw }) => {
+      const path = normaliseDatasetPath(raw);
+      // In the desktop app a folder picked in the dialog once stays openable from the recent list.
+      if (options.transport === 'electron' && (await recent.includes(path))) access.grant(path);
+      return openAndRemember(path);
+    },
+    'datasets:recent': async () => recent.list(),
+    'datasets:browse': async ({ path }) => listFolders(access, options.allowedRoots.length > 0 ? options.allowedRoots : [samplePath], path === undefined ? undefined : normaliseDatasetPath(path)),
     'datasets:pickFolder': async () => {
       if (!options.pickFolder) return null;
       const picked = await options.pickFolder();
@@ -99,7 +118,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     },
     'datasets:openSample': async () => {
       if (!existsSync(join(samplePath, 'sample.json'))) await writeSyntheticSample(samplePath, { count: 120, size: 256, seed: 1 });
-      return datasets.openFolder(samplePath);
+      return openAndRemember(samplePath);
     },
     'slices:list': async ({ datasetId }) => datasets.list(datasetId),
     'slices:get': async ({ datasetId, sliceId }) => datasets.pixels(datasetId, sliceId),
@@ -114,6 +133,8 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'runs:get': async ({ runId }) => runs.get(runId),
     'runs:prediction': async ({ runId, datasetId, sliceId }) => runs.prediction(runId, datasetId, sliceId),
     'runs:sliceScores': async ({ runId, datasetId }) => runs.sliceScores(runId, datasetId),
+    'runs:delete': async ({ runId }) => runs.delete(runId),
+    'runs:openFolder': async ({ runId }) => runs.openFolder(runId),
     'augment:catalogue': async () => augment.catalogue(),
     'augment:preview': async (request) => augment.preview(request as Parameters<AugmentService['preview']>[0]),
     'augment:weather': async (request) => augment.weather(request),
