@@ -43,7 +43,7 @@ async function unnamedControls(page: Page): Promise<string[]> {
       if (el.tagName === 'BUTTON' && el.textContent?.trim()) return true;
       return false;
     };
-    return [...document.querySelectorAll<HTMLElement>('button, input, select, textarea, canvas[role="img"], progress')]
+    return Array.from(document.querySelectorAll<HTMLElement>('button, input, select, textarea, canvas[role="img"], progress'))
       .filter((el) => el.offsetParent !== null || el.tagName === 'PROGRESS')
       .filter((el) => !named(el))
       .map((el) => el.outerHTML.slice(0, 120));
@@ -221,23 +221,6 @@ describe.skipIf(!HAVE_CHROMIUM)('app polish in Chromium against covseg serve', (
     await page.screenshot({ path: join(SHOTS, 'screen-runs.png') });
   }, 120_000);
 
-  it('deletes a stopped run after confirmation, and never a run that trains', async () => {
-    const runs = (await post('runs/list', {})).value as { runId: string; state: string }[];
-    const done = runs.find((r) => r.state === 'completed')!;
-    const started = (await post('training/start', { datasetId: tiny, epochs: 200, size: 32, depth: 2, baseFilters: 4, batch: 8, seed: 9 })).value as { runId: string };
-    expect((await post('runs/delete', { runId: started.runId })).error?.code).toMatch(/busy|not-found/);
-    await post('training/cancel', { runId: started.runId });
-    expect((await post('runs/delete', { runId: '..' })).error?.code).toBe('invalid-argument');
-    page.once('dialog', (dialog) => void dialog.dismiss());
-    await page.click('[data-testid="runs-filter"]');
-    await page.locator(`tr[data-run="${done.runId}"] [data-testid="delete-run"]`).click();
-    expect(existsSync(join(workspace, 'runs', done.runId))).toBe(true);
-    page.once('dialog', (dialog) => void dialog.accept());
-    await page.locator(`tr[data-run="${done.runId}"] [data-testid="delete-run"]`).click();
-    await expect.poll(() => page.locator(`tr[data-run="${done.runId}"]`).count()).toBe(0);
-    expect(existsSync(join(workspace, 'runs', done.runId))).toBe(false);
-  }, 120_000);
-
   it('names every control, marks the tabs, and keeps chart text at WCAG AA contrast in both themes', async () => {
     for (const scheme of ['dark', 'light'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
@@ -271,4 +254,22 @@ describe.skipIf(!HAVE_CHROMIUM)('app polish in Chromium against covseg serve', (
     await page.click('[data-testid="theme-toggle"]');
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
   }, 180_000);
+
+  it('deletes a stopped run after confirmation, and never a run that trains', async () => {
+    const runs = (await post('runs/list', {})).value as { runId: string; state: string }[];
+    const done = runs.find((r) => r.state === 'completed')!;
+    const started = (await post('training/start', { datasetId: tiny, epochs: 200, size: 32, depth: 2, baseFilters: 4, batch: 8, seed: 9 })).value as { runId: string };
+    expect((await post('runs/delete', { runId: started.runId })).error?.code).toMatch(/busy|not-found/);
+    await post('training/cancel', { runId: started.runId });
+    expect((await post('runs/delete', { runId: '..' })).error?.code).toBe('invalid-argument');
+    await page.click('[data-tab="runs"]');
+    await page.click('button:text-is("Refresh")');
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.locator(`tr[data-run="${done.runId}"] [data-testid="delete-run"]`).click();
+    expect(existsSync(join(workspace, 'runs', done.runId))).toBe(true);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator(`tr[data-run="${done.runId}"] [data-testid="delete-run"]`).click();
+    await expect.poll(() => page.locator(`tr[data-run="${done.runId}"]`).count()).toBe(0);
+    expect(existsSync(join(workspace, 'runs', done.runId))).toBe(false);
+  }, 120_000);
 });
