@@ -52,13 +52,12 @@ export class AugmentService {
     const own = this.datasets.list(request.datasetId).find((s) => s.id === request.sliceId);
     const width = own?.width ?? out.width;
     const height = own?.height ?? out.height;
-    const back = async (values: ArrayLike<number>, scale: number) => {
-      const bytes = toBytes(values, scale);
-      if (width === out.width && height === out.height) return Buffer.from(bytes).toString('base64');
-      const resized = await resizeGray({ width: out.width, height: out.height, data: bytes }, width, height, 'bilinear');
+    // Nearest for the mask: hard masks stay hard (MixUp's soft values are kept as they are).
+    const back = async (values: ArrayLike<number>, scale: number, kernel: 'bilinear' | 'nearest') => {
+      const resized = await resizeGray({ width: out.width, height: out.height, data: toBytes(values, scale) }, width, height, kernel);
       return Buffer.from(resized.data).toString('base64');
     };
-    return { width, height, image: await back(out.image, 1), mask: await back(out.mask, 255) };
+    return { width, height, image: await back(out.image, 1, 'bilinear'), mask: await back(out.mask, 255, 'nearest') };
   }
 
   async weather(request: { datasetId: string; sliceId: string; schedules: { qualities: number[]; jitter: 'none' | 'shift' | 'rescale' }[] }): Promise<WeatheringSeries[]> {
