@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import { serve } from '../../src-main/server';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { writeGrayPng } from '../fixtures/gray-png';
 import { writeNifti } from '../fixtures/nifti-writer';
 
 // Screenshots: into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
@@ -77,6 +78,13 @@ describe.skipIf(!HAVE_CHROMIUM)('app polish in Chromium against covseg serve', (
     // A small PNG set with class maps (ground-glass and consolidation) to train three-class runs on.
     tiny = join(workspace, 'data', 'tiny');
     await writeSyntheticSample(tiny, { count: 24, size: 64, seed: 3 });
+    // Upright slices (like a 273x369 crop), which the Lab must not squash into squares.
+    const tall = join(workspace, 'data', 'tall');
+    for (const dir of ['frames', 'masks']) await mkdir(join(tall, dir), { recursive: true });
+    for (const name of ['a', 'b']) {
+      await writeGrayPng(join(tall, 'frames', `${name}.png`), 46, 62, (x, y) => (x * 5 + y * 3) % 256);
+      await writeGrayPng(join(tall, 'masks', `${name}.png`), 46, 62, (x, y) => (x > 10 && x < 30 && y > 20 && y < 40 ? 255 : 0));
+    }
     // Half a dataset: frames/ without masks/.
     await mkdir(join(workspace, 'data', 'half', 'frames'), { recursive: true });
     server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
@@ -272,4 +280,43 @@ describe.skipIf(!HAVE_CHROMIUM)('app polish in Chromium against covseg serve', (
     await expect.poll(() => page.locator(`tr[data-run="${done.runId}"]`).count()).toBe(0);
     expect(existsSync(join(workspace, 'runs', done.runId))).toBe(false);
   }, 120_000);
+
+  it('previews augmentations at the slice own size and aspect, several draws at once, and explains a bad schedule', async () => {
+    // Back to following the system's scheme (the theme test left an explicit choice).
+    if ((await page.getByTestId('theme-toggle').textContent())?.includes('auto') === false) await page.click('[data-testid="theme-toggle"]');
+    await page.click('[data-tab="datasets"]');
+    await page.fill('[data-testid="dataset-path"]', join(workspace, 'data', 'tall'));
+    await page.click('form button[type="submit"]');
+    await expect.poll(() => page.locator('[data-testid="dataset-report"] h3').textContent(), { timeout: 60_000 }).toContain('tall');
+    await page.click('[data-tab="lab"]');
+    const augmented = page.getByTestId('lab-augmented');
+    await expect.poll(() => augmented.getAttribute('data-width'), { timeout: 60_000 }).toBe('46');
+    expect(await augmented.getAttribute('data-height')).toBe('62');
+    const box = (await augmented.boundingBox())!;
+    expect(box.height / box.width).toBeCloseTo(62 / 46, 1);
+    await page.getByTestId('lab-draw-2').waitFor();
+    await page.fill('[name="schedule-0"]', '30,abc');
+    expect(await page.getByTestId('schedule-0-problem').textContent()).toMatch(/whole numbers/);
+    expect(await page.getByTestId('run-weathering').isDisabled()).toBe(true);
+    await page.fill('[name="schedule-0"]', '30x4');
+    await page.click('[data-testid="run-weathering"]');
+    await page.getByTestId('weathered').waitFor({ timeout: 60_000 });
+    await page.fill('[name="generation"]', '0');
+    expect(await page.locator('[data-testid="weathering"] figcaption').first().textContent()).toMatch(/original \(generation 0\)/);
+    // Generation 0 is the original image itself, not a black box.
+    const lit = await page.evaluate(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="weathered"]')!;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let sum = 0;
+      for (let i = 0; i < data.length; i += 4) sum += data[i]!;
+      return sum;
+    });
+    expect(lit).toBeGreaterThan(0);
+    for (const scheme of ['dark', 'light'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: join(SHOTS, `polish-lab-${scheme}.png`) });
+    }
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(SHOTS, 'screen-lab.png') });
+  }, 180_000);
 });
