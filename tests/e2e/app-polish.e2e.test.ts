@@ -67,6 +67,7 @@ describe.skipIf(!HAVE_CHROMIUM)('app polish in Chromium against covseg serve', (
   beforeAll(async () => {
     workspace = await mkdtemp(join(tmpdir(), 'covseg-polish-'));
     await mkdir(SHOTS, { recursive: true });
+    await mkdir(join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots'), { recursive: true });
     volumes = join(workspace, 'data', 'volumes');
     await mkdir(join(volumes, 'images'), { recursive: true });
     await mkdir(join(volumes, 'labels'), { recursive: true });
@@ -252,9 +253,11 @@ describe.skipIf(!HAVE_CHROMIUM)('app polish in Chromium against covseg serve', (
       });
       expect(contrast(colours.text, colours.background), `chart text ${colours.text} on ${colours.background}`).toBeGreaterThanOrEqual(4.5);
       expect(contrast(colours.body, colours.background)).toBeGreaterThanOrEqual(4.5);
+      // Both sizes looked at; the docs keep dark at 1440x900 and light at 1280x720.
       for (const [w, h] of [[1440, 900], [1280, 720]] as const) {
         await page.setViewportSize({ width: w, height: h });
-        await page.screenshot({ path: join(SHOTS, `polish-runs-${scheme}-${w}x${h}.png`) });
+        const kept = (scheme === 'dark') === (w === 1440);
+        await page.screenshot({ path: join(kept ? SHOTS : join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots'), `polish-runs-${scheme}-${w}x${h}.png`) });
       }
       await page.setViewportSize({ width: 1440, height: 900 });
     }
