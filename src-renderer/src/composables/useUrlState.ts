@@ -73,8 +73,10 @@ export function syncUrlState(tab: Ref<string>, restoring: Ref<UrlState | null>):
     snapshot,
     (state) => {
       const query = new URLSearchParams();
-      for (const k of KEYS) if (state[k]) query.set(k, state[k]!);
-      history.replaceState(history.state, '', `${window.location.pathname}?${query.toString()}${window.location.hash}`);
+      // The first tab is the default: an address with nothing else open stays bare.
+      for (const k of KEYS) if (state[k] && !(k === 'tab' && state[k] === 'datasets')) query.set(k, state[k]!);
+      const search = query.toString();
+      history.replaceState(history.state, '', `${window.location.pathname}${search ? `?${search}` : ''}${window.location.hash}`);
       sessionStorage.setItem(SESSION_KEY, JSON.stringify(state));
     },
     { immediate: true, deep: true },
