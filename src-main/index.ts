@@ -1,4 +1,4 @@
-import { app, BrowserWindow, dialog } from 'electron';
+import { app, BrowserWindow, dialog, shell } from 'electron';
 import { join } from 'node:path';
 import { denyPermissions, limitNavigation, registerAppScheme, serveRenderer } from './desktop/harden-electron';
 import { bindIpc, emitToWindows } from './ipc/ipc-transport';
@@ -43,6 +43,7 @@ void app.whenReady().then(() => {
     allowedRoots: [],
     emit: emitToWindows,
     launcher: utilityProcessLauncher,
+    openPath: (path) => shell.openPath(path),
     pickFolder: async () => {
       const window = BrowserWindow.getFocusedWindow();
       const options = { properties: ['openDirectory' as const], title: 'Open a CT dataset folder' };

@@ -10,12 +10,14 @@ export function appendProgressLine(file: string, message: Record<string, unknown
 }
 
 /**
- * Training progress as JSON-line messages (begin, batch, epoch; the command adds end), handed to
+ * Training progress as JSON-line messages (phase, begin, batch, epoch; the command adds end), handed to
  * `write`. Batch messages come at most every `batchIntervalMs` (plus each epoch's last batch).
  */
 export function progressMessagesHook(write: (message: Record<string, unknown>) => void | Promise<void>, batchIntervalMs: number, clock: () => number = Date.now): TrainingHooks {
   let lastBatchLine = -Infinity;
   return {
+    // Already throttled by the trainer (first, every 250 ms, last).
+    onPhase: (progress) => write({ type: 'phase', ...progress, time: clock() }),
     onTrainBegin: (context) => write({ type: 'begin', runDir: context.runDir, epoch: context.state.epoch, epochs: context.config.epochs, batches: context.batchesPerEpoch, time: clock(), pid: process.pid }),
     onBatchEnd: async (log, context) => {
       const now = clock();

@@ -7,6 +7,8 @@ function duration(seconds: number): string {
   return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
+const PHASE_WORDS = { scan: 'scanning the dataset:', decode: 'decoding slices:', validation: 'validation:', test: 'test evaluation:' } as const;
+
 const fmt = (v: number | null, digits = 3) => (v === null ? '-' : v.toFixed(digits));
 
 /**
@@ -14,11 +16,35 @@ const fmt = (v: number | null, digits = 3) => (v === null ? '-' : v.toFixed(digi
  * per epoch otherwise (logs, CI). ETA = remaining batches x mean time per batch so far.
  */
 export function progressHook(io: CliIo, clock: () => number = () => performance.now()): TrainingHooks {
+  let phaseLine = 0;
+  let phaseStarted: string | undefined;
   let start = 0;
   let batchesDone = 0;
   let firstEpoch = 0;
   let lastDraw = 0;
   return {
+    // Phases before and between epochs (decoding, validation, test) can take tens of seconds: a line
+    // when each begins (validation, which comes every epoch, only its end), every 2 s between, and at
+    // its end; redrawn in place on a TTY.
+    onPhase: ({ phase, done, total }) => {
+      const now = clock();
+      const ends = done === total;
+      const text = `${PHASE_WORDS[phase]} ${done}/${total} slices`;
+      if (io.interactive && !ends) {
+        process.stderr.write(`\r\x1b[K${text}`);
+        return;
+      }
+      if (io.interactive) process.stderr.write('\r\x1b[K');
+      const first = phaseStarted !== phase;
+      if (first) {
+        phaseStarted = phase;
+        phaseLine = now;
+        if (phase === 'validation' && !ends) return;
+      } else if (!ends && now - phaseLine < 2000) return;
+      phaseLine = now;
+      if (ends) phaseStarted = undefined;
+      io.err(text);
+    },
     onTrainBegin: (context) => {
       start = clock();
       firstEpoch = context.state.epoch;

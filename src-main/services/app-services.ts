@@ -30,6 +30,9 @@ import { FileAccess } from './file-access';
 import { GalleryService } from './gallery-service';
 import { GanService } from './gan-service';
 import type { ProcessLauncher } from './process-launcher';
+import { normaliseDatasetPath } from './dataset-path';
+import { listFolders } from './folder-listing';
+import { RecentDatasets } from './recent-datasets';
 import { RunsService } from './runs-service';
 import { TrainingService } from './training-service';
 
@@ -43,6 +46,8 @@ export interface AppServicesOptions {
   emit: (channel: EventChannel, payload: unknown) => void;
   /** Electron's native folder dialog; absent in server mode. */
   pickFolder?: () => Promise<string | null>;
+  /** Electron's shell.openPath (resolves to an error text, empty on success); absent in server mode. */
+  openPath?: (path: string) => Promise<string>;
   /** Time limit of one Augmentation Lab preview (default 20 s). */
   labTimeLimitMs?: number;
   /** Trainings at once, the rest queue (default: COVSEG_MAX_TRAININGS, else 1). */
@@ -79,7 +84,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   const samplePath = join(options.workspace, 'sample');
   const runsDir = join(options.workspace, 'runs');
   const access = new FileAccess([...options.allowedRoots, samplePath, runsDir]);
-  const datasets = new DatasetService(access);
+  const datasets = new DatasetService(access, (progress) => options.emit('datasets:progress', progress));
   const training = new TrainingService({
     runsDir,
     jobsDir: join(options.workspace, 'jobs'),
@@ -99,7 +104,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     emit: (progress: GanProgress) => options.emit('gan:progress', progress),
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
-  const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId));
+  const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId), { hasJob: (runId) => training.hasJob(runId), ...(options.openPath ? { openPath: options.openPath } : {}) });
   const studies = new StudyService({
     studiesDir: join(options.workspace, 'studies'),
     runsDir,
@@ -109,6 +114,13 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   });
   const gallery = new GalleryService(access);
   const annotations = new AnnotationService(options.workspace, datasets, runs, access);
+  const recent = new RecentDatasets(join(options.workspace, 'settings', 'recent-datasets.json'));
+  /** Opens a folder and puts it first in the recent list. */
+  async function openAndRemember(path: string) {
+    const opened = await datasets.openFolder(path);
+    await recent.add({ path: opened.id, format: opened.report.format, slices: opened.report.validSlices, openedAt: new Date().toISOString() });
+    return opened;
+  }
   const augment = new AugmentService(datasets, options.labTimeLimitMs === undefined ? {} : { timeLimitMs: options.labTimeLimitMs });
 
   const handlers: CommandHandlers = {
@@ -119,7 +131,14 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       allowedRoots: options.allowedRoots,
       samplePath,
     }),
-    'datasets:open': async ({ path }) => datasets.openFolder(path),
+    'datasets:open': async ({ path: raw }) => {
+      const path = normaliseDatasetPath(raw);
+      // In the desktop app a folder picked in the dialog once stays openable from the recent list.
+      if (options.transport === 'electron' && (await recent.includes(path))) access.grant(path);
+      return openAndRemember(path);
+    },
+    'datasets:recent': async () => recent.list(),
+    'datasets:browse': async ({ path }) => listFolders(access, options.allowedRoots.length > 0 ? options.allowedRoots : [samplePath], path === undefined ? undefined : normaliseDatasetPath(path)),
     'datasets:pickFolder': async () => {
       if (!options.pickFolder) return null;
       const picked = await options.pickFolder();
@@ -128,7 +147,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     },
     'datasets:openSample': async () => {
       if (!existsSync(join(samplePath, 'sample.json'))) await writeSyntheticSample(samplePath, { count: 120, size: 256, seed: 1 });
-      return datasets.openFolder(samplePath);
+      return openAndRemember(samplePath);
     },
     'datasets:measure': async ({ datasetId, runId }) => {
       const predict = runId ? await runs.predictor(runId) : undefined;
@@ -152,6 +171,8 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'runs:get': async ({ runId }) => runs.get(runId),
     'runs:prediction': async ({ runId, datasetId, sliceId }) => runs.prediction(runId, datasetId, sliceId),
     'runs:sliceScores': async ({ runId, datasetId }) => runs.sliceScores(runId, datasetId),
+    'runs:delete': async ({ runId }) => runs.delete(runId),
+    'runs:openFolder': async ({ runId }) => runs.openFolder(runId),
     'augment:catalogue': async () => augment.catalogue(),
     'augment:preview': async (request) => augment.preview(request as Parameters<AugmentService['preview']>[0]),
     'augment:weather': async (request) => augment.weather(request),

@@ -1,6 +1,7 @@
 import type { AugmentPreview, WeatheringSeries } from '../../src-shared/contract';
 import { startWorker } from '../engine/concurrency/start-worker';
 import { CovsegError } from '../engine/errors';
+import { resizeGray } from '../engine/imaging/resize';
 import { createRandom } from '../engine/random/seeded-random';
 import { PRESET_RECIPES, TRANSFORM_NAMES, type RecipeStep } from '../engine/transforms/recipes';
 import { sampleFromBytes, toBytes, type Sample } from '../engine/transforms/sample';
@@ -46,7 +47,17 @@ export class AugmentService {
     for (let k = 0; k < 4; k++) partners.push(await this.sample(request.datasetId, ids[createRandom(request.seed + k).int(ids.length)]!));
     const job: LabJob = { kind: 'preview', sample, partners, seed: request.seed, ...(recipe ? { recipe } : request.step ? { step: request.step } : {}) };
     const out = (await this.worker.run(job)) as Sample;
-    return { width: out.width, height: out.height, image: toBase64(out.image, 1), mask: toBase64(out.mask, 255) };
+    // Transforms run on the Lab's square grid (partners for MixUp/CutMix must share it); the preview
+    // goes back to the slice's own size, so a 273x369 slice is not shown square.
+    const own = this.datasets.list(request.datasetId).find((s) => s.id === request.sliceId);
+    const width = own?.width ?? out.width;
+    const height = own?.height ?? out.height;
+    // Nearest for the mask: hard masks stay hard (MixUp's soft values are kept as they are).
+    const back = async (values: ArrayLike<number>, scale: number, kernel: 'bilinear' | 'nearest') => {
+      const resized = await resizeGray({ width: out.width, height: out.height, data: toBytes(values, scale) }, width, height, kernel);
+      return Buffer.from(resized.data).toString('base64');
+    };
+    return { width, height, image: await back(out.image, 1, 'bilinear'), mask: await back(out.mask, 255, 'nearest') };
   }
 
   async weather(request: { datasetId: string; sliceId: string; schedules: { qualities: number[]; jitter: 'none' | 'shift' | 'rescale' }[] }): Promise<WeatheringSeries[]> {

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { DatasetReportView, OpenedDataset, SliceListItem, SlicePixels } from '../../src-shared/contract';
+import type { DatasetOpenProgress, DatasetReportView, OpenedDataset, SliceListItem, SlicePixels } from '../../src-shared/contract';
 import { inspectDataset } from '../engine/datasets/check-dataset';
 import type { SliceSummary } from '../engine/datasets/scan-dataset';
 import type { Dataset, SliceRef } from '../engine/datasets/types';
@@ -23,6 +23,9 @@ function sourceFiles(ref: SliceRef): string[] {
   return [source.image, source.label];
 }
 
+/** Open progress is pushed at most this often (plus the last). */
+const PROGRESS_INTERVAL_MS = 125;
+
 const toBase64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 /** Datasets the app has open, their slices, pixels and thumbnails. */
@@ -30,12 +33,24 @@ export class DatasetService {
   private readonly open = new Map<string, OpenEntry>();
   private readonly thumbnails = new Map<string, string>();
 
-  constructor(private readonly access: FileAccess) {}
+  constructor(
+    private readonly access: FileAccess,
+    /** Scan progress of a dataset being opened (2,729 slices take seconds). */
+    private readonly onProgress: (progress: DatasetOpenProgress) => void = () => undefined,
+  ) {}
 
   async openFolder(path: string): Promise<OpenedDataset> {
     const root = await this.access.check(path);
     await this.access.confineTree(root);
-    const { dataset: opened, scan, report } = await inspectDataset(root);
+    let last = 0;
+    const { dataset: opened, scan, report } = await inspectDataset(root, {
+      onProgress: (done, total) => {
+        const now = Date.now();
+        if (done < total && now - last < PROGRESS_INTERVAL_MS) return;
+        last = now;
+        this.onProgress({ path: root, done, total });
+      },
+    });
     // Every later read re-checks its files: a link swapped after opening still cannot lead outside.
     const dataset: Dataset = Object.create(opened);
     dataset.load = async (ref, options) => {

@@ -1,13 +1,17 @@
-import { readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { lstat, readdir, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { isRunId, type RunDetail, type RunListItem, type SliceScore } from '../../src-shared/contract';
+import { isRunId, type RunClassMetrics, type RunDetail, type RunListItem, type SliceScore } from '../../src-shared/contract';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { CovsegError } from '../engine/errors';
 import { multiClassSliceMetrics } from '../engine/metrics/class-metrics';
 import { sliceMetrics } from '../engine/metrics/segmentation-metrics';
 import { openEngine, type EngineChoice, type SegmentationEngine } from '../engine/onnx/segmentation-engine';
 import { loadCheckpoint } from '../engine/runs/checkpoints';
+import { RUN_FILES } from '../engine/runs/run-files';
+import { refuseLockedFolder } from '../engine/runs/run-lock';
+import { isInside } from './file-access';
 import { readRun, type RunView } from '../engine/runs/read-run';
 import { outputChannels, taskOf, type ClassTask } from '../engine/training/class-task';
 import { predictSliceWithEngine, type SlicePrediction } from '../engine/training/predict-mask';
@@ -24,8 +28,14 @@ export class RunsService {
     private readonly runsDir: string,
     private readonly datasets: DatasetService,
     private readonly isTraining: (runId: string) => boolean,
-    /** Which engine predicts overlays: `auto` takes ONNX Runtime when onnxruntime-node loads. */
-    private readonly engineChoice: EngineChoice = 'auto',
+    private readonly options: {
+      /** Which engine predicts overlays: `auto` takes ONNX Runtime when onnxruntime-node loads. */
+      engine?: EngineChoice;
+      /** True while the run trains or waits in the queue (such a run is never deleted); default isTraining. */
+      hasJob?: (runId: string) => boolean;
+      /** Opens a folder in the system's file manager (Electron's shell.openPath); absent in a browser. */
+      openPath?: (path: string) => Promise<string>;
+    } = {},
   ) {}
 
   private dir(runId: string): string {
@@ -47,6 +57,10 @@ export class RunsService {
       epoch: run.status.epoch,
       epochs: run.record.config.epochs,
       testDice: run.summary?.test?.metrics.dice ?? null,
+      classes: run.record.config.classes ?? 'lesion',
+      dir: run.dir,
+      ...(run.record.config.recipe ? { recipe: run.record.config.recipe.name } : {}),
+      ...(run.record.config.model.name === 'segformer' ? { variant: String((run.record.config.model.options as { variant?: string } | undefined)?.variant ?? 'b0') } : {}),
       ...(run.status.error ? { message: run.status.error } : {}),
     };
   }
@@ -76,8 +90,48 @@ export class RunsService {
       config: run.record.config as unknown as Record<string, unknown>,
       metrics: run.metrics.map((m) => ({ epoch: m.epoch, trainLoss: m.trainLoss, valLoss: m.valLoss, valDice: m.valDice, valIou: m.valIou })),
       test: run.summary?.test ? { loss: run.summary.test.loss, ...run.summary.test.metrics } : null,
+      ...(run.summary?.test?.classes ? { classMetrics: run.summary.test.classes.classes.map((c): RunClassMetrics => ({ name: c.name, dice: c.dice, iou: c.iou, present: c.present })) } : {}),
+      files: { dir: run.dir, ...(existsSync(join(run.dir, RUN_FILES.predictions)) ? { predictions: join(run.dir, RUN_FILES.predictions) } : {}) },
       backend: describeBackend(run.record.backend),
     };
+  }
+
+  /**
+   * The run's folder, checked to be a real folder directly inside the runs folder: a symlink named
+   * like a run could otherwise send a delete elsewhere.
+   */
+  private async ownFolder(runId: string): Promise<string> {
+    const dir = this.dir(runId);
+    let info;
+    try {
+      info = await lstat(dir);
+    } catch {
+      throw new CovsegError('not-found', `run ${runId} does not exist`, { file: dir, fix: 'refresh the runs list' });
+    }
+    if (info.isSymbolicLink() || !info.isDirectory() || !isInside(await realpath(this.runsDir), await realpath(dir))) {
+      throw new CovsegError('bad-parameter', `run ${runId} is not a folder inside the runs folder`, { file: dir, fix: 'remove it by hand if it is yours' });
+    }
+    return dir;
+  }
+
+  /** Deletes a stopped run's folder; refused while it trains, waits in the queue, or another process holds its lock. */
+  async delete(runId: string): Promise<{ deleted: boolean; dir: string }> {
+    const dir = await this.ownFolder(runId);
+    if ((this.options.hasJob ?? this.isTraining)(runId)) throw new CovsegError('busy', `run ${runId} is training or queued`, { file: dir, fix: 'cancel it first, then delete it' });
+    await refuseLockedFolder(dir);
+    if (this.loaded?.runId === runId) this.unload();
+    for (const key of this.scores.keys()) if (key.startsWith(`${runId}\0`)) this.scores.delete(key);
+    await rm(dir, { recursive: true, force: true });
+    return { deleted: true, dir };
+  }
+
+  /** Opens the run folder in the file manager where there is one (desktop); otherwise returns its path to show. */
+  async openFolder(runId: string): Promise<{ dir: string; opened: boolean }> {
+    const dir = await this.ownFolder(runId);
+    if (!this.options.openPath) return { dir, opened: false };
+    const problem = await this.options.openPath(dir);
+    if (problem) throw new CovsegError('unsupported', `the folder could not be opened: ${problem}`, { file: dir, fix: 'open it by hand' });
+    return { dir, opened: true };
   }
 
   private async model(runId: string) {
@@ -88,7 +142,7 @@ export class RunsService {
     const { model: trained } = await loadCheckpoint(run.dir, 'best');
     let engine: SegmentationEngine;
     try {
-      engine = await openEngine(this.engineChoice, trained, run.record.config.model);
+      engine = await openEngine(this.options.engine ?? 'auto', trained, run.record.config.model);
     } catch (error) {
       trained.dispose();
       throw error;

@@ -78,6 +78,12 @@ function trainArgs(request: ParsedTrainRequest & { loss: string }, datasetRoot: 
   ];
 }
 
+/** A job's arguments with its run folder blanked, to compare what two trainings would do. */
+function withoutOut(args: string[]): string[] {
+  const k = args.indexOf('--out');
+  return k < 0 ? args : [...args.slice(0, k + 1), '', ...args.slice(k + 2)];
+}
+
 /**
  * Runs trainings as `covseg train` processes: off the UI thread, at most `maxConcurrent` at once
  * (the rest queue, first come first served), cancellable (SIGINT stops after the current batch,
@@ -147,6 +153,14 @@ export class TrainingService {
   async start(parsed: ParsedTrainRequest, datasetRoot: string): Promise<TrainingLaunch> {
     await this.ready;
     const request = { ...parsed, loss: parsed.loss ?? TASK_DEFAULT_LOSS[parsed.classes] };
+    // A double click, or a second window, would otherwise train the same thing twice into the runs folder.
+    const same = trainArgs(request, datasetRoot, '').join('\0');
+    const twin = this.jobs.find((job) => withoutOut(job.args).join('\0') === same);
+    if (twin) {
+      throw new CovsegError('busy', `an identical training is already ${twin.state === 'queued' ? 'queued' : 'running'}: ${twin.runId}`, {
+        fix: 'watch that run, or change a setting (a different seed, say) to train another',
+      });
+    }
     await mkdir(this.options.runsDir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
     const runId = `${stamp}-${request.model}-${request.loss.replace('+', '-')}-s${request.seed}-${Math.random().toString(36).slice(2, 6)}`;
@@ -303,6 +317,9 @@ export class TrainingService {
         loss: Number(message.loss),
         etaSeconds: begin && done > 0 ? Math.max(0, ((now - begin.time) / done) * (total - done)) / 1000 : null,
       });
+    } else if (message.type === 'phase') {
+      const phase = String(message.phase);
+      if (phase === 'scan' || phase === 'decode' || phase === 'validation' || phase === 'test') this.options.emit({ runId, kind: 'phase', phase, done: Number(message.done), total: Number(message.total) });
     } else if (message.type === 'epoch') {
       const nullable = (v: unknown) => (v === null || v === undefined ? null : Number(v));
       this.options.emit({ runId, kind: 'epoch', epoch: Number(message.epoch), epochs: Number(message.epochs), trainLoss: Number(message.trainLoss), valLoss: nullable(message.valLoss), valDice: nullable(message.valDice), valIou: nullable(message.valIou) });
@@ -323,6 +340,11 @@ export class TrainingService {
     }
     process.kill(job.pid!, 'SIGINT');
     return { cancelled: true };
+  }
+
+  /** True while the run trains or waits in the queue. */
+  hasJob(runId: string): boolean {
+    return this.jobs.some((job) => job.runId === runId);
   }
 
   isActive(runId: string): boolean {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { orientationSchema, type Orientation } from '../orientation';
-import { command } from './define';
+import { command, event } from './define';
 
 export interface DatasetProblemView {
   severity: 'error' | 'warning';
@@ -32,9 +32,33 @@ export interface OpenedDataset {
   report: DatasetReportView;
 }
 
+/** A dataset opened before, newest first (stored in the workspace's settings.json). */
+export interface RecentDataset {
+  path: string;
+  format: DatasetReportView['format'];
+  slices: number;
+  openedAt: string;
+}
+
+/** A folder listing for the browser-mode folder picker: sub-folders of one folder under the allowed roots. */
+export interface FolderListing {
+  /** The folder listed, or null for the list of allowed roots itself. */
+  path: string | null;
+  /** Its parent when that is still under an allowed root; null at a root. */
+  parent: string | null;
+  folders: { name: string; path: string; /** The folder holds a dataset layout (frames/+masks/, images/+labels/, DICOM). */ dataset: boolean }[];
+}
+
 export const datasetsCommands = {
-  /** Opens and checks a dataset folder (server: only under the allowed roots). */
-  open: command<z.ZodObject<{ path: z.ZodString }>, OpenedDataset>(z.object({ path: z.string().min(1).max(4096) })),
+  /**
+   * Opens and checks a dataset folder (server: only under the allowed roots). The path is trimmed and a
+   * leading `~` means the user's home; an empty path gets a plain message rather than a schema error.
+   */
+  open: command<z.ZodObject<{ path: z.ZodString }>, OpenedDataset>(z.object({ path: z.string().max(4096) })),
+  /** Datasets opened before, newest first (at most 10). */
+  recent: command<z.ZodObject<Record<string, never>>, RecentDataset[]>(z.object({})),
+  /** Sub-folders of a folder under the allowed roots (no path: the roots), for picking a folder in a browser. */
+  browse: command<z.ZodObject<{ path: z.ZodOptional<z.ZodString> }>, FolderListing>(z.object({ path: z.string().max(4096).optional() })),
   /** Electron: a native folder dialog; server: not available (returns null). */
   pickFolder: command<z.ZodObject<Record<string, never>>, string | null>(z.object({})),
   /** Writes the built-in synthetic sample if needed and opens it. */
@@ -49,4 +73,13 @@ export const datasetsCommands = {
     z.object({ datasetId: z.string().min(1).max(4096), orientation: orientationSchema }),
   ),
 };
-export const datasetsEvents = {};
+/** Pushed while a dataset opens: slices checked so far (throttled; the last has done = total). */
+export interface DatasetOpenProgress {
+  path: string;
+  done: number;
+  total: number;
+}
+
+export const datasetsEvents = {
+  progress: event<DatasetOpenProgress>(),
+};

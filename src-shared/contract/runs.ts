@@ -15,12 +15,33 @@ export interface RunListItem {
   epoch: number;
   epochs: number;
   testDice: number | null;
+  /** Augmentation recipe, or absent for none. */
+  recipe?: string;
+  /** SegFormer's MiT variant (b0, b1); absent for the U-Net. */
+  variant?: string;
+  /** `lesion` (binary) or `ggo-consolidation` (three classes). */
+  classes?: string;
+  /** The run folder: checkpoints, metrics, predictions (absent before it exists). */
+  dir?: string;
+}
+
+/** One foreground class's test figures of a three-class run (per-image means over slices holding the class). */
+export interface RunClassMetrics {
+  name: string;
+  dice: number | null;
+  iou: number | null;
+  /** Test slices whose truth holds the class. */
+  present: number;
 }
 
 export interface RunDetail extends RunListItem {
   config: Record<string, unknown>;
   metrics: { epoch: number; trainLoss: number; valLoss: number | null; valDice: number | null; valIou: number | null }[];
   test: Record<string, unknown> | null;
+  /** Three-class runs: ground-glass and consolidation test figures. */
+  classMetrics?: RunClassMetrics[];
+  /** Where the run's files are: its folder, and its saved test predictions when it kept them. */
+  files: { dir: string; predictions?: string };
   backend: string;
 }
 
@@ -66,5 +87,9 @@ export const runsCommands = {
   ),
   /** Per-slice Dice/IoU of the run on every slice of a dataset (for sorting by worst Dice). */
   sliceScores: command<z.ZodObject<{ runId: typeof runId; datasetId: z.ZodString }>, SliceScore[]>(z.object({ runId, datasetId: z.string().min(1).max(4096) })),
+  /** Deletes a run folder inside the runs folder; refused while the run trains or waits in the queue. */
+  delete: command<z.ZodObject<{ runId: typeof runId }>, { deleted: boolean; dir: string }>(z.object({ runId })),
+  /** Opens the run folder in the system's file manager (desktop); a browser gets the path to copy (`opened: false`). */
+  openFolder: command<z.ZodObject<{ runId: typeof runId }>, { dir: string; opened: boolean }>(z.object({ runId })),
 };
 export const runsEvents = {};

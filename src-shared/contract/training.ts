@@ -37,6 +37,8 @@ export type TrainRequest = z.input<typeof trainRequest>;
 export type TrainingProgress =
   | { runId: string; kind: 'batch'; epoch: number; epochs: number; batch: number; batches: number; loss: number; etaSeconds: number | null }
   | { runId: string; kind: 'epoch'; epoch: number; epochs: number; trainLoss: number; valLoss: number | null; valDice: number | null; valIou: number | null }
+  /** A long phase outside the training steps: dataset scan, slice decoding, validation, test evaluation (slices done of total). */
+  | { runId: string; kind: 'phase'; phase: 'scan' | 'decode' | 'validation' | 'test'; done: number; total: number }
   | { runId: string; kind: 'status'; state: 'queued' | 'running' | 'completed' | 'cancelled' | 'failed'; message?: string; /** 1 = next to start (queued only). */ position?: number };
 
 /**

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { CovsegError } from '../errors';
+import { explainMissingLayout } from './explain-layout';
 import { looksLikeDicom, openDicom } from './dicom-dataset';
 import { looksLikeNifti, openNifti, type NiftiOptions } from './nifti-dataset';
 import { looksLikePngPairs, openPngPairs } from './png-pairs-dataset';
@@ -18,8 +19,5 @@ export async function openDataset(root: string, options: NiftiOptions = {}): Pro
   if (await looksLikePngPairs(root)) return openPngPairs(root);
   if (await looksLikeNifti(root)) return openNifti(root, options);
   if (await looksLikeDicom(root)) return openDicom(root, options);
-  throw new CovsegError('bad-layout', 'no dataset layout recognised', {
-    file: root,
-    fix: 'expected frames/NAME.png + masks/NAME.png, images/NAME.nii.gz + labels/NAME.nii.gz, or DICOM series under images/ + labels/SERIES.nii.gz',
-  });
+  throw await explainMissingLayout(root);
 }

@@ -64,6 +64,8 @@ export async function predictProbabilities(
   batch: number,
   onLogits?: (logits: tf.Tensor4D, indices: number[]) => tf.Tensor,
   onRead?: (values: Float32Array, indices: number[]) => void,
+  /** Slices predicted so far, after each batch (validation and test report progress with it). */
+  onProgress?: (done: number, total: number) => void,
 ): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let start = 0; start < slices.ids.length; start += batch) {
@@ -78,6 +80,7 @@ export async function predictProbabilities(
     tf.dispose([probabilities, ...(extra ? [extra] : [])]);
     const perSlice = values.length / indices.length;
     for (let k = 0; k < indices.length; k++) out.push(values.slice(k * perSlice, (k + 1) * perSlice));
+    onProgress?.(out.length, slices.ids.length);
   }
   return out;
 }
@@ -88,7 +91,15 @@ export async function predictProbabilities(
  * probabilities are first resized (bilinear) to that slice's own size and scored against its
  * untouched mask or class map; without, masks are scored on the model's grid.
  */
-export async function evaluateModel(model: tfl.LayersModel, slices: PreparedSlices, loss: SegmentationLoss, batch: number, threshold = 0.5, originals?: OriginalTargets): Promise<Evaluation> {
+export async function evaluateModel(
+  model: tfl.LayersModel,
+  slices: PreparedSlices,
+  loss: SegmentationLoss,
+  batch: number,
+  threshold = 0.5,
+  originals?: OriginalTargets,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Evaluation> {
   let lossSum = 0;
   const probabilities = await predictProbabilities(
     model,
@@ -96,6 +107,7 @@ export async function evaluateModel(model: tfl.LayersModel, slices: PreparedSlic
     batch,
     (logits, indices) => loss(logits, tf.tensor4d(batchArrays(slices, indices).y, logits.shape)),
     (value, indices) => (lossSum += value[0]! * indices.length),
+    onProgress,
   );
   return scoreProbabilities(probabilities, slices, slices.ids.length > 0 ? lossSum / slices.ids.length : NaN, threshold, originals);
 }
@@ -143,10 +155,11 @@ export async function evaluateInferenceCopy(
   batch: number,
   threshold = 0.5,
   originals?: OriginalTargets,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<Evaluation> {
   const { model, release } = inferenceCopy(trained, spec);
   try {
-    return await evaluateModel(model, slices, loss, batch, threshold, originals);
+    return await evaluateModel(model, slices, loss, batch, threshold, originals, onProgress);
   } finally {
     release();
   }

@@ -90,8 +90,18 @@ export interface TrainingContext {
   batchesPerEpoch: number;
 }
 
+/** A phase outside the training steps that can take seconds: scanning the dataset, decoding slices, validation, test evaluation. */
+export interface PhaseProgress {
+  phase: 'scan' | 'decode' | 'validation' | 'test';
+  /** Slices done so far, of `total`. */
+  done: number;
+  total: number;
+}
+
 /** tfjs-style hooks; each concern (progress, metrics log, checkpoints, pushes) is one of these. */
 export interface TrainingHooks {
+  /** Progress of a long phase (several calls per phase, the last with done = total); may come before onTrainBegin. */
+  onPhase?(progress: PhaseProgress): void | Promise<void>;
   onTrainBegin?(context: TrainingContext): void | Promise<void>;
   onEpochBegin?(epoch: number, context: TrainingContext): void | Promise<void>;
   onBatchEnd?(log: BatchLog, context: TrainingContext): void | Promise<void>;
@@ -128,9 +138,29 @@ async function callHooks<K extends keyof TrainingHooks>(hooks: TrainingHooks[], 
   for (const hook of hooks) await (hook[name] as ((...a: unknown[]) => unknown) | undefined)?.(...args);
 }
 
-async function resolveSplit(config: TrainConfig): Promise<{ dataset: Awaited<ReturnType<typeof openDataset>>; split: DatasetSplit; contentHash: string }> {
+/**
+ * A progress callback for one phase that hands its calls to the hooks in order (the first, then at
+ * most one per `intervalMs`, and the last); `flush` waits until every hook has seen them.
+ */
+function phaseReporter(hooks: TrainingHooks[], phase: PhaseProgress['phase'], intervalMs = 250): { report: (done: number, total: number) => void; flush: () => Promise<void> } {
+  let chain: Promise<void> = Promise.resolve();
+  let last = -Infinity;
+  return {
+    report: (done, total) => {
+      const now = Date.now();
+      if (done !== total && done > 1 && now - last < intervalMs) return;
+      last = now;
+      chain = chain.then(() => callHooks(hooks, 'onPhase', { phase, done, total }));
+    },
+    flush: () => chain,
+  };
+}
+
+async function resolveSplit(config: TrainConfig, hooks: TrainingHooks[]): Promise<{ dataset: Awaited<ReturnType<typeof openDataset>>; split: DatasetSplit; contentHash: string }> {
   const dataset = await openDataset(config.data);
-  const scan = await scanDataset(dataset);
+  const scanning = phaseReporter(hooks, 'scan');
+  const scan = await scanDataset(dataset, scanning.report);
+  await scanning.flush();
   const invalid = scan.summaries.filter((s) => !s.valid).length;
   if (scan.summaries.length - invalid === 0) {
     throw new CovsegError('bad-layout', 'the dataset has no valid slices to train on', { file: config.data, fix: 'run `covseg dataset check` on it' });
@@ -210,7 +240,8 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
       sized.dispose();
     }
   }
-  const { dataset, split, contentHash } = await resolveSplit(config);
+  const hooks = [metricsLogHook, checkpointHook, ...(options.hooks ?? [])];
+  const { dataset, split, contentHash } = await resolveSplit(config, hooks);
   // The leakage guard runs before anything is written: pairs from a GAN that saw val/test slices never train.
   const gan = !options.resume && config.recipe?.gan && config.recipe.ganDir ? await ganPairsFor(config, split, contentHash) : undefined;
   let fresh: tfl.LayersModel | undefined;
@@ -246,10 +277,23 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
   }
   const runRecord = record!;
   const ids = { train: runRecord.split.train, val: runRecord.split.val, test: runRecord.split.test };
-  const prepare = (list: string[]) => prepareSlices(dataset, list, config.size, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), withLabels: taskOf(config) !== 'lesion' });
+  // Decoding every slice can take half a minute on a large set: reported as one phase over all three splits.
+  const decoding = phaseReporter(hooks, 'decode');
+  const toDecode = ids.train.length + ids.val.length + ids.test.length;
+  let decodedBefore = 0;
+  const prepare = async (list: string[]) => {
+    const prepared = await prepareSlices(dataset, list, config.size, {
+      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+      withLabels: taskOf(config) !== 'lesion',
+      onProgress: (done) => decoding.report(decodedBefore + done, toDecode),
+    });
+    decodedBefore += list.length;
+    return prepared;
+  };
   const trainSlices = await prepare(ids.train);
   const valSlices = await prepare(ids.val);
   const testSlices = await prepare(ids.test);
+  await decoding.flush();
 
   const loss = createLoss(config.loss, config.lossOptions);
   let model: tfl.LayersModel;
@@ -264,7 +308,6 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
     optimizer = createAdamState(model.trainableWeights.map((w) => w.read().size));
     state = { epoch: 0, bestEpoch: 0, bestValDice: -1, epochsWithoutImprovement: 0 };
   }
-  const hooks = [metricsLogHook, checkpointHook, ...(options.hooks ?? [])];
   const pool: TrainingPool = await trainingPool(trainSlices, config, runRecord.gan?.ids);
   const batchesPerEpoch = Math.ceil(pool.count / config.batch);
   const context: TrainingContext = { runDir, config, record: runRecord, model, optimizer, state, batchesPerEpoch };
@@ -308,7 +351,9 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
         }
       }
       if (cancelled) break;
-      const validation = valSlices.ids.length > 0 ? await evaluateInferenceCopy(model, config.model, valSlices, loss, config.batch, config.threshold) : undefined;
+      const validating = phaseReporter(hooks, 'validation');
+      const validation = valSlices.ids.length > 0 ? await evaluateInferenceCopy(model, config.model, valSlices, loss, config.batch, config.threshold, undefined, validating.report) : undefined;
+      await validating.flush();
       const valDice = validation ? selectionDice(validation) : null;
       const improved = valDice === null || valDice > state.bestValDice;
       state.epoch = epoch + 1;
@@ -343,7 +388,7 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
       return summary;
     }
     const originals = evalResolutionOf(config) === 'original' && testSlices.ids.length > 0 ? await loadOriginalTargets(dataset, testSlices.ids, taskOf(config) !== 'lesion') : undefined;
-    const summary = await finishRun(runDir, config, testSlices, state, timings, backend, originals);
+    const summary = await finishRun(runDir, config, testSlices, state, timings, backend, originals, hooks);
     await writeStatus(runDir, { state: 'completed', epoch: state.epoch });
     await callHooks(hooks, 'onTrainEnd', summary, context);
     return summary;
@@ -366,12 +411,15 @@ async function finishRun(
   timings: RunSummary['timings'],
   backend: BackendInfo,
   originals: OriginalTargets | undefined,
+  hooks: TrainingHooks[],
 ): Promise<RunSummary> {
   const summary: RunSummary = { status: 'completed', epochs: state.epoch, bestEpoch: state.bestEpoch, bestValDice: state.bestValDice >= 0 ? state.bestValDice : null, timings, backend };
   if (testSlices.ids.length > 0) {
     const { model: best } = await loadCheckpoint(runDir, 'best');
     try {
-      const evaluation = await evaluateInferenceCopy(best, config.model, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold, originals);
+      const testing = phaseReporter(hooks, 'test');
+      const evaluation = await evaluateInferenceCopy(best, config.model, testSlices, createLoss(config.loss, config.lossOptions), config.batch, config.threshold, originals, testing.report);
+      await testing.flush();
       summary.test = { loss: evaluation.loss, metrics: evaluation.metrics, slices: evaluation.slices, resolution: evaluation.resolution };
       if (evaluation.classes) Object.assign(summary.test, { classes: evaluation.classes, classSlices: evaluation.classSlices });
       if (config.savePredictions) {

@@ -34,6 +34,11 @@ export const useLabStore = defineStore('lab', () => {
   const seed = ref(1);
   const original = ref<AugmentPreview | null>(null);
   const augmented = ref<AugmentPreview | null>(null);
+  /** Further random draws (seeds seed+1, seed+2) shown beside the first, so one lucky draw does not mislead. */
+  const draws = ref<AugmentPreview[]>([]);
+  /** True while previews are being made (the worker can take a second or more on a large slice). */
+  const loading = ref(false);
+  const weathering = ref(false);
   const series = ref<WeatheringSeries[]>([]);
   const generation = ref(0);
   const schedules = ref([
@@ -55,18 +60,20 @@ export const useLabStore = defineStore('lab', () => {
     if (!datasets.datasetId || !slice) return;
     const mine = ++requestCounter;
     error.value = null;
+    loading.value = true;
     try {
       const base = { datasetId: datasets.datasetId, sliceId: slice.id, seed: seed.value };
-      const [before, after] = await Promise.all([
-        useApi().augment.preview(base),
-        useApi().augment.preview(recipe.value ? { ...base, recipe: recipe.value } : { ...base, step: { type: transform.value, ...params.value } }),
-      ]);
+      const at = (s: number) => (recipe.value ? { ...base, seed: s, recipe: recipe.value } : { ...base, seed: s, step: { type: transform.value, ...params.value } });
+      const [before, after, ...more] = await Promise.all([useApi().augment.preview(base), ...[0, 1, 2].map((k) => useApi().augment.preview(at(seed.value + k)))]);
       // Sliders fire fast: only the latest request may paint.
       if (mine !== requestCounter) return;
-      original.value = unwrap(before);
-      augmented.value = unwrap(after);
+      original.value = unwrap(before!);
+      augmented.value = unwrap(after!);
+      draws.value = more.map((r) => unwrap(r));
     } catch (e) {
-      error.value = (e as Error).message;
+      if (mine === requestCounter) error.value = (e as Error).message;
+    } finally {
+      if (mine === requestCounter) loading.value = false;
     }
   }
 
@@ -77,11 +84,24 @@ export const useLabStore = defineStore('lab', () => {
     return text.split(',').map((q) => Number(q.trim()));
   }
 
+  /** What is wrong with a schedule, in plain words, or null when it is fine. */
+  function scheduleProblem(text: string): string | null {
+    if (text.trim() === '') return 'Give JPEG qualities: 30x18 (quality 30, 18 times) or 30,20,10,5.';
+    const qualities = parseSchedule(text);
+    if (qualities.some((q) => !Number.isInteger(q))) return 'Use whole numbers separated by commas (30,20,10,5), or QUALITYxTIMES (30x18).';
+    if (qualities.some((q) => q < 1 || q > 100)) return 'JPEG qualities go from 1 to 100.';
+    if (qualities.length > 60) return `At most 60 generations (this gives ${qualities.length}).`;
+    if (qualities.length === 0) return 'Give at least one generation.';
+    return null;
+  }
+
   async function weather() {
     const datasets = useDatasetsStore();
     const slice = useViewerStore().current;
     if (!datasets.datasetId || !slice) return;
+    if (schedules.value.some((s) => scheduleProblem(s.text) !== null)) return;
     error.value = null;
+    weathering.value = true;
     try {
       series.value = unwrap(
         await useApi().augment.weather({ datasetId: datasets.datasetId, sliceId: slice.id, schedules: schedules.value.map((s) => ({ qualities: parseSchedule(s.text), jitter: s.jitter })) }),
@@ -89,8 +109,10 @@ export const useLabStore = defineStore('lab', () => {
       generation.value = series.value[0]!.generations.length;
     } catch (e) {
       error.value = (e as Error).message;
+    } finally {
+      weathering.value = false;
     }
   }
 
-  return { transform, recipe, params, seed, original, augmented, series, generation, schedules, error, chooseTransform, refresh, weather, parseSchedule };
+  return { transform, recipe, params, seed, original, augmented, draws, loading, weathering, series, generation, schedules, error, chooseTransform, refresh, weather, parseSchedule, scheduleProblem };
 });

@@ -24,6 +24,8 @@ export interface LiveRun {
   message?: string;
   /** Place in the training queue while queued (1 = next). */
   position?: number;
+  /** The long phase under way outside the training steps (decoding, validation, test), if any. */
+  phase?: { phase: 'scan' | 'decode' | 'validation' | 'test'; done: number; total: number };
 }
 
 /** Runs: the list, the one being watched, and live progress pushed by the back end. */
@@ -33,6 +35,12 @@ export const useTrainingStore = defineStore('training', () => {
   const watched = ref<string | null>(null);
   const detail = ref<RunDetail | null>(null);
   const error = ref<string | null>(null);
+  /** True from a click on Start until the back end answered: a second click does nothing. */
+  const starting = ref(false);
+  /** The run whose page is loading (reading a run takes a few seconds on a large one). */
+  const loadingDetail = ref<string | null>(null);
+  /** The last run folder shown by "open folder" in a browser, with its path to copy. */
+  const shownFolder = ref<{ runId: string; dir: string } | null>(null);
   let unsubscribe: (() => void) | undefined;
 
   const watchedRun = computed(() => (watched.value ? (live.value[watched.value] ?? null) : null));
@@ -48,8 +56,13 @@ export const useTrainingStore = defineStore('training', () => {
 
   function onProgress(progress: TrainingProgress) {
     const run = ensureLive(progress.runId);
-    if (progress.kind === 'batch') Object.assign(run, { epoch: progress.epoch, epochs: progress.epochs, batch: progress.batch, batches: progress.batches, loss: progress.loss, etaSeconds: progress.etaSeconds });
-    else if (progress.kind === 'epoch') {
+    if (progress.kind === 'phase') {
+      if (progress.done < progress.total) run.phase = { phase: progress.phase, done: progress.done, total: progress.total };
+      else delete run.phase;
+    } else if (progress.kind === 'batch') {
+      delete run.phase;
+      Object.assign(run, { epoch: progress.epoch, epochs: progress.epochs, batch: progress.batch, batches: progress.batches, loss: progress.loss, etaSeconds: progress.etaSeconds });
+    } else if (progress.kind === 'epoch') {
       run.epochs = progress.epochs;
       if (!run.points.some((p) => p.epoch === progress.epoch)) run.points.push({ epoch: progress.epoch, trainLoss: progress.trainLoss, valLoss: progress.valLoss, valDice: progress.valDice, valIou: progress.valIou });
     } else {
@@ -93,6 +106,8 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   async function start(request: TrainRequest) {
+    if (starting.value) return;
+    starting.value = true;
     error.value = null;
     try {
       subscribe();
@@ -100,6 +115,8 @@ export const useTrainingStore = defineStore('training', () => {
       await refresh();
     } catch (e) {
       error.value = (e as Error).message;
+    } finally {
+      starting.value = false;
     }
   }
 
@@ -127,8 +144,38 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   async function open(runId: string) {
-    detail.value = unwrap(await useApi().runs.get({ runId }));
+    loadingDetail.value = runId;
+    try {
+      const got = unwrap(await useApi().runs.get({ runId }));
+      if (loadingDetail.value === runId) detail.value = got;
+    } finally {
+      if (loadingDetail.value === runId) loadingDetail.value = null;
+    }
   }
 
-  return { runs, live, watched, watchedRun, activeRuns, detail, error, subscribe, refresh, start, resume, cancel, open, onProgress };
+  /** Deletes a stopped run (the back end refuses running and queued ones). */
+  async function remove(runId: string) {
+    error.value = null;
+    try {
+      unwrap(await useApi().runs.delete({ runId }));
+      if (detail.value?.runId === runId) detail.value = null;
+      delete live.value[runId];
+      await refresh();
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  }
+
+  /** Opens the run folder in the file manager (desktop), or shows its path to copy (browser). */
+  async function openFolder(runId: string) {
+    error.value = null;
+    try {
+      const result = unwrap(await useApi().runs.openFolder({ runId }));
+      shownFolder.value = result.opened ? null : { runId, dir: result.dir };
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  }
+
+  return { runs, live, watched, watchedRun, activeRuns, detail, error, starting, loadingDetail, shownFolder, subscribe, refresh, start, resume, cancel, open, remove, openFolder, onProgress };
 });

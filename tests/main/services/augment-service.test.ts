@@ -45,7 +45,8 @@ describe('AugmentService (augment:preview, augment:weather)', () => {
     const identity = await services.dispatch('augment:preview', { datasetId, sliceId, seed: 1 });
     if (!identity.ok) throw new Error(identity.error.message);
     const [a, b, c] = [await preview(1), await preview(1), await preview(2)];
-    expect([a.width, a.height]).toEqual([256, 256]);
+    // Transformed on the Lab's 256 px grid, shown at the slice's own size (64 x 64 here).
+    expect([a.width, a.height]).toEqual([64, 64]);
     expect(a.image).toBe(b.image);
     expect(a.image).not.toBe(c.image);
     expect(a.image).not.toBe((identity.value as AugmentPreview).image);

@@ -93,7 +93,7 @@ describe('study predictions and the ONNX overlay in the app services', async () 
     // And it is what the per-slice overlay of the same run predicts (same engine, same resizing).
     const datasets = new DatasetService(new FileAccess([volumes]));
     await datasets.openFolder(volumes);
-    const perSlice = await new RunsService(join(workspace, 'runs'), datasets, () => false, 'tfjs').prediction('r1', volumes, 'case1:z003');
+    const perSlice = await new RunsService(join(workspace, 'runs'), datasets, () => false, { engine: 'tfjs' }).prediction('r1', volumes, 'case1:z003');
     expect(Buffer.from(perSlice.mask, 'base64').equals(mask)).toBe(true);
 
     const refused = await services.dispatch('studies:slicePrediction', { jobId: started.jobId, datasetId: opened.id, sliceId: 'nope:z001' });
@@ -134,7 +134,7 @@ describe('study predictions and the ONNX overlay in the app services', async () 
     const datasets = new DatasetService(new FileAccess([volumes]));
     await datasets.openFolder(volumes);
     const auto = new RunsService(join(workspace, 'runs'), datasets, () => false);
-    const tfjs = new RunsService(join(workspace, 'runs'), datasets, () => false, 'tfjs');
+    const tfjs = new RunsService(join(workspace, 'runs'), datasets, () => false, { engine: 'tfjs' });
     try {
       // Through the contract, as the app asks for it.
       await call('datasets:open', { path: volumes });

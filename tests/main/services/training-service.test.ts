@@ -76,7 +76,9 @@ describe('TrainingService', () => {
 
     // Limit 1: the first trains, the others queue in order.
     const a = await first.call<TrainingLaunch>('training:start', { datasetId, ...TINY, epochs: 40 });
-    const b = await first.call<TrainingLaunch>('training:start', { datasetId, ...TINY, epochs: 40 });
+    // The same request again (a double click, a second window) is refused, naming the run it would repeat.
+    await expect(first.call('training:start', { datasetId, ...TINY, epochs: 40 })).rejects.toThrow(`an identical training is already running: ${a.runId}`);
+    const b = await first.call<TrainingLaunch>('training:start', { datasetId, ...TINY, epochs: 40, seed: 2 });
     const c = await first.call<TrainingLaunch>('training:start', { datasetId, ...TINY, epochs: 1 });
     expect(a).toMatchObject({ state: 'running' });
     expect(b).toMatchObject({ state: 'queued', position: 1 });
