@@ -1,4 +1,4 @@
-// Builds docs/images/gan-pairs.png: real training pairs (mask, slice) beside generated pairs (mask,
+// Draws real training pairs (mask, slice) beside generated pairs (mask,
 // generated slice) from a pairs folder. Usage: tsx scripts/gan-pairs-figure.ts GANDIR PAIRSDIR OUT.png
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,6 +1,7 @@
-// Makes docs/images/sample-vs-real.png: synthetic sample slices beside a real MedSeg slice (when
-// ../shared/data/medseg-covid-train exists), each with its lesion mask tinted red underneath.
-// Run: npx tsx scripts/readme-figure.mts
+// Draws synthetic sample slices beside a real MedSeg slice (when ../shared/data/medseg-covid-train
+// exists), each with its lesion mask tinted red underneath. Run: npx tsx scripts/readme-figure.mts
+// [OUT.png] (default: a temp file). The MedSeg slices may not be redistributed: keep the figure out
+// of the repository.
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { writeSyntheticSample } from '../src-main/engine/datasets/synthetic/writ
 
 const root = resolve(import.meta.dirname, '..');
 const real = resolve(root, '../shared/data/medseg-covid-train');
+const out = resolve(process.argv[2] ?? join(tmpdir(), 'covseg-sample-vs-real.png'));
 const tile = 256;
 
 async function tilePair(frame: string, mask: string, rotate = 0): Promise<Buffer[]> {
@@ -37,5 +39,5 @@ const composites = columns.flatMap((col, c) => col.map((input, r) => ({ input, l
 await sharp({ create: { width: columns.length * (tile + 4) - 4, height: 2 * tile + 4, channels: 3, background: '#222' } })
   .composite(composites)
   .png()
-  .toFile(join(root, 'docs/images/sample-vs-real.png'));
-console.log(`wrote docs/images/sample-vs-real.png (${columns.length} columns${existsSync(real) ? ', last one real' : ''})`);
+  .toFile(out);
+console.log(`wrote ${out} (${columns.length} columns${existsSync(real) ? ', last one real' : ''})`);

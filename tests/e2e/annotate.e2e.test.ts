@@ -1,15 +1,15 @@
 /// <reference lib="dom" />
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../src-main/server';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
 import { writePair } from '../fixtures/gray-png';
 import { hashTree } from '../fixtures/tree-hash';
+import { SHOTS } from '../fixtures/screenshots';
 
-const SHOTS = process.env.COVSEG_SCREENSHOTS === 'docs' ? resolve(import.meta.dirname, '../../docs/images') : join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots');
 const SIZE = 512;
 
 /** Pixels of the label layer in each class colour (amber ground-glass, red consolidation). */

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
@@ -10,9 +10,9 @@ import { serve } from '../../src-main/server';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
 import { writeGrayPng } from '../fixtures/gray-png';
 import { writeNifti } from '../fixtures/nifti-writer';
+import { SHOTS } from '../fixtures/screenshots';
 
 // Screenshots: into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
-const SHOTS = process.env.COVSEG_SCREENSHOTS === 'docs' ? resolve(import.meta.dirname, '../../docs/images') : join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots');
 const TINY = { epochs: '2', size: '32', depth: '2', baseFilters: '4', batch: '8' };
 
 /** WCAG 2.1 contrast ratio of two CSS colours (rgb(...) or #hex). */

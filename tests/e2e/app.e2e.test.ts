@@ -1,16 +1,16 @@
 /// <reference lib="dom" />
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { serve } from '../../src-main/server';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
 import { writeNifti } from '../fixtures/nifti-writer';
+import { SHOTS } from '../fixtures/screenshots';
 
 // Screenshots of each main screen: into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
-const SHOTS = process.env.COVSEG_SCREENSHOTS === 'docs' ? resolve(import.meta.dirname, '../../docs/images') : join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots');
 const TINY_RUN = { epochs: '3', size: '32', depth: '2', baseFilters: '4', batch: '8' };
 
 /** Counts pixels of the viewer canvas that carry an overlay colour (grayscale CT has r = g = b). */

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src-main/engine/experiments/experiment-file';
@@ -11,8 +11,8 @@ import { runExperiment } from '../../src-main/engine/experiments/run-experiment'
 import { serve } from '../../src-main/server';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
+import { SHOTS } from '../fixtures/screenshots';
 
-const SHOT = resolve(import.meta.dirname, '../../docs/images/screen-experiments.png');
 const BUILT = existsSync(resolve(import.meta.dirname, '../../out/renderer/index.html'));
 
 describe.skipIf(!HAVE_CHROMIUM || !BUILT)('the Experiments view in Chromium against covseg serve', () => {
@@ -30,6 +30,7 @@ describe.skipIf(!HAVE_CHROMIUM || !BUILT)('the Experiments view in Chromium agai
     await writeSyntheticSample(data, { count: 16, size: 32, seed: 7 });
     const expDir = join(workspace, 'experiments', experimentId);
     await mkdir(expDir, { recursive: true });
+    await mkdir(SHOTS, { recursive: true });
     const file = join(expDir, 'grid.json');
     await writeFile(file, JSON.stringify({ name: 'classes', dataset: data, splitOptions: { val: 0.25, test: 0.25, seed: 1 }, axes: { recipes: ['origin', 'fliprot+elastic'], models: ['unet'], losses: ['ce+dice'], seeds: [1, 2], classes: ['ggo-consolidation'] }, fixed: { epochs: 2, size: 32, depth: 2, baseFilters: 4, batch: 4, backend: 'wasm' } }));
     const outcome = await runExperiment(await loadExperiment(file), { expDir, parallel: 2, cores: 2 });
@@ -81,7 +82,7 @@ describe.skipIf(!HAVE_CHROMIUM || !BUILT)('the Experiments view in Chromium agai
     // Both curves are drawn: the chart canvas carries pixels.
     const painted = await page.locator('[data-testid="compare-curves"]').evaluate((c: HTMLCanvasElement) => c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0));
     expect(painted).toBe(true);
-    await page.screenshot({ path: SHOT, fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'screen-experiments.png'), fullPage: true });
   }, 60_000);
 
   it('starts a grid from the form, shows its progress, and cancels it', async () => {

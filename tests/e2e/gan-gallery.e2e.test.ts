@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
@@ -12,9 +12,9 @@ import { train } from '../../src-main/engine/training/trainer';
 import { resolveTrainConfig } from '../../src-main/engine/training/train-config';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
 import { writePairsFolder, type PairSpec } from '../fixtures/generated-pairs';
+import { SHOTS } from '../fixtures/screenshots';
 
 // Screenshots: into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
-const SHOTS = process.env.COVSEG_SCREENSHOTS === 'docs' ? resolve(import.meta.dirname, '../../docs/images') : join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots');
 
 describe.skipIf(!HAVE_CHROMIUM)('the GAN gallery in Chromium against covseg serve', () => {
   let server: Awaited<ReturnType<typeof serve>>;

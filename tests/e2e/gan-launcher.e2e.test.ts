@@ -1,14 +1,14 @@
 /// <reference lib="dom" />
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../src-main/server';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { SHOTS } from '../fixtures/screenshots';
 
 // Screenshots into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
-const SHOTS = process.env.COVSEG_SCREENSHOTS === 'docs' ? resolve(import.meta.dirname, '../../docs/images') : join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots');
 
 describe.skipIf(!HAVE_CHROMIUM)('the GAN launcher in Chromium against covseg serve', () => {
   let server: Awaited<ReturnType<typeof serve>>;

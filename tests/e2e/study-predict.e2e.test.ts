@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LUNG_WINDOW } from '../../src-main/engine/datasets/hu-window';
@@ -14,8 +14,8 @@ import { serve } from '../../src-main/server';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
 import { writeNifti } from '../fixtures/nifti-writer';
 import { tinyConfig } from '../fixtures/tiny-sample';
+import { SHOTS } from '../fixtures/screenshots';
 
-const SHOTS = process.env.COVSEG_SCREENSHOTS === 'docs' ? resolve(import.meta.dirname, '../../docs/images') : join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots');
 const SIZE = 96;
 const DEPTH = 6;
 

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDatasetOrientation } from '../../src-main/engine/datasets/dataset-orientation';
@@ -13,9 +13,9 @@ import { writeGrayPng } from '../fixtures/gray-png';
 import { writeNifti } from '../fixtures/nifti-writer';
 import { HAVE_REAL_DATA, REAL_DATA_DIR } from '../fixtures/real-data';
 import { tinyConfig } from '../fixtures/tiny-sample';
+import { REAL_DATA_SHOTS, SHOTS } from '../fixtures/screenshots';
 
 // Screenshots: into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
-const SHOTS = process.env.COVSEG_SCREENSHOTS === 'docs' ? resolve(import.meta.dirname, '../../docs/images') : join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots');
 const MANY = 600;
 
 /** The canvas' box on the page and the viewport. */
@@ -60,6 +60,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the slice browser in Chromium', () => {
     workspace = await mkdtemp(join(tmpdir(), 'covseg-viewer-e2e-'));
     data = join(workspace, 'data');
     await mkdir(SHOTS, { recursive: true });
+    await mkdir(REAL_DATA_SHOTS, { recursive: true });
     // Many small slices without labels (thumbnail flood, legend without classes, empty filter).
     const many = join(data, 'many');
     const names = Array.from({ length: MANY }, (_, k) => k);
@@ -239,9 +240,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the slice browser in Chromium', () => {
     await openFolder(page, REAL_DATA_DIR, 50);
     await expect.poll(() => page.getByTestId('orientation').textContent()).toBe('rot90');
     await page.keyboard.press('4');
-    await page.screenshot({ path: join(SHOTS, 'screen-slices-real-1440x900.png') });
+    await page.screenshot({ path: join(REAL_DATA_SHOTS, 'slices-real-1440x900.png') });
     await page.setViewportSize({ width: 1280, height: 720 });
-    await page.screenshot({ path: join(SHOTS, 'screen-slices-real-1280x720.png') });
+    await page.screenshot({ path: join(REAL_DATA_SHOTS, 'slices-real-1280x720.png') });
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.keyboard.press('4');
   });
