@@ -35,6 +35,8 @@ export interface GanServiceOptions {
 interface Active {
   pid: number;
   tail: FollowedFile;
+  /** The progress lines handled so far, in order. */
+  lines: Promise<void>;
   lastPush: number;
 }
 
@@ -90,7 +92,15 @@ export class GanService {
       '--progress-file', progressFile,
     ];
     const launched = await this.launcher(args, { logFile: join(this.options.jobsDir, `${ganId}.log`) });
-    const active: Active = { pid: launched.pid, lastPush: 0, tail: followLines(progressFile, 0, (line) => void this.onLine(ganId, active, line)) };
+    const active: Active = {
+      pid: launched.pid,
+      lastPush: 0,
+      lines: Promise.resolve(),
+      // In order: an epoch line reads its sample grid, and the end status must come after it.
+      tail: followLines(progressFile, 0, (line) => {
+        active.lines = active.lines.then(() => this.onLine(ganId, active, line)).catch(() => undefined);
+      }),
+    };
     this.active.set(ganId, active);
     this.options.emit({ ganId, kind: 'status', state: 'running' });
     void launched.exited.then(() => this.finish(ganId));
@@ -119,6 +129,7 @@ export class GanService {
     const active = this.active.get(ganId);
     if (!active) return;
     await active.tail.flush();
+    await active.lines;
     active.tail.stop();
     this.active.delete(ganId);
     const dir = this.ganDir(ganId);

@@ -28,6 +28,8 @@ interface Job {
   state: 'running' | 'completed' | 'cancelled' | 'failed';
   pid?: number;
   tail?: FollowedFile;
+  /** The progress lines handled so far, in order (handling one reads the report file). */
+  lines: Promise<void>;
   result?: StudyPredictionResult;
 }
 
@@ -67,19 +69,24 @@ export class StudyService {
     const jobId = `${study.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80)}-${request.runId.slice(0, 80)}-${Date.now().toString(36)}`;
     const dir = join(this.options.studiesDir, jobId);
     await mkdir(dir, { recursive: true });
-    const job: Job = { jobId, runId: request.runId, datasetId: request.datasetId, study, output: join(dir, 'labels.nii.gz'), state: 'running' };
+    const job: Job = { jobId, runId: request.runId, datasetId: request.datasetId, study, output: join(dir, 'labels.nii.gz'), state: 'running', lines: Promise.resolve() };
     this.jobs.set(jobId, job);
     const progressFile = join(dir, 'progress.jsonl');
     const logFile = join(dir, 'predict.log');
-    job.tail = followLines(progressFile, 0, (line) => void this.onLine(job, line));
+    job.tail = followLines(progressFile, 0, (line) => {
+      job.lines = job.lines.then(() => this.onLine(job, line)).catch(() => undefined);
+    });
     const launched = await this.launcher(['predict', '--run', runDir, '--input', input, '--out', job.output, '--engine', request.engine, '--progress-file', progressFile], { logFile });
     job.pid = launched.pid;
     void launched.exited.then(async ({ code }) => {
       await job.tail?.flush();
+      // The end line may still be being handled (it reads the report): let it finish first.
+      await job.lines;
       job.tail?.stop();
       if (job.state !== 'running') return;
       // Ended without its end line (killed, or failed before predicting): the log says why.
       const log = await readFile(logFile, 'utf8').catch(() => '');
+      if (job.state !== 'running') return;
       this.finish(job, { jobId, kind: 'failed', message: log.trim().split('\n').slice(-3).join('\n') || `covseg predict exited with code ${code}` });
     });
     return { jobId, study, slices };

@@ -36,8 +36,7 @@ async function at(page: Page, x: number, y: number): Promise<{ x: number; y: num
 
 async function openDataset(page: Page, path: string): Promise<void> {
   await page.click('[data-tab="datasets"]');
-  // The app opens its built-in sample on start; wait for that, so it does not replace ours afterwards.
-  await page.waitForFunction(() => /\/sample\b/.test(document.querySelector('h3')?.textContent ?? ''), undefined, { timeout: 120_000 });
+  // No need to wait for the start-up sample: the newest open wins, so it never replaces ours.
   await page.fill('[data-testid="dataset-path"]', path);
   await page.press('[data-testid="dataset-path"]', 'Enter');
   await page.waitForFunction((p) => document.querySelector('h3')?.textContent?.includes(p), path);

@@ -68,7 +68,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    await rm(workspace, { recursive: true, force: true });
+    // The app may still be writing its start-up sample into the workspace: retry until it is done.
+    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
   });
 
   it('exchanges the URL token for a cookie: the address bar and history keep no token', async () => {

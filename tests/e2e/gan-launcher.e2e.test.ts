@@ -29,7 +29,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the GAN launcher in Chromium against covseg ser
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    await rm(workspace, { recursive: true, force: true });
+    // The app may still be writing its start-up sample into the workspace: retry until it is done.
+    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
   });
 
   it('launches a tiny pix2pix training from the GAN tab and shows live G/D losses and the epoch sample grid', async () => {

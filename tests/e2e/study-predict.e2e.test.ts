@@ -68,7 +68,8 @@ describe.skipIf(!HAVE_CHROMIUM)('predict this study, in Chromium against covseg 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    await rm(workspace, { recursive: true, force: true });
+    // The app may still be writing its start-up sample into the workspace: retry until it is done.
+    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
   });
 
   it('predicts the open study with the chosen run, shows its labels as the overlay and the lesion burden', async () => {
@@ -89,7 +90,9 @@ describe.skipIf(!HAVE_CHROMIUM)('predict this study, in Chromium against covseg 
 
     await page.getByTestId('study-predict').click();
     const burden = page.getByTestId('study-burden');
-    await burden.waitFor({ timeout: 120_000 });
+    await burden.waitFor({ timeout: 120_000 }).catch(async (error: Error) => {
+      throw new Error(`no lesion burden; the study panel says: ${await panel.textContent()}`, { cause: error });
+    });
     expect(await burden.textContent()).toMatch(/Lesion burden of patient7 \(96 × 96 × 6 voxels, run tiny-run/);
     const text = (await page.getByTestId('burden-slices').textContent())!;
     const [involved] = text.match(/^(\d+)\/6/)!.slice(1).map(Number);

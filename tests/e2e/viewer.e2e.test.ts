@@ -113,7 +113,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the slice browser in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    await rm(workspace, { recursive: true, force: true });
+    // The app may still be writing its start-up sample into the workspace: retry until it is done.
+    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
   });
 
   it('fills the window: the canvas is whole at 1280x720 and larger at 1440x900', async () => {

@@ -63,7 +63,8 @@ export const useGanStore = defineStore('gan', () => {
     error.value = null;
     try {
       const { ganId } = unwrap(await useApi().gan.startTraining(request));
-      live.value = { ganId, state: 'running', epoch: 0, epochs: request.epochs ?? 0, points: [], sampleGrid: null, sampleEpoch: 0 };
+      // Its first progress may have arrived before this answer: keep what it brought.
+      if (live.value?.ganId !== ganId) live.value = { ganId, state: 'running', epoch: 0, epochs: request.epochs ?? 0, points: [], sampleGrid: null, sampleEpoch: 0 };
     } catch (e) {
       error.value = (e as Error).message;
     }

@@ -21,10 +21,19 @@ export const useStudiesStore = defineStore('studies', () => {
   const job = ref<StudyJob | null>(null);
   const error = ref<string | null>(null);
   let unsubscribe: (() => void) | undefined;
+  /**
+   * Events of a job whose start has not been answered yet: a short study can finish (and say so)
+   * before the predict request returns, and that completion must not be lost.
+   */
+  const early = new Map<string, StudyProgress[]>();
 
   function onProgress(event: StudyProgress) {
     const current = job.value;
-    if (!current || current.jobId !== event.jobId) return;
+    if (!current || current.jobId !== event.jobId) {
+      if (early.size > 20) early.clear();
+      early.set(event.jobId, [...(early.get(event.jobId) ?? []), event]);
+      return;
+    }
     if (event.kind === 'progress') {
       current.done = event.done;
       current.total = event.total;
@@ -47,6 +56,8 @@ export const useStudiesStore = defineStore('studies', () => {
     try {
       const started = unwrap(await useApi().studies.predict({ datasetId, sliceId, runId, engine }));
       job.value = { jobId: started.jobId, study: started.study, runId, state: 'running', done: 0, total: started.slices };
+      for (const event of early.get(started.jobId) ?? []) onProgress(event);
+      early.delete(started.jobId);
     } catch (e) {
       error.value = (e as Error).message;
     }
