@@ -85,10 +85,13 @@ export async function writeSyntheticSample(out: string, options: SampleOptions =
         consolidation ||= label === 2;
       }
       const name = `synth_p${String(p + 1).padStart(3, '0')}_s${String(s + 1).padStart(2, '0')}.png`;
+      // Encode first, then write: a write started before the next `await` could fail with nothing
+      // listening yet (an unhandled rejection, e.g. when the folder is removed mid-way).
+      const [framePng, maskPng, labelsPng] = await Promise.all([frame, mask, rendered.labels].map((data) => encodeGrayPng({ width: size, height: size, data })));
       await Promise.all([
-        writeFileAtomic(join(out, 'frames', name), await encodeGrayPng({ width: size, height: size, data: frame })),
-        writeFileAtomic(join(out, 'masks', name), await encodeGrayPng({ width: size, height: size, data: mask })),
-        writeFileAtomic(join(out, 'labels', name), await encodeGrayPng({ width: size, height: size, data: rendered.labels })),
+        writeFileAtomic(join(out, 'frames', name), framePng!),
+        writeFileAtomic(join(out, 'masks', name), maskPng!),
+        writeFileAtomic(join(out, 'labels', name), labelsPng!),
       ]);
       if (lesion === 0) summary.lesionFreeSlices++;
       if (glass) summary.groundGlassSlices++;
