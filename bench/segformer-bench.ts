@@ -92,3 +92,18 @@ export function segformerTorchRatios(ours: SegformerBench[], runs: number): Segf
     return [{ torch: String(reference.torch), threads: 1, figures }];
   });
 }
+
+// `npm run bench:segformer [-- --sizes=128,256 --runs=N]`: these figures alone, with the ratios.
+if (process.argv[1]?.endsWith('segformer-bench.ts')) {
+  const { describeBackend, selectBackend } = await import('../src-main/engine/backend/select-backend');
+  const { machineDescription } = await import('./machine');
+  const backend = await selectBackend('auto');
+  const sizes = (process.argv.find((a) => a.startsWith('--sizes='))?.split('=')[1] ?? '128').split(',').map(Number);
+  const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 3);
+  const ours: SegformerBench[] = [];
+  for (const size of sizes) ours.push(await benchSegformer(size, runs));
+  const torch = segformerTorchRatios(ours, runs);
+  console.log(JSON.stringify({ machine: machineDescription(), backend: describeBackend(backend), segformerB0: ours.map(({ kernelProfile: _, ...o }) => o), pytorch: torch }, null, 2));
+  for (const o of ours) console.log(`SegFormer-B0 ${o.size} px, batch 4: train ${o.train.msPerStep} ms/step (CPU ${o.train.cpuMsPerStep} ms), inference ${o.inference.msPerSlice} ms/slice`);
+  for (const t of torch) console.log(`vs PyTorch ${t.torch}, 1 thread: ${Object.entries(t.figures).map(([size, f]) => `${size} train ${f.trainMs} ms (${f.trainRatio}x), inference ${f.inferMs} ms (${f.inferRatio}x)`).join('; ')}`);
+}
