@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { ExperimentCellResult, ExperimentDetail, ExperimentListItem, ExperimentMetric, ExperimentProgress } from '../../src-shared/contract';
 import type { experimentStartRequest } from '../../src-shared/contract/experiments';
 import { CovsegError } from '../engine/errors';
 import { loadExperiment } from '../engine/experiments/experiment-file';
+import { writeJsonAtomic } from '../engine/files/atomic-write';
 import { EXPERIMENT_FILES, readExperimentState, type ExperimentState } from '../engine/experiments/experiment-state';
 import { collectResults } from '../engine/experiments/statistics/collect-results';
 import { ALPHA, compareWithOrigin, groupOf, summariseConfigurations, type MetricSummary } from '../engine/experiments/statistics/compare-recipes';
@@ -157,7 +158,7 @@ export class ExperimentsService {
     };
     await mkdir(dir, { recursive: true });
     const file = join(dir, GRID_FILE);
-    await writeFile(file, `${JSON.stringify(grid, null, 2)}\n`);
+    await writeJsonAtomic(file, grid);
     // A bad grid fails here, with the experiment file's own message, not later in a log; the split
     // and experiment.json are made now, so the experiment can be opened before its process is up.
     const spec = await loadExperiment(file);
