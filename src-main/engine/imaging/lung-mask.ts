@@ -1,3 +1,4 @@
+import { borderConnectedZeros } from '../../../src-shared/border-background';
 /**
  * Lung segmentation from the CT itself, by the classical recipe (threshold, body, connected
  * components, closing, hole filling; after Hu, Hoffman & Reinhardt, IEEE TMI 2001), with no model:
@@ -194,31 +195,7 @@ export function closeMask(mask: Uint8Array, width: number, height: number, radiu
 
 /** Fills holes: background pixels not connected to the image border become foreground. */
 export function fillHoles(mask: Uint8Array, width: number, height: number): Uint8Array {
-  const outside = new Uint8Array(mask.length);
-  const stack: number[] = [];
-  const seed = (i: number) => {
-    if (!mask[i] && !outside[i]) {
-      outside[i] = 1;
-      stack.push(i);
-    }
-  };
-  for (let x = 0; x < width; x++) {
-    seed(x);
-    seed((height - 1) * width + x);
-  }
-  for (let y = 0; y < height; y++) {
-    seed(y * width);
-    seed(y * width + width - 1);
-  }
-  while (stack.length > 0) {
-    const i = stack.pop()!;
-    const x = i % width;
-    if (x > 0) seed(i - 1);
-    if (x < width - 1) seed(i + 1);
-    if (i >= width) seed(i - width);
-    if (i < mask.length - width) seed(i + width);
-  }
-  return Uint8Array.from(outside, (o) => (o ? 0 : 1));
+  return Uint8Array.from(borderConnectedZeros(mask, width, height), (o) => (o ? 0 : 1));
 }
 
 /** The lungs of one 8-bit windowed axial CT slice (lung or similar window). */

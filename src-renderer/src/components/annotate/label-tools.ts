@@ -1,3 +1,4 @@
+import { borderConnectedZeros } from '../../../../src-shared/border-background';
 /**
  * Pixel geometry of the annotation tools, on a label map stored row-major `[height, width]` in the
  * slice's source coordinates (0 background, 1 ground-glass, 2 consolidation). Pure functions: the
@@ -86,30 +87,7 @@ export function floodRegion(labels: Uint8Array, width: number, height: number, x
  * slice border. Filling them closes a painted outline at once.
  */
 export function holePixels(labels: Uint8Array, width: number, height: number): number[] {
-  const outside = new Uint8Array(width * height);
-  const stack: number[] = [];
-  const seed = (i: number) => {
-    if (labels[i] === 0 && !outside[i]) {
-      outside[i] = 1;
-      stack.push(i);
-    }
-  };
-  for (let x = 0; x < width; x++) {
-    seed(x);
-    seed((height - 1) * width + x);
-  }
-  for (let y = 0; y < height; y++) {
-    seed(y * width);
-    seed(y * width + width - 1);
-  }
-  while (stack.length > 0) {
-    const i = stack.pop()!;
-    const px = i % width;
-    if (px > 0) seed(i - 1);
-    if (px < width - 1) seed(i + 1);
-    if (i >= width) seed(i - width);
-    if (i + width < width * height) seed(i + width);
-  }
+  const outside = borderConnectedZeros(labels, width, height);
   const out: number[] = [];
   for (let i = 0; i < width * height; i++) if (labels[i] === 0 && !outside[i]) out.push(i);
   return out;
