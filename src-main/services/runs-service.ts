@@ -18,10 +18,32 @@ import { predictSliceWithEngine, type SlicePrediction } from '../engine/training
 import type { PredictMask } from '../engine/measure/measure-dataset';
 import type { DatasetService } from './dataset-service';
 
+/** A run ready to predict: its trained model, the engine that predicts (ONNX Runtime when it loads, else tfjs), and its split. */
+interface LoadedRun {
+  runId: string;
+  trained: tfl.LayersModel;
+  engine: SegmentationEngine;
+  size: number;
+  threshold: number;
+  task: ClassTask;
+  /** Where the run used each slice id, from its config.json. */
+  splitOf: Map<string, NonNullable<SliceScore['split']>>;
+  /** The dataset it was trained on: split ids only mean something there. */
+  dataset: { root: string; contentHash: string };
+}
+
+/**
+ * Runs kept loaded at once: the slice browser's run plus the two panes of its compare view, so
+ * paging in compare mode never reloads a checkpoint (and re-exports it to ONNX) on every slice.
+ */
+const LOADED_RUNS = 3;
+
 /** Runs on disk: lists, details, and predictions of their best checkpoint on any open dataset. */
 export class RunsService {
-  /** The last run used for predictions: its trained model and the engine that predicts (ONNX Runtime when it loads, else tfjs). */
-  private loaded: { runId: string; trained: tfl.LayersModel; engine: SegmentationEngine; size: number; threshold: number; task: ClassTask } | undefined;
+  /** The runs used for predictions last, least recently used first. */
+  private readonly loaded = new Map<string, LoadedRun>();
+  /** The tail of the queue of model uses: one at a time, so no model is disposed while it predicts. */
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly scores = new Map<string, SliceScore[]>();
 
   constructor(
@@ -119,7 +141,7 @@ export class RunsService {
     const dir = await this.ownFolder(runId);
     if ((this.options.hasJob ?? this.isTraining)(runId)) throw new CovsegError('busy', `run ${runId} is training or queued`, { file: dir, fix: 'cancel it first, then delete it' });
     await refuseLockedFolder(dir);
-    if (this.loaded?.runId === runId) this.unload();
+    await this.exclusive(async () => this.unload(runId));
     for (const key of this.scores.keys()) if (key.startsWith(`${runId}\0`)) this.scores.delete(key);
     await rm(dir, { recursive: true, force: true });
     return { deleted: true, dir };
@@ -134,9 +156,21 @@ export class RunsService {
     return { dir, opened: true };
   }
 
-  private async model(runId: string) {
-    if (this.loaded?.runId === runId) return this.loaded;
-    this.unload();
+  /** Runs `use` after every model use queued before it (predictions of two panes arrive together). */
+  private exclusive<T>(use: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(use);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** The loaded run, loading it (and dropping the least recently used beyond LOADED_RUNS) if needed. Call inside `exclusive`. */
+  private async model(runId: string): Promise<LoadedRun> {
+    const cached = this.loaded.get(runId);
+    if (cached) {
+      this.loaded.delete(runId);
+      this.loaded.set(runId, cached);
+      return cached;
+    }
     const run = await readRun(this.dir(runId));
     await selectBackend();
     const { model: trained } = await loadCheckpoint(run.dir, 'best');
@@ -147,72 +181,89 @@ export class RunsService {
       trained.dispose();
       throw error;
     }
-    this.loaded = { runId, trained, engine, size: run.record.config.size, threshold: run.record.config.threshold, task: taskOf(run.record.config) };
-    return this.loaded;
+    const splitOf = new Map<string, NonNullable<SliceScore['split']>>();
+    for (const name of ['train', 'val', 'test'] as const) for (const id of run.record.split[name]) splitOf.set(id, name);
+    const loaded: LoadedRun = {
+      runId,
+      trained,
+      engine,
+      size: run.record.config.size,
+      threshold: run.record.config.threshold,
+      task: taskOf(run.record.config),
+      splitOf,
+      dataset: { root: run.record.dataset.root, contentHash: run.record.dataset.contentHash },
+    };
+    this.loaded.set(runId, loaded);
+    for (const old of this.loaded.keys()) if (this.loaded.size > LOADED_RUNS) this.unload(old);
+    return loaded;
   }
 
-  private unload(): void {
-    this.loaded?.engine.dispose();
-    this.loaded?.trained.dispose();
-    this.loaded = undefined;
+  /** Disposes one loaded run, or all of them. Call inside `exclusive` (or when nothing predicts any more). */
+  private unload(runId?: string): void {
+    for (const [id, loaded] of this.loaded) {
+      if (runId !== undefined && id !== runId) continue;
+      loaded.engine.dispose();
+      loaded.trained.dispose();
+      this.loaded.delete(id);
+    }
   }
 
-  /** The mask (lesion runs) or class map (three-class runs) predicted for one slice, with the slice's truth. */
-  private async predictMask(
-    runId: string,
-    datasetId: string,
-    sliceId: string,
-  ): Promise<{ width: number; height: number; mask: Uint8Array; truth: Uint8Array; labels: Uint8Array | undefined; task: ClassTask; engine: string }> {
-    const loaded = await this.model(runId);
-    const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId));
-    const { classMap } = await predictSliceWithEngine(loaded.engine, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
-    return { width: slice.width, height: slice.height, mask: classMap, truth: slice.mask, labels: slice.labels, task: loaded.task, engine: loaded.engine.description };
+  /** The mask (lesion runs) or class map (three-class runs) predicted for one slice, scored against the slice's truth. */
+  private predictMask(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: Uint8Array; task: ClassTask; engine: string; score: SliceScore }> {
+    return this.exclusive(async () => {
+      const loaded = await this.model(runId);
+      const open = this.datasets.entry(datasetId);
+      const slice = await open.dataset.load(this.datasets.ref(datasetId, sliceId));
+      const { classMap } = await predictSliceWithEngine(loaded.engine, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
+      // A class map scores as any lesion here (sliceMetrics counts values > 0), comparable with binary runs.
+      const m = sliceMetrics(sliceId, classMap, slice.mask, slice.width, slice.height);
+      const score: SliceScore = { sliceId, dice: m.dice, iou: m.iou, truthPixels: m.truthPixels, predictedPixels: m.predictedPixels };
+      // Splits are by slice id, which only means something on the dataset the run was trained on.
+      const sameData = loaded.dataset.root === open.dataset.root || loaded.dataset.contentHash === open.contentHash;
+      const split = sameData ? loaded.splitOf.get(sliceId) : undefined;
+      if (split) score.split = split;
+      if (loaded.task !== 'lesion' && slice.labels) {
+        const perClass = multiClassSliceMetrics(sliceId, classMap, slice.labels, slice.width, slice.height, outputChannels(loaded.task)).classes;
+        // A class absent from the truth has no Dice on this slice (the empty-class policy of the metrics).
+        score.classDice = perClass.map((c) => (c.truthPixels > 0 ? c.dice : null));
+      }
+      return { width: slice.width, height: slice.height, mask: classMap, task: loaded.task, engine: loaded.engine.description, score };
+    });
   }
 
   /** The run's probabilities of one slice at the slice's size (annotation: threshold slider, review queue). */
-  async probabilities(runId: string, datasetId: string, sliceId: string): Promise<SlicePrediction & { threshold: number }> {
-    const loaded = await this.model(runId);
-    const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId));
-    const predicted = await predictSliceWithEngine(loaded.engine, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
-    return { ...predicted, threshold: loaded.threshold };
+  probabilities(runId: string, datasetId: string, sliceId: string): Promise<SlicePrediction & { threshold: number }> {
+    return this.exclusive(async () => {
+      const loaded = await this.model(runId);
+      const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId));
+      const predicted = await predictSliceWithEngine(loaded.engine, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold);
+      return { ...predicted, threshold: loaded.threshold };
+    });
   }
 
   /** The run's predictions as a measurement source (engine/measure), at each slice's own size. */
   async predictor(runId: string): Promise<PredictMask> {
-    const loaded = await this.model(runId);
-    return async (slice) => ({ mask: (await predictSliceWithEngine(loaded.engine, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold)).classMap, classes: loaded.task !== 'lesion' });
+    const { task } = await this.exclusive(() => this.model(runId));
+    // Each slice takes its turn in the queue and asks for the model again: another run may have been loaded meanwhile.
+    return (slice) =>
+      this.exclusive(async () => {
+        const loaded = await this.model(runId);
+        return { mask: (await predictSliceWithEngine(loaded.engine, { width: slice.width, height: slice.height, data: slice.image }, loaded.size, loaded.threshold)).classMap, classes: task !== 'lesion' };
+      });
   }
 
-  async prediction(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: string; classes: ClassTask; engine: string }> {
-    const { width, height, mask, task, engine } = await this.predictMask(runId, datasetId, sliceId);
-    return { width, height, mask: Buffer.from(mask).toString('base64'), classes: task, engine };
+  /** The run's prediction of one slice, with its Dice against the slice's truth and the slice's split in the run. */
+  async prediction(runId: string, datasetId: string, sliceId: string): Promise<{ width: number; height: number; mask: string; classes: ClassTask; engine: string; score: SliceScore }> {
+    const { width, height, mask, task, engine, score } = await this.predictMask(runId, datasetId, sliceId);
+    return { width, height, mask: Buffer.from(mask).toString('base64'), classes: task, engine, score };
   }
 
   async sliceScores(runId: string, datasetId: string): Promise<SliceScore[]> {
     const key = `${runId}\0${datasetId}`;
     const cached = this.scores.get(key);
     if (cached) return cached;
-    const { record } = await readRun(this.dir(runId));
-    const splitOf = new Map<string, SliceScore['split']>();
-    for (const name of ['train', 'val', 'test'] as const) for (const id of record.split[name]) splitOf.set(id, name);
-    const open = this.datasets.entry(datasetId);
-    const sameData = record.dataset.root === open.dataset.root || record.dataset.contentHash === open.contentHash;
     const scores: SliceScore[] = [];
-    for (const item of this.datasets.list(datasetId)) {
-      const { width, height, mask, truth, labels, task } = await this.predictMask(runId, datasetId, item.id);
-      // A class map scores as any lesion here (sliceMetrics counts values > 0), comparable with binary runs.
-      const m = sliceMetrics(item.id, mask, truth, width, height);
-      const score: SliceScore = { sliceId: item.id, dice: m.dice, iou: m.iou, truthPixels: m.truthPixels, predictedPixels: m.predictedPixels };
-      // Splits are by slice id, which only means something on the dataset the run was trained on.
-      const split = sameData ? splitOf.get(item.id) : undefined;
-      if (split) score.split = split;
-      if (task !== 'lesion' && labels) {
-        const perClass = multiClassSliceMetrics(item.id, mask, labels, width, height, outputChannels(task)).classes;
-        // A class absent from the truth has no Dice on this slice (the empty-class policy of the metrics).
-        score.classDice = perClass.map((c) => (c.truthPixels > 0 ? c.dice : null));
-      }
-      scores.push(score);
-    }
+    for (const item of this.datasets.list(datasetId)) scores.push((await this.predictMask(runId, datasetId, item.id)).score);
     this.scores.set(key, scores);
     return scores;
   }

@@ -80,8 +80,11 @@ export const runsCommands = {
    */
   prediction: command<
     z.ZodObject<{ runId: typeof runId; datasetId: z.ZodString; sliceId: z.ZodString }>,
-    /** `engine`: what predicted, e.g. `onnxruntime-node 1.30.0 (cpu)` or `tfjs (wasm)`. */
-    { width: number; height: number; mask: string; classes?: 'lesion' | 'ggo-consolidation'; engine?: string }
+    /**
+     * `engine`: what predicted, e.g. `onnxruntime-node 1.30.0 (cpu)` or `tfjs (wasm)`. `score`: this
+     * slice's Dice/IoU against its truth and its split in the run, as `sliceScores` reports them.
+     */
+    { width: number; height: number; mask: string; classes?: 'lesion' | 'ggo-consolidation'; engine?: string; score: SliceScore }
   >(
     z.object({ runId, datasetId: z.string().min(1).max(4096), sliceId: z.string().min(1).max(1024) }),
   ),

@@ -1,4 +1,5 @@
 import { nextTick, watch, type Ref } from 'vue';
+import { formatPair, parsePair, useCompareStore } from '../stores/compare';
 import { useDatasetsStore } from '../stores/datasets';
 import { useTrainingStore } from '../stores/training';
 import { useViewerStore, type LesionFilter, type SortOrder } from '../stores/viewer';
@@ -14,9 +15,11 @@ export interface UrlState {
   detail: string | null;
   sort: string | null;
   filter: string | null;
+  /** Compare mode's two panes (`truth,run:ID`), absent in the single view. */
+  compare: string | null;
 }
 
-const KEYS = ['tab', 'dataset', 'slice', 'run', 'detail', 'sort', 'filter'] as const;
+const KEYS = ['tab', 'dataset', 'slice', 'run', 'detail', 'sort', 'filter', 'compare'] as const;
 const SESSION_KEY = 'covseg.view';
 const SORTS: SortOrder[] = ['name', 'lesion', 'worst-dice'];
 const FILTERS: LesionFilter[] = ['all', 'with-lesion', 'without-lesion'];
@@ -49,6 +52,8 @@ export async function restoreViewState(state: UrlState): Promise<void> {
   await nextTick(); // changing sort or filter goes back to the first slice: select after that
   if (state.run) await viewer.chooseRun(state.run).catch(() => undefined);
   if (state.slice) viewer.select(state.slice);
+  const pair = state.compare ? parsePair(state.compare) : null;
+  if (pair) useCompareStore().open(pair);
 }
 
 /** Keeps the address and sessionStorage in step with the view (replaceState: no history entry per slice). */
@@ -56,6 +61,7 @@ export function syncUrlState(tab: Ref<string>, restoring: Ref<UrlState | null>):
   const datasets = useDatasetsStore();
   const viewer = useViewerStore();
   const training = useTrainingStore();
+  const compare = useCompareStore();
   const snapshot = (): UrlState => {
     // While start-up restores, values not there yet keep the address's; once the user opens a dataset, theirs count.
     const pending = restoring.value && (datasets.datasetId === null || datasets.datasetId === restoring.value.dataset) ? restoring.value : null;
@@ -67,6 +73,7 @@ export function syncUrlState(tab: Ref<string>, restoring: Ref<UrlState | null>):
       detail: training.detail?.runId ?? pending?.detail ?? null,
       sort: viewer.sort === 'name' ? (pending?.sort ?? null) : viewer.sort,
       filter: viewer.filter === 'all' ? (pending?.filter ?? null) : viewer.filter,
+      compare: compare.enabled ? formatPair(compare.sources) : (pending?.compare ?? null),
     };
   };
   watch(

@@ -1,4 +1,5 @@
 import { onBeforeUnmount, onMounted } from 'vue';
+import { useCompareStore } from '../stores/compare';
 import { useViewerStore } from '../stores/viewer';
 
 type Viewer = ReturnType<typeof useViewerStore>;
@@ -21,6 +22,7 @@ export const SHORTCUTS: { keys: string[]; label: string; run: (viewer: Viewer) =
   { keys: ['r'], label: 'rotate 90° clockwise (remembered for the dataset)', run: (v) => void v.rotate() },
   { keys: ['h'], label: 'flip left/right', run: (v) => void v.flip('flipH') },
   { keys: ['v'], label: 'flip top/bottom', run: (v) => void v.flip('flipV') },
+  { keys: ['c'], label: 'compare: two panes side by side (truth or a run each) on/off', run: () => useCompareStore().toggle() },
   { keys: ['?'], label: 'this list', run: (v) => (v.showHelp = !v.showHelp) },
   { keys: ['Escape'], label: 'close this list', run: (v) => (v.showHelp = false) },
 ];
