@@ -1,8 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPinia, setActivePinia } from 'pinia';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppApi } from '../../src-shared/contract';
 import { openDataset } from '../../src-main/engine/datasets/open-dataset';
+import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import type { Dataset } from '../../src-main/engine/datasets/types';
 import { loadCheckpoint } from '../../src-main/engine/runs/checkpoints';
 import { predictSlice } from '../../src-main/engine/training/predict-mask';
@@ -12,8 +15,7 @@ import { setApi } from '../../src-renderer/src/api/app-api';
 import { useAnnotateStore } from '../../src-renderer/src/stores/annotate';
 import { useDatasetsStore } from '../../src-renderer/src/stores/datasets';
 import { inProcessApi } from '../fixtures/in-process-api';
-import { tempDir } from '../fixtures/temp-dir';
-import { tinyConfig, tinySample } from '../fixtures/tiny-sample';
+import { tinyConfig } from '../fixtures/tiny-sample';
 
 const SIZE = 32;
 /** A probability this close to the threshold may fall either side once quantised to 0..255. */
@@ -89,8 +91,10 @@ describe('model assistance in the Annotate store, against the real services and 
   const runDir = (id: string) => join(workspace, 'runs', id);
 
   beforeAll(async () => {
-    sample = await tinySample(12, 64);
-    workspace = await tempDir();
+    // Shared by both tests (tempDir() would remove it after the first).
+    workspace = await mkdtemp(join(tmpdir(), 'covseg-annotate-assist-'));
+    sample = join(workspace, 'data');
+    await writeSyntheticSample(sample, { count: 12, size: 64, seed: 7 });
     // Two epochs of a tiny U-Net: probabilities spread enough for two thresholds to differ.
     await train({ runDir: runDir('bin'), config: tinyConfig(sample, { epochs: 2, size: SIZE }) });
     await train({ runDir: runDir('cls'), config: tinyConfig(sample, { epochs: 2, size: SIZE, classes: 'ggo-consolidation' }) });
@@ -103,7 +107,10 @@ describe('model assistance in the Annotate store, against the real services and 
     datasetId = datasets.datasetId!;
   }, 240_000);
 
-  afterAll(() => services?.dispose());
+  afterAll(async () => {
+    services?.dispose();
+    await rm(workspace, { recursive: true, force: true });
+  });
 
   const savedLabels = async (sliceId: string) => {
     const got = await api.annotations.get({ datasetId, sliceId });

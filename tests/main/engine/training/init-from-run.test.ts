@@ -1,14 +1,17 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSyntheticSample } from '../../../../src-main/engine/datasets/synthetic/write-sample';
+import { createModel } from '../../../../src-main/engine/models/registry';
 import { CovsegError } from '../../../../src-main/engine/errors';
 import { loadCheckpoint } from '../../../../src-main/engine/runs/checkpoints';
 import { readRun } from '../../../../src-main/engine/runs/read-run';
 import { train } from '../../../../src-main/engine/training/trainer';
 import { createAppServices } from '../../../../src-main/services/app-services';
 import { runCli } from '../../../fixtures/run-cli';
-import { tempDir } from '../../../fixtures/temp-dir';
-import { tinyConfig, tinySample } from '../../../fixtures/tiny-sample';
+import { tinyConfig } from '../../../fixtures/tiny-sample';
 
 async function bestWeights(runDir: string, which: 'last' | 'best' = 'best'): Promise<Float32Array[]> {
   const { model } = await loadCheckpoint(runDir, which);
@@ -22,12 +25,15 @@ describe('fine-tuning from a run (--init-from)', () => {
   let root: string;
   let parent: string;
 
+  // Shared by the tests (tempDir() would remove it after the first).
   beforeAll(async () => {
-    data = await tinySample(12, 64);
-    root = await tempDir();
+    root = await mkdtemp(join(tmpdir(), 'covseg-init-from-'));
+    data = join(root, 'data');
+    await writeSyntheticSample(data, { count: 12, size: 64, seed: 7 });
     parent = join(root, 'runs', 'parent');
     await train({ runDir: parent, config: tinyConfig(data, { epochs: 1, seed: 3 }) });
   });
+  afterAll(() => rm(root, { recursive: true, force: true }));
 
   it("starts from the parent's best weights (batch norm included), records the parent, and is deterministic", async () => {
     const atBegin: Float32Array[][] = [];
@@ -41,10 +47,10 @@ describe('fine-tuning from a run (--init-from)', () => {
     expect(atBegin[0]!.length).toBe(parentWeights.length);
     atBegin[0]!.forEach((w, k) => expect(w).toEqual(parentWeights[k]));
     // The child's own seed would give other weights: the copy is what made them equal.
-    const scratch = join(root, 'scratch');
-    const scratchBegin: Float32Array[][] = [];
-    await train({ runDir: scratch, config: tinyConfig(data, { epochs: 1 }), hooks: [{ onTrainBegin: (c) => void scratchBegin.push(c.model.getWeights().map((w) => (w.dataSync() as Float32Array).slice())) }] });
-    expect(scratchBegin[0]![0]).not.toEqual(parentWeights[0]);
+    const config = tinyConfig(data);
+    const seeded = createModel(config.model.name, { ...config.model.options, seed: config.seed });
+    expect(seeded.getWeights()[0]!.dataSync()).not.toEqual(parentWeights[0]);
+    seeded.dispose();
     // And it trained on from there.
     expect((await bestWeights(child, 'last'))[0]).not.toEqual(parentWeights[0]);
 
@@ -84,7 +90,8 @@ describe('fine-tuning from a run (--init-from)', () => {
   });
 
   it('training:start with initFromRun checks the parent before launching anything', async () => {
-    const workspace = await tempDir();
+    // The workspace whose runs/ holds the parent.
+    const workspace = root;
     let launched = 0;
     const services = createAppServices({
       transport: 'http',
@@ -97,11 +104,10 @@ describe('fine-tuning from a run (--init-from)', () => {
       },
     });
     try {
-      await train({ runDir: join(workspace, 'runs', 'base'), config: tinyConfig(data, { epochs: 1 }) });
       const opened = await services.dispatch('datasets:open', { path: data });
       expect(opened.ok).toBe(true);
       const datasetId = (opened as { value: { id: string } }).value.id;
-      const refused = await services.dispatch('training:start', { datasetId, initFromRun: 'base', size: 64, depth: 2, baseFilters: 4, epochs: 1 });
+      const refused = await services.dispatch('training:start', { datasetId, initFromRun: 'parent', size: 64, depth: 2, baseFilters: 4, epochs: 1 });
       expect(refused).toMatchObject({ ok: false, error: { code: 'bad-parameter', details: { fix: expect.stringMatching(/--size 32/) } } });
       const unknown = await services.dispatch('training:start', { datasetId, initFromRun: 'nope', size: 32, depth: 2, baseFilters: 4 });
       expect(unknown).toMatchObject({ ok: false, error: { code: 'not-found' } });

@@ -15,7 +15,8 @@ describe('the edit journal’s run-length coding', () => {
     slice.fill(2, 300 * 512, 300 * 512 + 40);
     const text = encodeRuns(slice);
     expect(text.length).toBeLessThan(600);
-    expect(decodeRuns(text, slice.length)).toEqual(slice);
+    // Compared as bytes: a deep equality of 262144 elements alone takes seconds.
+    expect(Buffer.from(decodeRuns(text, slice.length)!).equals(Buffer.from(slice))).toBe(true);
   });
 
   it('refuses text that does not describe exactly the slice: wrong length, values other than 0/1/2, damage', () => {
