@@ -95,15 +95,15 @@ describe.skipIf(!HAVE_CHROMIUM)('the annotation loop in Chromium: prediction, co
     await mkdir(SHOTS, { recursive: true });
     // The app's built-in sample, smaller than the 120 slices it writes by itself (it keeps an existing one).
     const sample = join(workspace, 'sample');
-    await writeSyntheticSample(sample, { count: DOCS ? 48 : 12, size: 256, seed: 1 });
+    await writeSyntheticSample(sample, { count: DOCS ? 36 : 12, size: 256, seed: 1 });
     // The "current model": a tiny U-Net trained on the sample, as the Training tab would make it.
-    const base = DOCS ? { epochs: 30, size: 64, lr: 3e-3, loss: 'bce+dice', model: { name: 'unet', options: { depth: 3, baseFilters: 8 } } } : { epochs: 2, size: 32 };
+    const base = DOCS ? { epochs: 20, size: 64, lr: 3e-3, loss: 'bce+dice', model: { name: 'unet', options: { depth: 3, baseFilters: 8 } } } : { epochs: 2, size: 32 };
     await train({ runDir: join(workspace, 'runs', BASE_RUN), config: tinyConfig(sample, base) });
     server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [], workspace });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1440, height: 1040 } });
     page = await context.newPage();
-  }, 180_000);
+  }, DOCS ? 900_000 : 180_000);
 
   afterAll(async () => {
     await browser?.close();
