@@ -50,6 +50,7 @@ interface TrainFlags {
   evalResolution: EvalResolution;
   variant?: string;
   pretrained?: string;
+  initFrom?: string;
 }
 
 /** True for a run folder with a configuration but no checkpoint: `--resume` trains it from epoch 1. */
@@ -100,6 +101,7 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
     .option('--no-batch-norm', 'U-Net without batch normalisation')
     .option('--variant <b0|b1>', 'SegFormer variant (MiT-B0 3.7M or MiT-B1 13.7M parameters)')
     .option('--pretrained <file>', 'SegFormer: start the encoder from a local MiT model.safetensors (nvidia/mit-b0 or mit-b1)')
+    .option('--init-from <rundir>', "fine-tune: start from the best checkpoint of this run (same --model, --classes, --size and U-Net settings); recorded as the run's parent")
     .option('--patience <n>', 'early stopping: epochs without a better validation Dice', parseInteger)
     .option('--backend <name>', `compute backend: ${BACKEND_CHOICES.join(', ')}`, process.env.COVSEG_BACKEND ?? 'auto')
     .option('--recipe <name|file>', 'augmentation: a preset (origin, fliprot+elastic, fliprot+mixup, mixup+jpeg, fliprot+mixup+jpeg, origin+gan...) or a recipe JSON file')
@@ -148,6 +150,7 @@ export function registerTrainCommand(program: Command, io: CliContext): void {
         backend: flags.backend,
         workers: flags.workers,
         savePredictions: Boolean(flags.savePredictions),
+        ...(flags.initFrom ? { initFrom: resolve(flags.initFrom) } : {}),
       });
       const controller = new AbortController();
       const onInterrupt = () => {

@@ -136,6 +136,7 @@ export class AnnotationService {
       probability: toBase64(Uint8Array.from(probability, (p) => Math.round(Math.min(1, Math.max(0, p)) * 255))),
       lesionClass: toBase64(lesionClass),
       threshold: predicted.threshold,
+      classes: predicted.channels === 1 ? 'lesion' : 'ggo-consolidation',
     };
   }
 

@@ -11,6 +11,8 @@ import { readStatus, RUN_FILES } from '../engine/runs/run-files';
 import { followLines, type FollowedFile } from './follow-lines';
 import { nodeProcessLauncher, type ProcessLauncher } from './process-launcher';
 import { processAlive } from '../engine/concurrency/process-alive';
+import { resolveInitFrom } from '../engine/training/init-from-run';
+import { resolveTrainConfig } from '../engine/training/train-config';
 
 type ParsedTrainRequest = z.output<typeof trainRequest>;
 type ParsedResumeRequest = z.output<typeof resumeRequest>;
@@ -63,7 +65,7 @@ async function isTrainingOf(pid: number, runId: string): Promise<boolean> {
   }
 }
 
-function trainArgs(request: ParsedTrainRequest & { loss: string }, datasetRoot: string, runDir: string): string[] {
+function trainArgs(request: ParsedTrainRequest & { loss: string }, datasetRoot: string, runDir: string, initFrom?: string): string[] {
   return [
     'train',
     '--data', datasetRoot, '--out', runDir,
@@ -75,6 +77,7 @@ function trainArgs(request: ParsedTrainRequest & { loss: string }, datasetRoot: 
     ...(request.recipe ? ['--recipe', request.recipe] : []),
     '--classes', request.classes,
     ...(request.model === 'segformer' && request.variant ? ['--variant', request.variant] : []),
+    ...(initFrom ? ['--init-from', initFrom] : []),
   ];
 }
 
@@ -153,8 +156,9 @@ export class TrainingService {
   async start(parsed: ParsedTrainRequest, datasetRoot: string): Promise<TrainingLaunch> {
     await this.ready;
     const request = { ...parsed, loss: parsed.loss ?? TASK_DEFAULT_LOSS[parsed.classes] };
+    const initFrom = request.initFromRun ? await this.checkParent(request, datasetRoot) : undefined;
     // A double click, or a second window, would otherwise train the same thing twice into the runs folder.
-    const same = trainArgs(request, datasetRoot, '').join('\0');
+    const same = trainArgs(request, datasetRoot, '', initFrom).join('\0');
     const twin = this.jobs.find((job) => withoutOut(job.args).join('\0') === same);
     if (twin) {
       throw new CovsegError('busy', `an identical training is already ${twin.state === 'queued' ? 'queued' : 'running'}: ${twin.runId}`, {
@@ -166,10 +170,31 @@ export class TrainingService {
     const runId = `${stamp}-${request.model}-${request.loss.replace('+', '-')}-s${request.seed}-${Math.random().toString(36).slice(2, 6)}`;
     return this.enqueue({
       runId,
-      args: trainArgs(request, datasetRoot, join(this.options.runsDir, runId)),
+      args: trainArgs(request, datasetRoot, join(this.options.runsDir, runId), initFrom),
       summary: { createdAt: new Date().toISOString(), model: request.model, loss: request.loss, dataset: datasetRoot, epochs: request.epochs },
       state: 'queued',
     });
+  }
+
+  /**
+   * The folder of the run a fine-tuning starts from, checked now (the engine's own check) so a
+   * mismatch is refused with its fix instead of launching a training that fails at once.
+   */
+  private async checkParent(request: ParsedTrainRequest & { loss: string }, datasetRoot: string): Promise<string> {
+    const initFrom = this.runDir(request.initFromRun!);
+    if (this.hasJob(request.initFromRun!)) {
+      throw new CovsegError('busy', `run ${request.initFromRun} is still training or queued`, { file: initFrom, fix: 'wait for it to finish, then fine-tune from it' });
+    }
+    const config = resolveTrainConfig({
+      data: datasetRoot,
+      model: { name: request.model, options: { depth: request.depth, baseFilters: request.baseFilters, ...(request.model === 'segformer' && request.variant ? { variant: request.variant } : {}) } },
+      classes: request.classes,
+      loss: request.loss,
+      size: request.size,
+      initFrom,
+    });
+    await resolveInitFrom(config);
+    return initFrom;
   }
 
   /** Queues the continuation of a stopped run from its last checkpoint (optionally to more epochs). */

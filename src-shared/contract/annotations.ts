@@ -58,13 +58,15 @@ export interface AnnotationPrediction {
   lesionClass: string;
   /** The run's own threshold (the slider's start). */
   threshold: number;
+  /** `lesion`: one class, painted with the selected label; `ggo-consolidation`: each pixel's own class. */
+  classes: 'lesion' | 'ggo-consolidation';
 }
 
 /** One entry of the review queue. */
 export interface AnnotationQueueItem {
   sliceId: string;
   status: AnnotationStatus;
-  /** Mean of min(p, 1 - p) * 2 over the slice's pixels near the decision (1 = coin toss everywhere). */
+  /** Mean of 1 - |2p - 1| over the slice's pixels, p the lesion probability (0 = sure everywhere, 1 = coin toss everywhere). */
   uncertainty: number;
   /** Dice between the prediction and the current label (1 = agree; null when both are empty). */
   agreement: number | null;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { command, event } from './define';
+import { runIdSchema } from './runs';
 
 /**
  * The loss a training gets when its request names none: the one the task trains with by default
@@ -30,6 +31,11 @@ export const trainRequest = z.object({
   test: z.number().min(0).lt(1).default(0.15),
   /** A preset augmentation recipe (online), or none. */
   recipe: z.enum(['origin', 'fliprot+elastic', 'fliprot+mixup', 'mixup+jpeg', 'fliprot+mixup+jpeg']).optional(),
+  /**
+   * Fine-tune: start from the best checkpoint of this finished run (`covseg train --init-from`).
+   * Model, classes, size, depth and base filters must be the parent's; absent: from scratch.
+   */
+  initFromRun: runIdSchema.optional(),
 });
 export type TrainRequest = z.input<typeof trainRequest>;
 

@@ -42,6 +42,11 @@ export interface TrainConfig {
   savePredictions: boolean;
   /** Augmentation recipe (stored whole, with its mode), or absent for none. */
   recipe?: Recipe;
+  /**
+   * Fine-tuning: the run folder whose best checkpoint the weights start from (same model, classes
+   * and size); absent: seeded random weights. The parent is recorded as `parent` in config.json.
+   */
+  initFrom?: string;
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainConfig, 'data'> = {

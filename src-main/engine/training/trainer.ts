@@ -28,6 +28,7 @@ import { covsegVersion } from '../package-info';
 import { evalResolutionOf, requireClassMaps, taskOf } from './class-task';
 import { learningRateAt, type TrainConfig } from './train-config';
 import { ganPairsFor, type GanPairsUsed } from '../gan/gan-pairs-in-training';
+import { initialModel, resolveInitFrom, type RunParent } from './init-from-run';
 
 /** config.json of a run: the configuration plus what it ran on, so it can be reproduced. */
 export interface RunRecord {
@@ -44,6 +45,8 @@ export interface RunRecord {
   gan?: GanPairsUsed;
   /** Parameter count and pretrained source of the model as built (absent in older runs). */
   modelInfo?: ModelInfo;
+  /** The run whose weights this one started from (`--init-from`): lineage of fine-tuned models. */
+  parent?: RunParent;
   versions: { covseg: string; tfjs: string; node: string; platform: string };
 }
 
@@ -192,7 +195,7 @@ async function resolveSplit(config: TrainConfig, hooks: TrainingHooks[]): Promis
  */
 export async function train(options: TrainOptions): Promise<RunSummary> {
   const runDir = resolve(options.runDir);
-  const inputs = [options.config.data, ...(options.config.splitFile ? [options.config.splitFile] : []), ...(options.config.recipe?.ganDir ? [options.config.recipe.ganDir] : [])];
+  const inputs = [options.config.data, ...(options.config.splitFile ? [options.config.splitFile] : []), ...(options.config.recipe?.ganDir ? [options.config.recipe.ganDir] : []), ...(options.config.initFrom ? [options.config.initFrom] : [])];
   await refuseFileAsFolder(runDir, { flag: '--out' });
   await refuseInsideInputs(runDir, { flag: '--out', inputs }, 'runs');
   const existed = existsSync(runDir);
@@ -244,13 +247,15 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
   const { dataset, split, contentHash } = await resolveSplit(config, hooks);
   // The leakage guard runs before anything is written: pairs from a GAN that saw val/test slices never train.
   const gan = !options.resume && config.recipe?.gan && config.recipe.ganDir ? await ganPairsFor(config, split, contentHash) : undefined;
+  // A parent that does not fit is refused here, before config.json exists.
+  const parent = !options.resume && config.initFrom ? await resolveInitFrom(config) : undefined;
   let fresh: tfl.LayersModel | undefined;
   if (options.resume) {
     if (record!.dataset.contentHash !== contentHash) {
       throw new CovsegError('bad-run', 'the dataset changed since this run started (content hash differs)', { file: config.data, fix: 'resume with the original data, or start a new run' });
     }
   } else {
-    fresh = createModel(config.model.name, { ...config.model.options, seed: config.seed });
+    fresh = await initialModel(config);
     const exported = await readExportManifest(dataset.root);
     record = {
       version: 1,
@@ -270,6 +275,7 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
       workers: resolveWorkers(config.workers ?? 0, backend),
       ...(gan ? { gan } : {}),
       modelInfo: describeModel(fresh),
+      ...(parent ? { parent } : {}),
       versions: { covseg: covsegVersion(), tfjs: tf.version_core, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
     };
     await ensureRunDir(runDir);
@@ -304,7 +310,7 @@ async function trainLocked(runDir: string, options: TrainOptions): Promise<RunSu
     ({ model, optimizer, state } = checkpoint);
   } else {
     // A new run, or one stopped before its first checkpoint: that resumes from scratch, same config.
-    model = fresh ?? createModel(config.model.name, { ...config.model.options, seed: config.seed });
+    model = fresh ?? (await initialModel(config));
     optimizer = createAdamState(model.trainableWeights.map((w) => w.read().size));
     state = { epoch: 0, bestEpoch: 0, bestValDice: -1, epochsWithoutImprovement: 0 };
   }

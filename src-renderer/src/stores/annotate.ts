@@ -1,8 +1,10 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { AnnotationQueueItem, AnnotationSliceState, AnnotationSource, AnnotationStatus, AnnotationVersion } from '../../../src-shared/contract';
+import type { AnnotationQueueItem, AnnotationSliceState, AnnotationSource, AnnotationStatus, AnnotationVersion, TrainRequest } from '../../../src-shared/contract';
 import { LabelHistory } from '../components/annotate/label-history';
 import { diffLabels, type LabelPatch } from '../components/annotate/label-tools';
+import { decodeRuns, EditJournal, encodeRuns } from '../components/annotate/edit-journal';
+import { thresholdPrediction, type HeldPrediction } from '../components/annotate/prediction-labels';
 import { unwrap, useApi } from '../api/app-api';
 import { useDatasetsStore } from './datasets';
 import { useTrainingStore } from './training';
@@ -65,7 +67,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   // Prediction to start from.
   const runId = ref<string | null>(null);
-  const prediction = shallowRef<{ sliceId: string; probability: Uint8Array; lesionClass: Uint8Array; binary: boolean } | null>(null);
+  const prediction = shallowRef<(HeldPrediction & { sliceId: string; runId: string }) | null>(null);
   const predictionThreshold = ref(0.5);
   const previewPrediction = ref(true);
   const queue = ref<AnnotationQueueItem[]>([]);
@@ -73,6 +75,14 @@ export const useAnnotateStore = defineStore('annotate', () => {
   const busy = ref<string | null>(null);
   const lastExport = ref<{ out: string; version: string; slices: number } | null>(null);
   const retrainRunId = ref<string | null>(null);
+  /** Unsaved edits kept in localStorage on every stroke, so a killed or reloaded tab loses none. */
+  const journal = new EditJournal();
+  /** Why the browser refused to journal the last stroke (storage full or disabled), else null. */
+  const journalFailed = ref<string | null>(null);
+  /** Slices whose unsaved edits were found in the journal after a reload and saved again. */
+  const recovered = ref<string[]>([]);
+  /** The dataset whose journal was replayed: once per dataset and page, or a second pass would undo the first. */
+  let replayedFor: string | null = null;
 
   const sliceIds = computed(() => datasets.slices.map((s) => s.id));
   const index = computed(() => (sliceId.value ? sliceIds.value.indexOf(sliceId.value) : -1));
@@ -149,8 +159,60 @@ export const useAnnotateStore = defineStore('annotate', () => {
     session.edits++;
     if (session.source !== 'prediction' || session.status !== 'predicted') session.status = 'corrected';
     unsaved.value = new Set(unsaved.value).add(session.sliceId);
+    journalWrite(session);
     revision.value++;
     scheduleSave(session);
+  }
+
+  /** Journals the session's labels as they are now: synchronous, before the stroke returns. */
+  function journalWrite(session: SliceSession) {
+    journal.write({
+      datasetId: datasets.datasetId!,
+      sliceId: session.sliceId,
+      baseVersion: session.version,
+      width: session.width,
+      height: session.height,
+      runs: encodeRuns(session.labels),
+      status: session.status,
+      source: session.source,
+      ...(session.runId ? { runId: session.runId } : {}),
+      tools: [...session.tools],
+    });
+    journalFailed.value = journal.failed;
+  }
+
+  /**
+   * Saves again the edits a killed or reloaded tab left in the journal. Edits that build on the
+   * version saved now are re-applied (one undo step) and saved; when another version was saved
+   * since, they are re-applied on their old base, so the save is refused as "saved elsewhere" and
+   * the person chooses — nothing is overwritten either way.
+   */
+  async function replayJournal() {
+    const datasetId = datasets.datasetId;
+    if (!datasetId || replayedFor === datasetId) return;
+    replayedFor = datasetId;
+    const found: string[] = [];
+    for (const entry of await journal.orphans(datasetId)) {
+      if (datasets.datasetId !== datasetId || !sliceIds.value.includes(entry.sliceId)) continue;
+      const session = await loadSession(entry.sliceId);
+      const labels = decodeRuns(entry.runs, session.width * session.height);
+      const patch = labels && entry.width === session.width ? diffLabels(session.labels, labels) : null;
+      if (!labels || !patch) {
+        journal.remove(datasetId, entry.sliceId);
+        continue;
+      }
+      session.labels.set(labels);
+      session.history.push(patch);
+      session.version = entry.baseVersion;
+      session.status = entry.status;
+      session.source = entry.source;
+      if (entry.runId) session.runId = entry.runId;
+      for (const t of entry.tools) session.tools.add(t);
+      session.tools.add('recovered');
+      markEdited(session);
+      found.push(entry.sliceId);
+    }
+    if (found.length > 0) recovered.value = found;
   }
 
   function undo() {
@@ -210,7 +272,8 @@ export const useAnnotateStore = defineStore('annotate', () => {
           const next = new Set(unsaved.value);
           next.delete(session.sliceId);
           unsaved.value = next;
-        }
+          journal.remove(datasets.datasetId!, session.sliceId);
+        } else journalWrite(session);
         session.versions = unwrap(await useApi().annotations.get({ datasetId: datasets.datasetId!, sliceId: session.sliceId })).history;
         if (current.value === session) revision.value++;
       } catch (e) {
@@ -235,6 +298,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
     const next = new Set(unsaved.value);
     next.delete(session.sliceId);
     unsaved.value = next;
+    journal.remove(datasets.datasetId!, session.sliceId);
     await open(session.sliceId);
   }
 
@@ -252,6 +316,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
     await session.saving;
     unwrap(await useApi().annotations.revert({ datasetId: datasets.datasetId!, sliceId: session.sliceId, version, baseVersion: session.version }));
     sessions.delete(session.sliceId);
+    journal.remove(datasets.datasetId!, session.sliceId);
     await open(session.sliceId);
     await refreshStates();
   }
@@ -263,10 +328,10 @@ export const useAnnotateStore = defineStore('annotate', () => {
       return;
     }
     try {
-      const got = unwrap(await useApi().annotations.prediction({ runId: runId.value, datasetId: datasets.datasetId, sliceId: id }));
-      if (sliceId.value !== id) return;
-      const binary = !decode(got.lesionClass).some((v) => v === 2);
-      prediction.value = { sliceId: id, probability: decode(got.probability), lesionClass: decode(got.lesionClass), binary };
+      const run = runId.value;
+      const got = unwrap(await useApi().annotations.prediction({ runId: run, datasetId: datasets.datasetId, sliceId: id }));
+      if (sliceId.value !== id || runId.value !== run) return;
+      prediction.value = { sliceId: id, runId: run, probability: decode(got.probability), lesionClass: decode(got.lesionClass), classes: got.classes };
       revision.value++;
     } catch (e) {
       error.value = (e as Error).message;
@@ -276,9 +341,8 @@ export const useAnnotateStore = defineStore('annotate', () => {
   /** The label map the prediction gives at the current threshold (a lesion-only run paints the selected label). */
   function predictedLabels(): Uint8Array | null {
     const p = prediction.value;
-    if (!p || p.sliceId !== sliceId.value) return null;
-    const cut = Math.round(predictionThreshold.value * 255);
-    return p.probability.map((v, i) => (v >= cut && v > 0 ? (p.binary ? label.value : p.lesionClass[i]!) : 0));
+    if (!p || p.sliceId !== sliceId.value || p.runId !== runId.value) return null;
+    return thresholdPrediction(p, predictionThreshold.value, label.value);
   }
 
   /** "Start from prediction": the thresholded prediction replaces the label (one undo step). */
@@ -338,14 +402,43 @@ export const useAnnotateStore = defineStore('annotate', () => {
     }
   }
 
-  /** Exports the corrected slices as a new dataset version and trains a three-class model on it. */
-  async function retrain(options: { epochs: number; size: number }) {
+  /**
+   * Exports the corrected slices as a new dataset version and trains on it: fine-tuning the run
+   * whose predictions are shown (its model, classes and size; it becomes the new run's parent), or a
+   * three-class model from scratch.
+   */
+  async function retrain(options: { epochs: number; size: number; from: 'current' | 'scratch' }) {
+    const parent = options.from === 'current' ? runId.value : null;
+    if (options.from === 'current' && !parent) {
+      error.value = 'choose the run to fine-tune under Model assistance, or retrain from scratch';
+      return;
+    }
     await exportCorrected();
     if (!lastExport.value) return;
     busy.value = 'starting training…';
     try {
+      // Few corrected slices: all of them train (a validation split could take the only patient).
+      const val = lastExport.value.slices < 8 ? 0 : 0.25;
+      let settings: Omit<TrainRequest, 'datasetId'> = { classes: 'ggo-consolidation', size: options.size };
+      if (parent) {
+        const config = unwrap(await useApi().runs.get({ runId: parent })).config as {
+          classes?: 'lesion' | 'ggo-consolidation';
+          size: number;
+          model: { name: 'unet' | 'segformer'; options: { depth?: number; baseFilters?: number; variant?: 'b0' | 'b1' } };
+        };
+        const o = config.model.options;
+        settings = {
+          classes: config.classes ?? 'lesion',
+          size: config.size,
+          model: config.model.name,
+          ...(o.depth !== undefined ? { depth: o.depth } : {}),
+          ...(o.baseFilters !== undefined ? { baseFilters: o.baseFilters } : {}),
+          ...(o.variant !== undefined ? { variant: o.variant } : {}),
+          initFromRun: parent,
+        };
+      }
       const opened = unwrap(await useApi().datasets.open({ path: lastExport.value.out }));
-      const launch = unwrap(await useApi().training.start({ datasetId: opened.id, classes: 'ggo-consolidation', epochs: options.epochs, size: options.size, val: 0.25, test: 0 }));
+      const launch = unwrap(await useApi().training.start({ datasetId: opened.id, ...settings, epochs: options.epochs, val, test: 0 }));
       retrainRunId.value = launch.runId;
       await useTrainingStore().refresh();
     } catch (e) {
@@ -365,16 +458,21 @@ export const useAnnotateStore = defineStore('annotate', () => {
       }
     },
   );
-  watch(runId, () => void loadPrediction());
+  watch(runId, () => {
+    // A ranking belongs to the run that made it.
+    queue.value = [];
+    void loadPrediction();
+  });
 
   async function start() {
     if (!datasets.datasetId) return;
     await refreshStates();
     if (!sliceId.value || !sliceIds.value.includes(sliceId.value)) {
-      const fromUrl = new URLSearchParams(window.location.search).get('slice');
+      const fromUrl = new URLSearchParams(globalThis.location?.search ?? '').get('slice');
       const first = fromUrl && sliceIds.value.includes(fromUrl) ? fromUrl : sliceIds.value[0];
       if (first) await open(first);
     }
+    await replayJournal();
   }
 
   watch(
@@ -412,6 +510,10 @@ export const useAnnotateStore = defineStore('annotate', () => {
     busy,
     lastExport,
     retrainRunId,
+    recovered,
+    journalFailed,
+    /** False where the browser has no localStorage: unsaved edits are then safe only once saved. */
+    journalAvailable: journal.available,
     start,
     open,
     step,
