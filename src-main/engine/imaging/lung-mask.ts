@@ -3,18 +3,23 @@ import { borderConnectedZeros } from '../../../src-shared/border-background';
  * Lung segmentation from the CT itself, by the classical recipe (threshold, body, connected
  * components, closing, hole filling; after Hu, Hoffman & Reinhardt, IEEE TMI 2001), with no model:
  *
- * 1. Otsu's threshold on the windowed 8-bit slice splits air-like pixels from tissue; the largest
- *    tissue component is the body, and its convex hull is where lungs may be (air outside it is the
- *    air around the patient, even on slices cropped so tightly that a lung meets the edge).
- * 2. Lung candidates: pixels inside the body hull darker than a level 60 % of the way from the dark
- *    class mean to the tissue mean, so ground-glass (between the two) counts as lung.
+ * 1. Otsu's threshold on the windowed 8-bit slice splits air-like pixels from tissue; the bright
+ *    components of some size are the body (a slice cropped through a lung splits the chest wall into
+ *    several), and their convex hull is where lungs may be.
+ * 2. Lung candidates: pixels outside the body components darker than a level 60 % of the way from the
+ *    dark class mean to the tissue mean, so ground-glass (between the two) counts as lung. A dark
+ *    component mostly inside the hull is kept whole (a lung that meets the image edge reaches past
+ *    the hull); the air around the patient lies mostly outside it.
  * 3. The two largest 4-connected components (each >= 0.4 % of the slice and >= 8 % of the largest)
  *    are the lungs; the trachea, bowel gas and small pockets go.
- * 4. Each lung is closed with a disc of 5 % of the slice size and its holes are filled, taking in
- *    vessels, airways and lesions against the pleura without bridging the heart's notch.
+ * 4. Radii are in mm: the known pixel size, or the body's larger extent taken as 34 cm. Each lung is
+ *    closed with a disc of 17 mm and its holes are filled (vessels, airways, enclosed lesions).
+ * 5. Dense lesion against the chest wall: each lung's convex hull is added where it lies in the
+ *    body within 60 mm of its surface (the image edge counts as surface), never on the other lung;
+ *    the heart's notch and the mediastinum lie deeper.
  *
- * Known limit: dense consolidation or ground-glass as bright as soft tissue over a large part of a
- * lung is taken for tissue, so "% of lung involved" is underestimated on severe slices.
+ * Known limit: a lung nearly filled with consolidation leaves too little aerated lung to start from,
+ * and two lungs touching at the anterior junction form one component (README, "The lung mask").
  * Masks are `[height, width]` row-major 0/1 bytes.
  */
 export interface LungMask {
