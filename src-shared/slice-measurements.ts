@@ -1,3 +1,5 @@
+import type { LungSides } from './lung-sides';
+
 /**
  * Lesion measurements of one slice, shared by the app's panel and `covseg measure` so both report
  * the same numbers. Masks are `[height, width]` row-major bytes.
@@ -13,6 +15,14 @@ export interface SliceMeasurementInput {
   lung?: ArrayLike<number> | null;
   /** Pixel size in mm [column, row] when the source knows it (NIfTI, DICOM). */
   spacing?: readonly number[] | null;
+  /** Which lung of `lung` is the patient's right and left (lung-sides.ts); unknown when absent. */
+  sides?: LungSides | null;
+}
+
+/** Lung pixels and the lesion pixels inside them. */
+export interface LungCount {
+  lungPixels: number;
+  lesionPixels: number;
 }
 
 export interface SliceMeasurement {
@@ -28,13 +38,16 @@ export interface SliceMeasurement {
   /** Lesion inside the computed lungs / lung pixels; null without lungs. */
   lungInvolved: number | null;
   /** Per lung (image left, image right): lung pixels and lesion pixels inside it. */
-  lungs: { lungPixels: number; lesionPixels: number }[];
+  lungs: LungCount[];
+  /** The patient's right and left lung (see lung-sides.ts); null where the side is unknown. */
+  rightLung: LungCount | null;
+  leftLung: LungCount | null;
 }
 
 export function measureSlice(input: SliceMeasurementInput): SliceMeasurement {
   const n = input.width * input.height;
   const classes = input.classes ?? null;
-  const lungs = [
+  const lungs: LungCount[] = [
     { lungPixels: 0, lesionPixels: 0 },
     { lungPixels: 0, lesionPixels: 0 },
   ];
@@ -72,5 +85,7 @@ export function measureSlice(input: SliceMeasurementInput): SliceMeasurement {
     lungPixels,
     lungInvolved: lungPixels > 0 ? (lungs[0]!.lesionPixels + lungs[1]!.lesionPixels) / lungPixels : null,
     lungs,
+    rightLung: input.sides?.right ? lungs[input.sides.right - 1]! : null,
+    leftLung: input.sides?.left ? lungs[input.sides.left - 1]! : null,
   };
 }

@@ -148,7 +148,14 @@ async function predictStudy(flags: PredictFlags, io: CliContext): Promise<void> 
       ...burden.classes.map((c) => `  ${c.name.padEnd(14)} ${c.volumeMl.toFixed(2).padStart(10)} mL  (${c.voxels} voxels)`),
       ...(burden.classes.length > 1 ? [`  ${'all lesion'.padEnd(14)} ${burden.lesionVolumeMl.toFixed(2).padStart(10)} mL  (${burden.lesionVoxels} voxels)`] : []),
       `  slices involved ${burden.slicesInvolved}/${burden.slices} (${(100 * burden.fractionSlicesInvolved).toFixed(1)}%)`,
-      `  lung involved   - (${burden.lungInvolvedNote})`,
+      burden.lungInvolvedPercent === null
+        ? `  lung involved   - (${burden.lungInvolvedNote})`
+        : `  lung involved   ${burden.lungInvolvedPercent.toFixed(1)}% of ${burden.lungVolumeMl!.toFixed(0)} mL (${burden.lungInvolvedNote})`,
+      ...burden.lungs.map(
+        (l) =>
+          `    ${`${l.side} lung`.padEnd(12)} ${l.involvedPercent === null ? '-' : `${l.involvedPercent.toFixed(1)}%`} of ${l.volumeMl.toFixed(0)} mL` +
+          (l.classes.length > 1 ? ` (${l.classes.map((c) => `${c.name} ${c.percent === null ? '-' : `${c.percent.toFixed(1)}%`}`).join(', ')})` : ''),
+      ),
       `report: ${result.reportJson}, ${result.reportCsv}`,
       BURDEN_CSV_HEADER,
       result.csvLine,

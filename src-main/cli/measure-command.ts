@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { readDatasetOrientation } from '../engine/datasets/dataset-orientation';
 import { openDataset } from '../engine/datasets/open-dataset';
+import { defaultWorkspace } from '../engine/files/workspace';
 import { writeFileAtomic } from '../engine/files/atomic-write';
 import { guardOutputFile, refuseInsideInputs } from '../engine/files/output-guard';
 import { measureDataset, measurementsCsv, type PredictMask } from '../engine/measure/measure-dataset';
@@ -39,9 +41,12 @@ export function registerMeasureCommand(program: Command, io: CliContext): void {
       const rule = { flag: '--out', inputs: options.run ? [dir, options.run] : [dir], force: Boolean(options.force) };
       await refuseInsideInputs(options.out, rule, 'measurements.csv');
       const dataset = await openDataset(dir);
+      // PNG slices name the patient's right and left lung by the orientation the app shows them in.
+      const orientation = await readDatasetOrientation(defaultWorkspace(), dir);
       const predictor = options.run ? await runPredictor(options.run) : undefined;
       try {
         const rows = await measureDataset(dataset, {
+          orientation,
           ...(predictor ? { predict: predictor.predict } : {}),
           onProgress: (done, total) => {
             if (io.interactive && (done % 20 === 0 || done === total)) process.stderr.write(`\rmeasuring ${done}/${total}`);

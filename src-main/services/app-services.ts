@@ -151,7 +151,9 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     },
     'datasets:measure': async ({ datasetId, runId }) => {
       const predict = runId ? await runs.predictor(runId) : undefined;
-      return measurementsCsv(await measureDataset(datasets.entry(datasetId).dataset, predict ? { predict } : {}));
+      const { dataset } = datasets.entry(datasetId);
+      const orientation = await readDatasetOrientation(options.workspace, dataset.root);
+      return measurementsCsv(await measureDataset(dataset, { orientation, ...(predict ? { predict } : {}) }));
     },
     'datasets:getOrientation': async ({ datasetId }) => readDatasetOrientation(options.workspace, datasets.entry(datasetId).dataset.root),
     'datasets:setOrientation': async ({ datasetId, orientation }) => {

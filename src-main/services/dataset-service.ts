@@ -104,7 +104,7 @@ export class DatasetService {
     if (slice.hu) out.hu = toBase64(new Uint8Array(slice.hu.buffer, slice.hu.byteOffset, slice.hu.byteLength));
     if (slice.edges) out.edges = slice.edges;
     if (slice.spacing) out.spacing = slice.spacing;
-    out.lung = toBase64(lungMask(slice.image, slice.width, slice.height).labels);
+    out.lung = toBase64(lungMask(slice.image, slice.width, slice.height, { spacing: slice.spacing ?? null }).labels);
     return out;
   }
 

@@ -10,6 +10,21 @@ export interface ClassBurden {
   voxels: number;
   /** voxels x voxel volume, in millilitres (1 mL = 1000 mm^3). */
   volumeMl: number;
+  /** Percent of the lung volume this class takes (its voxels inside the lung mask); null without lungs. */
+  lungPercent: number | null;
+}
+
+/** One lung of a study (the patient's right or left, by the volume's affine) and the lesion inside it. */
+export interface LungBurden {
+  side: 'right' | 'left';
+  voxels: number;
+  volumeMl: number;
+  /** Lesion voxels inside this lung, in mL. */
+  lesionVolumeMl: number;
+  /** Lesion inside this lung / its volume, percent; null when this lung was not found. */
+  involvedPercent: number | null;
+  /** Per lesion class, in label order: mL inside this lung and percent of it. */
+  classes: { value: number; name: string; volumeMl: number; percent: number | null }[];
 }
 
 /** The lesion burden of one study, computed from its predicted label volume. */
@@ -26,9 +41,16 @@ export interface LesionBurden {
   slices: number;
   /** slicesInvolved / slices, 0..1. */
   fractionSlicesInvolved: number;
-  /** Percent of the lung volume that is lesion: null until a lung mask is available (see lungInvolvedNote). */
+  /**
+   * Percent of the lung volume that is lesion: lesion voxels inside the lung mask computed on each
+   * axial slice (engine/imaging/lung-mask.ts) / lung voxels; null when no lung was found (see lungInvolvedNote).
+   */
   lungInvolvedPercent: number | null;
   lungInvolvedNote: string;
+  /** Volume of the lung mask in mL (both lungs, and slices where the side is unknown); null when no lung was found. */
+  lungVolumeMl: number | null;
+  /** The patient's right then left lung. */
+  lungs: LungBurden[];
 }
 
 /** A finished whole-study prediction, as the app shows it. */

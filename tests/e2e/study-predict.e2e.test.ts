@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -105,6 +105,15 @@ describe.skipIf(!HAVE_CHROMIUM)('predict this study, in Chromium against covseg 
     expect(await page.getByTestId('burden-lesion').textContent()).toBe(`${((voxels * 0.7 * 0.7 * 5) / 1000).toFixed(2)} mL`);
     const slicesWithLesion = [...Array(DEPTH).keys()].filter((k) => labels.values.subarray(k * SIZE * SIZE, (k + 1) * SIZE * SIZE).some((v) => v > 0)).length;
     expect(involved).toBe(slicesWithLesion);
+    // Lung involvement from the lungs computed in the CT: the panel shows the report's figures.
+    const report = JSON.parse(await readFile(output.replace(/\.nii\.gz$/, '.burden.json'), 'utf8'));
+    const { lungInvolvedPercent, lungVolumeMl, lungs } = report.burden;
+    expect(lungVolumeMl).toBeGreaterThan(0);
+    expect(await page.getByTestId('burden-lung').textContent()).toBe(`${lungInvolvedPercent.toFixed(1)} % of ${lungVolumeMl.toFixed(2)} mL`);
+    for (const lung of lungs) {
+      const shown = (await page.getByTestId(`burden-${lung.side}-lung`).textContent())!.trim();
+      expect(shown).toBe(`${lung.involvedPercent === null ? '–' : `${lung.involvedPercent.toFixed(1)} %`} of ${lung.volumeMl.toFixed(2)} mL`);
+    }
     // The overlay now comes from the study's label volume.
     await expect.poll(() => engine.textContent()).toMatch(/study prediction/);
     await expect.poll(() => colouredPixels(page), { timeout: 30_000 }).toBeGreaterThan(0);

@@ -3,18 +3,23 @@ import { borderConnectedZeros } from '../../../src-shared/border-background';
  * Lung segmentation from the CT itself, by the classical recipe (threshold, body, connected
  * components, closing, hole filling; after Hu, Hoffman & Reinhardt, IEEE TMI 2001), with no model:
  *
- * 1. Otsu's threshold on the windowed 8-bit slice splits air-like pixels from tissue; the largest
- *    tissue component is the body, and its convex hull is where lungs may be (air outside it is the
- *    air around the patient, even on slices cropped so tightly that a lung meets the edge).
- * 2. Lung candidates: pixels inside the body hull darker than a level 60 % of the way from the dark
- *    class mean to the tissue mean, so ground-glass (between the two) counts as lung.
+ * 1. Otsu's threshold on the windowed 8-bit slice splits air-like pixels from tissue; the bright
+ *    components of some size are the body (a slice cropped through a lung splits the chest wall into
+ *    several), and their convex hull is where lungs may be.
+ * 2. Lung candidates: pixels outside the body components darker than a level 60 % of the way from the
+ *    dark class mean to the tissue mean, so ground-glass (between the two) counts as lung. A dark
+ *    component mostly inside the hull is kept whole (a lung that meets the image edge reaches past
+ *    the hull); the air around the patient lies mostly outside it.
  * 3. The two largest 4-connected components (each >= 0.4 % of the slice and >= 8 % of the largest)
  *    are the lungs; the trachea, bowel gas and small pockets go.
- * 4. Each lung is closed with a disc of 5 % of the slice size and its holes are filled, taking in
- *    vessels, airways and lesions against the pleura without bridging the heart's notch.
+ * 4. Radii are in mm: the known pixel size, or the body's larger extent taken as 34 cm. Each lung is
+ *    closed with a disc of 17 mm and its holes are filled (vessels, airways, enclosed lesions).
+ * 5. Dense lesion against the chest wall: each lung's convex hull is added where it lies in the
+ *    body within 60 mm of its surface (the image edge counts as surface), never on the other lung;
+ *    the heart's notch and the mediastinum lie deeper.
  *
- * Known limit: dense consolidation or ground-glass as bright as soft tissue over a large part of a
- * lung is taken for tissue, so "% of lung involved" is underestimated on severe slices.
+ * Known limit: a lung nearly filled with consolidation leaves too little aerated lung to start from,
+ * and two lungs touching at the anterior junction form one component (README, "The lung mask").
  * Masks are `[height, width]` row-major 0/1 bytes.
  */
 export interface LungMask {
@@ -198,18 +203,30 @@ export function fillHoles(mask: Uint8Array, width: number, height: number): Uint
   return Uint8Array.from(borderConnectedZeros(mask, width, height), (o) => (o ? 0 : 1));
 }
 
+export interface LungMaskOptions {
+  /** Pixel size in mm [column, row] when the source knows it (NIfTI, DICOM); else estimated from the body. */
+  spacing?: readonly number[] | null;
+}
+
+/** The body's larger extent in mm assumed when a slice does not know its pixel size (an adult chest is about 30-38 cm wide). */
+export const ASSUMED_BODY_WIDTH_MM = 340;
+/** Radius of the per-lung closing: takes in vessels, airways and small juxtapleural lesions. */
+export const CLOSING_RADIUS_MM = 17;
+/** Concavities of a lung's convex hull this close to the body surface are filled: dense lesion against the chest wall. */
+export const COSTAL_DEPTH_MM = 60;
+
 /** The lungs of one 8-bit windowed axial CT slice (lung or similar window). */
-export function lungMask(image: ArrayLike<number>, width: number, height: number): LungMask {
+export function lungMask(image: ArrayLike<number>, width: number, height: number, options: LungMaskOptions = {}): LungMask {
   const threshold = otsuThreshold(image);
-  // The body: the largest bright component, and its convex hull. Air outside the hull is around the
-  // body; lungs lie inside it even when the slice is cropped so tightly that a lung meets the edge.
+  // The body: the bright components of some size (a slice cropped through a lung splits the chest wall
+  // into several), and their convex hull. Air outside the hull is around the body.
   const bright = new Uint8Array(width * height);
   for (let i = 0; i < bright.length; i++) bright[i] = image[i]! > threshold ? 1 : 0;
   const tissue = connectedComponents(bright, width, height);
-  let body = 0;
-  for (let label = 1; label < tissue.sizes.length; label++) if (tissue.sizes[label]! > tissue.sizes[body]!) body = label;
+  const largestTissue = tissue.sizes.reduce((a, b, label) => (label > 0 && b > a ? b : a), 0);
+  const isBody = tissue.sizes.map((size, label) => label > 0 && size >= 0.02 * largestTissue && size >= 0.0005 * width * height);
   const bodyPoints: [number, number][] = [];
-  for (let i = 0; i < bright.length; i++) if (body && tissue.labels[i] === body) bodyPoints.push([i % width, Math.floor(i / width)]);
+  for (let i = 0; i < bright.length; i++) if (isBody[tissue.labels[i]!]) bodyPoints.push([i % width, Math.floor(i / width)]);
   const inBody = new Uint8Array(width * height);
   fillConvexHull(bodyPoints, width, height, inBody, 1);
   // Lung: darker than a level 60 % of the way from the dark class to the tissue class, so
@@ -217,13 +234,18 @@ export function lungMask(image: ArrayLike<number>, width: number, height: number
   const [darkMean, brightMean] = classMeans(image, threshold);
   const lungLevel = darkMean + 0.6 * (brightMean - darkMean);
   const dark = new Uint8Array(width * height);
-  for (let i = 0; i < dark.length; i++) dark[i] = inBody[i] && image[i]! <= lungLevel && tissue.labels[i] !== body ? 1 : 0;
+  for (let i = 0; i < dark.length; i++) dark[i] = image[i]! <= lungLevel && !isBody[tissue.labels[i]!] ? 1 : 0;
   const { labels, sizes } = connectedComponents(dark, width, height);
+  // A dark component mostly inside the body hull is kept whole: a lung that meets the image edge
+  // reaches past the hull there, while the air around the patient lies mostly outside it.
+  const insideHull = new Array<number>(sizes.length).fill(0);
+  for (let i = 0; i < labels.length; i++) if (labels[i] && inBody[i]) insideHull[labels[i]!]!++;
   const candidates: number[] = [];
-  for (let label = 1; label < sizes.length; label++) if (sizes[label]! >= 0.004 * width * height) candidates.push(label);
+  for (let label = 1; label < sizes.length; label++) if (sizes[label]! >= 0.004 * width * height && insideHull[label]! >= 0.5 * sizes[label]!) candidates.push(label);
   candidates.sort((a, b) => sizes[b]! - sizes[a]!);
   const largest = candidates.length > 0 ? sizes[candidates[0]!]! : 0;
   const kept = candidates.filter((label) => sizes[label]! >= 0.08 * largest).slice(0, 2);
+  for (let i = 0; i < labels.length; i++) if (labels[i] && kept.includes(labels[i]!)) inBody[i] = 1;
   const points = new Map<number, [number, number][]>(kept.map((label) => [label, []]));
   for (let i = 0; i < labels.length; i++) {
     const list = points.get(labels[i]!);
@@ -240,14 +262,32 @@ export function lungMask(image: ArrayLike<number>, width: number, height: number
     return { label, cx: sx / list.length, cy: sy / list.length };
   });
   centroids.sort((a, b) => a.cx - b.cx);
+  const mm = pixelSizeMm(options.spacing, bodyPoints);
+  // Depth of each pixel below the body surface (the image edge counts as surface: slices cropped to the body).
+  const outside = Uint8Array.from(inBody, (v) => 1 - v);
+  const depth = distanceTo(outside, width, height);
+  for (let i = 0; i < depth.length; i++) {
+    const x = i % width;
+    const y = (i - x) / width;
+    depth[i] = Math.min(depth[i]!, x + 1, y + 1, width - x, height - y);
+  }
+  const radius = Math.max(2, CLOSING_RADIUS_MM / mm);
+  const costal = COSTAL_DEPTH_MM / mm;
   const lungLabels = new Uint8Array(width * height);
-  // Per lung: closing (a disc of 3 % of the slice) takes in vessels and lesions against the pleura
-  // without bridging the heart's wide notch, as a convex hull would; then the holes are filled.
-  const radius = Math.max(2, 0.05 * Math.max(width, height));
   centroids.forEach((c, k) => {
     const one = new Uint8Array(width * height);
     for (let i = 0; i < one.length; i++) if (labels[i] === c.label) one[i] = 1;
+    // Closing and hole filling: vessels, airways and lesions enclosed by aerated lung.
     const filled = fillHoles(closeMask(one, width, height, radius), width, height);
+    // Dense lesion against the chest wall leaves a flat or concave stretch of the aerated lung's
+    // outline: its convex hull restores the outline, but only near the body surface, so the heart's
+    // notch and the mediastinum (deep inside the body) stay out.
+    const hullPoints: [number, number][] = [];
+    for (let i = 0; i < filled.length; i++) if (filled[i]) hullPoints.push([i % width, Math.floor(i / width)]);
+    const hull = new Uint8Array(width * height);
+    fillConvexHull(hullPoints, width, height, hull, 1);
+    const other = centroids.find((o) => o !== c);
+    for (let i = 0; i < hull.length; i++) if (hull[i] && !filled[i] && inBody[i] && depth[i]! <= costal && (!other || labels[i] !== other.label)) filled[i] = 1;
     for (let i = 0; i < filled.length; i++) if (filled[i] && !lungLabels[i]) lungLabels[i] = k + 1;
   });
   const mask = new Uint8Array(width * height);
@@ -259,6 +299,31 @@ export function lungMask(image: ArrayLike<number>, width: number, height: number
     }
   }
   return { width, height, mask, labels: lungLabels, lungs: centroids.map((c, k) => ({ pixels: counts[k]!, cx: c.cx, cy: c.cy, label: k + 1 })), threshold };
+}
+
+/**
+ * mm per pixel: the known spacing, or the assumed body width over the body's larger extent in pixels.
+ * A spacing that makes the body narrower than 12 cm or wider than 60 cm is no human chest's (a
+ * phantom, a wrong header): the estimate is used instead.
+ */
+function pixelSizeMm(spacing: readonly number[] | null | undefined, bodyPoints: readonly [number, number][]): number {
+  let minX = Infinity;
+  let maxX = -Infinity;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (const [x, y] of bodyPoints) {
+    minX = Math.min(minX, x);
+    maxX = Math.max(maxX, x);
+    minY = Math.min(minY, y);
+    maxY = Math.max(maxY, y);
+  }
+  const extent = Math.max(maxX - minX + 1, maxY - minY + 1);
+  if (extent <= 0) return 1;
+  if (spacing && spacing.length >= 2 && spacing[0]! > 0 && spacing[1]! > 0) {
+    const known = (spacing[0]! + spacing[1]!) / 2;
+    if (extent * known >= 120 && extent * known <= 600) return known;
+  }
+  return ASSUMED_BODY_WIDTH_MM / extent;
 }
 
 /**

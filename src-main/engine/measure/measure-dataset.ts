@@ -1,4 +1,6 @@
-import { measureSlice, type SliceMeasurement } from '../../../src-shared/slice-measurements';
+import { edgesFromDisplay, lungSides } from '../../../src-shared/lung-sides';
+import { IDENTITY_ORIENTATION, type Orientation } from '../../../src-shared/orientation';
+import { measureSlice, type LungCount, type SliceMeasurement } from '../../../src-shared/slice-measurements';
 import { groupSlices } from '../datasets/study-groups';
 import type { Dataset, SliceData } from '../datasets/types';
 import { lungMask } from '../imaging/lung-mask';
@@ -24,7 +26,10 @@ export interface MeasurementRow {
   /** Involvement of the lung on the image's left and right. */
   imageLeftLung: number | null;
   imageRightLung: number | null;
-  /** Involvement of the patient's right and left lung, where the volume's affine says which is which. */
+  /**
+   * Involvement of the patient's right and left lung: volumes by their affine, PNG slices by the
+   * dataset's display orientation (shown radiologically; src-shared/lung-sides.ts); null where unknown.
+   */
   rightLung: number | null;
   leftLung: number | null;
 }
@@ -32,15 +37,14 @@ export interface MeasurementRow {
 interface Accumulator {
   m: SliceMeasurement;
   voxelMl: number | null;
-  sides: { left: string; right: string } | null;
 }
 
 const share = (part: number, whole: number) => (whole > 0 ? part / whole : null);
 
 function row(study: string, slice: string, source: MeasurementRow['source'], acc: Accumulator): MeasurementRow {
-  const { m, sides } = acc;
+  const { m } = acc;
   const lungShare = (k: number) => share(m.lungs[k]!.lesionPixels, m.lungs[k]!.lungPixels);
-  const patient = (side: 'R' | 'L') => (sides ? (sides.left === side ? lungShare(0) : sides.right === side ? lungShare(1) : null) : null);
+  const patient = (lung: LungCount | null) => (lung ? share(lung.lesionPixels, lung.lungPixels) : null);
   return {
     study,
     slice,
@@ -56,13 +60,14 @@ function row(study: string, slice: string, source: MeasurementRow['source'], acc
     lungInvolved: m.lungInvolved,
     imageLeftLung: lungShare(0),
     imageRightLung: lungShare(1),
-    rightLung: patient('R'),
-    leftLung: patient('L'),
+    rightLung: patient(m.rightLung),
+    leftLung: patient(m.leftLung),
   };
 }
 
 function add(total: Accumulator | undefined, next: Accumulator): Accumulator {
-  if (!total) return { ...next, m: { ...next.m, lungs: next.m.lungs.map((l) => ({ ...l })) } };
+  const copy = (lung: LungCount | null) => (lung ? { ...lung } : null);
+  if (!total) return { ...next, m: { ...next.m, lungs: next.m.lungs.map((l) => ({ ...l })), rightLung: copy(next.m.rightLung), leftLung: copy(next.m.leftLung) } };
   const a = total.m;
   const b = next.m;
   a.lesionPixels += b.lesionPixels;
@@ -77,6 +82,10 @@ function add(total: Accumulator | undefined, next: Accumulator): Accumulator {
     l.lungPixels += b.lungs[k]!.lungPixels;
     l.lesionPixels += b.lungs[k]!.lesionPixels;
   });
+  // A study's lung of one side sums the slices where that side is known.
+  const sum = (x: LungCount | null, y: LungCount | null) => (x && y ? { lungPixels: x.lungPixels + y.lungPixels, lesionPixels: x.lesionPixels + y.lesionPixels } : (x ?? copy(y)));
+  a.rightLung = sum(a.rightLung, b.rightLung);
+  a.leftLung = sum(a.leftLung, b.leftLung);
   a.lungInvolved = share(a.lungs[0]!.lesionPixels + a.lungs[1]!.lesionPixels, a.lungPixels);
   if (total.voxelMl !== next.voxelMl) total.voxelMl = null;
   return total;
@@ -86,7 +95,11 @@ function add(total: Accumulator | undefined, next: Accumulator): Accumulator {
  * Lesion measurements of every slice of a dataset and of every study (the sum of its slices), for
  * the ground truth and, with `predict`, a prediction. Lungs come from the CT (imaging/lung-mask.ts).
  */
-export async function measureDataset(dataset: Dataset, options: { predict?: PredictMask; onProgress?: (done: number, total: number) => void } = {}): Promise<MeasurementRow[]> {
+export async function measureDataset(
+  dataset: Dataset,
+  options: { predict?: PredictMask; onProgress?: (done: number, total: number) => void; /** The dataset's display orientation (PNG slices' sides). */ orientation?: Orientation } = {},
+): Promise<MeasurementRow[]> {
+  const displayEdges = edgesFromDisplay(options.orientation ?? IDENTITY_ORIENTATION);
   const grouping = groupSlices(
     dataset.slices.map((s) => s.id),
     undefined,
@@ -98,18 +111,18 @@ export async function measureDataset(dataset: Dataset, options: { predict?: Pred
   for (const ref of dataset.slices) {
     const slice = await dataset.load(ref);
     const study = grouping.groupOf.get(ref.id) ?? ref.id;
-    const lung = lungMask(slice.image, slice.width, slice.height).labels;
     const spacing = slice.spacing ?? null;
+    const lung = lungMask(slice.image, slice.width, slice.height, spacing ? { spacing } : {}).labels;
     const voxelMl = spacing ? (spacing[0] * spacing[1] * spacing[2]) / 1000 : null;
-    const sides = slice.edges ? { left: slice.edges.left, right: slice.edges.right } : null;
-    const sources: [MeasurementRow['source'], SliceMeasurement][] = [['truth', measureSlice({ width: slice.width, height: slice.height, lesion: slice.mask, classes: slice.labels ?? null, lung, spacing })]];
+    const sides = lungSides(lung, slice.width, slice.height, slice.edges ?? displayEdges);
+    const sources: [MeasurementRow['source'], SliceMeasurement][] = [['truth', measureSlice({ width: slice.width, height: slice.height, lesion: slice.mask, classes: slice.labels ?? null, lung, spacing, sides })]];
     if (options.predict) {
       const predicted = await options.predict(slice);
-      sources.push(['prediction', measureSlice({ width: slice.width, height: slice.height, lesion: predicted.mask, classes: predicted.classes ? predicted.mask : null, lung, spacing })]);
+      sources.push(['prediction', measureSlice({ width: slice.width, height: slice.height, lesion: predicted.mask, classes: predicted.classes ? predicted.mask : null, lung, spacing, sides })]);
     }
     const totals = studies.get(study) ?? {};
     for (const [source, m] of sources) {
-      const acc = { m, voxelMl, sides };
+      const acc = { m, voxelMl };
       rows.push(row(study, ref.id, source, acc));
       totals[source] = add(totals[source], acc);
     }

@@ -2,15 +2,13 @@ import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { LesionBurden } from '../../../src-shared/contract/studies';
 import { selectBackend, type BackendChoice } from '../backend/select-backend';
-import { LUNG_WINDOW, windowHu, type HuWindow } from '../datasets/hu-window';
-import type { NiftiVolume } from '../datasets/nifti-volume';
+import { LUNG_WINDOW, type HuWindow } from '../datasets/hu-window';
 import { readNifti1HeaderBytes, writeLabelNifti } from '../datasets/nifti-write';
 import { readVolume } from '../datasets/read-volume';
 import type { DatasetProblem } from '../datasets/types';
 import { CovsegError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../files/atomic-write';
 import { refuseInsideInputs } from '../files/output-guard';
-import type { GrayImage } from '../imaging/gray-image';
 import { decideClasses, resizeProbabilities } from '../imaging/resize-probabilities';
 import { resizeGray } from '../imaging/resize';
 import { openEngine, type EngineChoice } from '../onnx/segmentation-engine';
@@ -18,6 +16,8 @@ import { loadCheckpoint } from '../runs/checkpoints';
 import { readRun } from '../runs/read-run';
 import { CLASS_NAMES, taskOf, type ClassTask } from '../training/class-task';
 import { BURDEN_CSV_HEADER, burdenCsvLine, lesionBurden } from './lesion-burden';
+import { axialSlice } from './axial-slice';
+import { volumeLungs } from './volume-lungs';
 
 const NIFTI_OUT = /\.nii(\.gz)?$/i;
 
@@ -68,22 +68,6 @@ export function burdenReportPaths(out: string): { json: string; csv: string } {
   return { json: `${stem}.burden.json`, csv: `${stem}.burden.csv` };
 }
 
-/**
- * Axial slice k of a volume as the datasets show it to a model: windowed to 8 bits, row 0 = the
- * highest j (see nifti-dataset.ts and dicom-dataset.ts).
- */
-function axialSlice(volume: NiftiVolume, k: number, window: HuWindow): GrayImage {
-  const [nx, ny] = volume.shape;
-  const plane = nx * ny;
-  const data = new Uint8Array(plane);
-  for (let j = 0; j < ny; j++) {
-    const row = (ny - 1 - j) * nx;
-    const from = k * plane + j * nx;
-    for (let i = 0; i < nx; i++) data[row + i] = windowHu(volume.values[from + i]!, window);
-  }
-  return { width: nx, height: ny, data };
-}
-
 /** Checks the output before anything is read or predicted: a NIfTI path, outside every input, new unless forced. */
 async function guardVolumeOutput(out: string, inputs: string[], options: VolumePredictionOptions): Promise<void> {
   const flag = options.flag ?? '--out';
@@ -106,7 +90,7 @@ async function guardVolumeOutput(out: string, inputs: string[], options: VolumeP
  * sform). Labels are 0/1, or 0/1/2 (ground-glass, consolidation) for three-class runs. Each slice is
  * resized to the run's size, predicted, its probabilities resized back bilinearly and only then
  * thresholded or argmaxed — as `covseg predict` on PNG slices. Also writes the lesion burden beside
- * the volume. Nothing is written when it fails or is cancelled.
+ * the volume, with the percent of each lung involved (lungs from the CT, volume-lungs.ts). Nothing is written when it fails or is cancelled.
  */
 export async function predictVolume(runDir: string, input: string, out: string, options: VolumePredictionOptions = {}): Promise<VolumePrediction> {
   const started = performance.now();
@@ -160,7 +144,8 @@ export async function predictVolume(runDir: string, input: string, out: string, 
   }
   if (options.signal?.aborted) throw cancelled();
   const classNames = CLASS_NAMES[task];
-  const burden = lesionBurden(labels, volume.shape, volume.affine, classNames);
+  const lungs = volumeLungs(volume);
+  const burden = lesionBurden(labels, volume.shape, volume.affine, classNames, lungs);
   const template = source.format === 'nifti' ? await readNifti1HeaderBytes(input) : undefined;
   const reports = burdenReportPaths(out);
   const csvLine = burdenCsvLine(resolve(input), run.dir, engineDescription, burden);

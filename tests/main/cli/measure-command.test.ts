@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeGrayPng } from '../../fixtures/gray-png';
 import { writeNifti } from '../../fixtures/nifti-writer';
 import { runCli } from '../../fixtures/run-cli';
 import { tempDir } from '../../fixtures/temp-dir';
@@ -60,6 +61,45 @@ describe('covseg measure', () => {
     expect(Number(study.lesion_ml)).toBeCloseTo(0.012, 4);
     expect(Number(study.lung_involved)).toBeGreaterThan(0);
     expect(Number(study.lung_involved)).toBeLessThan(0.1);
+  });
+
+  it('names the patient\'s right and left lung of PNG slices by the dataset\'s display orientation', async () => {
+    // A slice stored turned (as the MedSeg slices are): one lung above the other, lesion in the upper one.
+    const data = await tempDir();
+    const [w, h] = [48, 64];
+    const lung = (x: number, y: number) => ((x - 24) / 15) ** 2 + ((y - 18) / 10) ** 2 < 1 || ((x - 24) / 15) ** 2 + ((y - 46) / 10) ** 2 < 1;
+    const body = (x: number, y: number) => ((x - 23.5) / 23) ** 2 + ((y - 31.5) / 31) ** 2 < 1;
+    await writeGrayPng(join(data, 'frames', 's1.png'), w, h, (x, y) => (lung(x, y) ? 50 : body(x, y) ? 230 : 5));
+    await writeGrayPng(join(data, 'masks', 's1.png'), w, h, (x, y) => (x >= 18 && x < 28 && y >= 14 && y < 22 ? 255 : 0));
+    const workspace = await tempDir();
+    const before = process.env.COVSEG_WORKSPACE;
+    process.env.COVSEG_WORKSPACE = workspace;
+    const measure = async (orientation: string) => {
+      expect((await runCli(['dataset', 'orient', data, '--orientation', orientation])).code).toBe(0);
+      const out = join(await tempDir(), 'm.csv');
+      const result = await runCli(['measure', data, '--out', out]);
+      expect(result.code, result.stderr).toBe(0);
+      return parse(await readFile(out, 'utf8')).find((r) => r.slice === 's1')!;
+    };
+    try {
+      // As stored the lungs lie above each other: no side can be told.
+      const stored = await measure('none');
+      expect([stored.right_lung_involved, stored.left_lung_involved]).toEqual(['', '']);
+      expect(Number(stored.lung_involved)).toBeGreaterThan(0);
+      // Turned clockwise, the upper lung is shown on the right: the patient's left.
+      const turned = await measure('rot90');
+      expect(Number(turned.left_lung_involved)).toBeGreaterThan(0.1);
+      expect(Number(turned.right_lung_involved)).toBe(0);
+      // Turned the other way (or flipped), the same figures swap.
+      const other = await measure('rot270');
+      expect(other.right_lung_involved).toBe(turned.left_lung_involved);
+      expect(other.left_lung_involved).toBe(turned.right_lung_involved);
+      const flipped = await measure('rot90+flipH');
+      expect(flipped.right_lung_involved).toBe(turned.left_lung_involved);
+    } finally {
+      if (before === undefined) delete process.env.COVSEG_WORKSPACE;
+      else process.env.COVSEG_WORKSPACE = before;
+    }
   });
 
   it('adds the rows of a run\'s predictions, and refuses to write into the dataset', async () => {

@@ -53,27 +53,43 @@ describe('lung mask from the CT', () => {
     expect(fillHoles(ring, 9, 9)[4 * 9 + 4]).toBe(0);
   });
 
-  it.skipIf(!HAVE_REAL_DATA)('on the real MedSeg slices: lungs lie above each other (they are turned), and most lesion falls inside the lungs found', async () => {
-    let lesion = 0;
-    let inside = 0;
+  // Issue #16 asks for >= 90 % of the lesion inside the lungs on EVERY slice; that is not met yet (32 of
+  // 50 slices: lungs nearly filled with consolidation leave too little aerated lung to start from), so
+  // this guards what is reached: per-slice coverage logged, and no regression below it.
+  it.skipIf(!HAVE_REAL_DATA)('on the real MedSeg slices: most lesion pixels fall inside the lungs found (>= 90 % on 32 of 50 slices), the mask is never the whole slice, and the lungs lie above each other (they are turned)', async () => {
     let stacked = 0;
-    // Every third slice keeps this quick; the arrangement and coverage hold across the set.
-    const files = readdirSync(`${REAL_DATA_DIR}/frames`).filter((_, k) => k % 3 === 0);
+    const coverage: number[] = [];
+    const areas: number[] = [];
+    const files = readdirSync(`${REAL_DATA_DIR}/frames`).sort();
+    expect(files.length).toBe(50);
     for (const file of files) {
       const { data, info } = await sharp(`${REAL_DATA_DIR}/frames/${file}`).greyscale().raw().toBuffer({ resolveWithObject: true });
       const mask = await sharp(`${REAL_DATA_DIR}/masks/${file}`).greyscale().raw().toBuffer();
       const found = lungMask(data, info.width, info.height);
       if (lungArrangement(found) === 'stacked') stacked++;
+      let lesion = 0;
+      let inside = 0;
+      let lung = 0;
       for (let i = 0; i < mask.length; i++) {
+        lung += found.mask[i]!;
         if (mask[i]! > 127) {
           lesion++;
           inside += found.mask[i]!;
         }
       }
+      coverage.push(inside / lesion);
+      areas.push(lung / mask.length);
+      // Guard against a mask that is simply the body (these slices are cropped to it): never nearly all of it.
+      expect(lung / mask.length, file).toBeLessThan(0.9);
     }
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    console.log(
+      `[lung mask] real slices: lesion pixels inside the computed lungs min ${(100 * Math.min(...coverage)).toFixed(1)} %, mean ${(100 * mean(coverage)).toFixed(1)} %; lung mask ${(100 * mean(areas)).toFixed(1)} % of the slice on average`,
+    );
+    const below = files.flatMap((file, k) => (coverage[k]! < 0.9 ? [`${file} ${(100 * coverage[k]!).toFixed(0)} %`] : []));
+    console.log(`[lung mask] below 90 %: ${below.join(', ')}`);
+    expect(coverage.filter((c) => c >= 0.9).length).toBeGreaterThanOrEqual(32);
+    expect(mean(coverage)).toBeGreaterThan(0.84);
     expect(stacked).toBeGreaterThan(0.8 * files.length);
-    // Pooled over all slices; dense consolidation is the known miss (see lung-mask.ts).
-    console.log(`[lung mask] ${((100 * inside) / lesion).toFixed(1)} % of real lesion pixels inside the computed lungs`);
-    expect(inside / lesion).toBeGreaterThan(0.6);
   });
 });

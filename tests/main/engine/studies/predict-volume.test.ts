@@ -9,7 +9,8 @@ import { LUNG_WINDOW } from '../../../../src-main/engine/datasets/hu-window';
 import { readNifti } from '../../../../src-main/engine/datasets/nifti-volume';
 import { affineToQuaternion } from '../../../../src-main/engine/datasets/nifti-write';
 import { encodeGrayPng, readGray } from '../../../../src-main/engine/imaging/png-io';
-import { voxelVolumeMm3 } from '../../../../src-main/engine/studies/lesion-burden';
+import { lesionBurden, voxelVolumeMm3 } from '../../../../src-main/engine/studies/lesion-burden';
+import { volumeLungs } from '../../../../src-main/engine/studies/volume-lungs';
 import { predictVolume } from '../../../../src-main/engine/studies/predict-volume';
 import { train } from '../../../../src-main/engine/training/trainer';
 import { writeTestSeries } from '../../../fixtures/dicom-writer';
@@ -105,13 +106,18 @@ describe('whole-volume prediction', () => {
     const involved = [...Array(frames.length).keys()].filter((k) => labels.values.subarray(k * NX * NY, (k + 1) * NX * NY).some((v) => v > 0)).length;
     expect(burden.slicesInvolved).toBe(involved);
     expect(burden.fractionSlicesInvolved).toBeCloseTo(involved / frames.length, 9);
-    expect(burden.lungInvolvedPercent).toBeNull();
+    // The lungs come from the CT (volume-lungs.ts): the burden is the one the label volume and those lungs give.
+    expect(burden.lungVolumeMl).toBeGreaterThan(0);
     expect(burden.lungInvolvedNote).toMatch(/lung mask/);
+    const volume = await readNifti(study);
+    expect(burden).toEqual(lesionBurden(Uint8Array.from(labels.values), volume.shape, volume.affine, ['background', 'lesion'], volumeLungs(volume)));
+    expect(burden.lungs.map((l) => l.side)).toEqual(['right', 'left']);
     const report = JSON.parse(await readFile(result.reportJson, 'utf8'));
     expect(report.burden).toEqual(burden);
     const csv = (await readFile(result.reportCsv, 'utf8')).trim().split('\n');
     expect(csv).toHaveLength(2);
     expect(csv[1]!.split(',')[4]).toBe(burden.lesionVolumeMl.toFixed(3));
+    expect(csv[1]!.split(',')[10]).toBe(burden.lungInvolvedPercent!.toFixed(2));
 
     if (!python) {
       console.warn('python3-nibabel is not installed (apt-get install -y python3-nibabel): nibabel cross-check skipped');
