@@ -6,8 +6,9 @@
 // settings give the same figure on the same backend.
 //
 //   npx tsx scripts/gan-sample-figure.ts [--out docs/images/gan-pairs-sample.png] [--work DIR]
-//     [--size 64] [--epochs 30] [--filters 8] [--count 12] [--slices 48] [--unet-epochs 15] [--tstr-epochs 0] [--seed 1]
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+//     [--size 64] [--epochs 30] [--filters 8] [--count 24] [--slices 48] [--unet-epochs 15] [--tstr-epochs 15 (0: no TSTR)] [--seed 1]
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,10 +31,10 @@ const { values: flags } = parseArgs({
     size: { type: 'string', default: '64' },
     epochs: { type: 'string', default: '30' },
     filters: { type: 'string', default: '8' },
-    count: { type: 'string', default: '12' },
+    count: { type: 'string', default: '24' },
     slices: { type: 'string', default: '48' },
     'unet-epochs': { type: 'string', default: '15' },
-    'tstr-epochs': { type: 'string', default: '0' },
+    'tstr-epochs': { type: 'string', default: '15' },
     seed: { type: 'string', default: '1' },
   },
 });
@@ -44,14 +45,23 @@ const started = Date.now();
 const work = resolve(flags.work ?? (await mkdtemp(join(tmpdir(), 'covseg-gan-figure-'))));
 await mkdir(work, { recursive: true });
 
-/** Runs one `covseg` command here; its report lines go to stderr, prefixed, and a failure stops the script. */
+/**
+ * Runs one `covseg` command here; its report lines go to stderr, prefixed, and a failure stops the
+ * script. With --work, a command that finished before is not run again (WORK/.done/N marks it), so a
+ * drawing change is quick to try.
+ */
+let step = 0;
 async function covseg(...args: string[]): Promise<void> {
+  const done = join(work, '.done', String(++step));
+  if (flags.work && existsSync(done)) return;
   const t0 = Date.now();
   const say = (text: string) => process.stderr.write(`  ${text.split('\n').join('\n  ')}\n`);
   process.stderr.write(`$ covseg ${args.map((a) => a.replace(work, 'WORK')).join(' ')}\n`);
   const code = await main(args, { out: say, err: say, interactive: false });
   if (code !== 0) throw new Error(`covseg ${args[0]} ${args[1] ?? ''} failed (exit ${code})`);
   process.stderr.write(`  (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  await mkdir(dirname(done), { recursive: true });
+  await writeFile(done, args.join(' '));
 }
 
 const sample = join(work, 'sample');
@@ -68,6 +78,7 @@ const check = (pairs: string) => covseg('gan', 'check', pairs, '--data', sample,
 
 interface GanRow {
   title: string;
+  kind: string;
   pairsDir: string;
   report: PairsQualityReport;
   pairs: GeneratedPair[];
@@ -76,17 +87,23 @@ interface GanRow {
 }
 const split = await readSplit(splitFile);
 const ganRows: GanRow[] = [];
+const minDices = new Map<string, number>();
 for (const kind of ['pix2pix', 'dagan'] as const) {
   const g1 = join(work, `${kind}-g1`);
   const p1 = join(work, `${kind}-g1-pairs`);
   await covseg('gan', 'train', ...ganFlags, '--kind', kind, '--out', g1);
   await covseg('gan', 'generate', '--gan', g1, '--count', flags.count!, '--out', p1, '--seed', seed);
   await check(p1);
-  // Curation as a person would start it: the thresholds reject near-copies and pairs the real model
-  // cannot segment; what passes is accepted and joins the second generation's training set.
-  await covseg('gan', 'curate', p1, '--auto-reject');
+  // Curation by rule: near-copies and the worse half by segmentability Dice (below the median, or the
+  // default 0.3 when that is lower) are rejected, the rest accepted; these join generation 2's training set.
+  const dices = (await readPairs(p1)).map((p) => p.quality?.segmentabilityDice).filter((d): d is number => typeof d === 'number').sort((a, b) => a - b);
+  const minDice = Math.min(0.3, dices.length ? dices[Math.floor(dices.length / 2)]! : 0.3);
+  minDices.set(kind, minDice);
+  await covseg('gan', 'curate', p1, '--auto-reject', '--min-dice', minDice.toFixed(3));
   const passed = (await readPairs(p1)).filter((p) => p.decision.state === 'pending').map((p) => p.id);
   if (passed.length > 0) await covseg('gan', 'curate', p1, '--accept', passed.join(','), '--by', 'gan-sample-figure', '--reason', 'passed --auto-reject');
+  else step++;
+  const accepted = (await readPairs(p1)).filter((p) => p.decision.state === 'accepted').length;
   const g2 = join(work, `${kind}-g2`);
   const p2 = join(work, `${kind}-g2-pairs`);
   await covseg('gan', 'train', ...ganFlags, '--kind', kind, '--pairs', p1, '--out', g2);
@@ -95,17 +112,18 @@ for (const kind of ['pix2pix', 'dagan'] as const) {
   for (const [generation, dir] of [[1, p1], [2, p2]] as const) {
     ganRows.push({
       title: `${kind} generation ${generation}`,
+      kind,
       pairsDir: dir,
       report: JSON.parse(await readFile(join(dir, 'quality.json'), 'utf8')) as PairsQualityReport,
       pairs: await readPairs(dir),
-      extraPairs: generation === 1 ? 0 : passed.length,
+      extraPairs: generation === 1 ? 0 : accepted,
     });
   }
 }
 
 // --- drawing ---
 const TILE = size * 2;
-const layout = figureLayout({ rows: 1 + ganRows.length, columns, tile: TILE, captionLines: 2, headerLines: 4 });
+const layout = figureLayout({ rows: 1 + ganRows.length, columns, tile: TILE, captionLines: 2, headerLines: 5 });
 const canvas = Buffer.alloc(layout.width * layout.height * 4);
 for (let i = 0; i < canvas.length; i += 4) canvas.set([24, 26, 30, 255], i);
 const texts: string[] = [];
@@ -139,6 +157,7 @@ const realRow = layout.rows[0]!;
 text(realRow.label.x, realRow.label.y + 14, 'real training pairs', { size: 13, bold: true });
 text(realRow.label.x, realRow.label.y + 32, `${split.slices.train.length} training slices of the split`);
 text(realRow.label.x, realRow.label.y + 47, `mean lesion contrast ${hu(ganRows[0]!.report.real.meanLesionContrast)}`);
+text(realRow.label.x, realRow.label.y + 62, '(first slices with lesions shown)');
 for (const [k, slice] of real.entries()) {
   await drawPair(realRow.tiles[k]!, slice.image, slice.classMap);
   const caption = realRow.captions[k]!;
@@ -152,13 +171,13 @@ for (const [r, row] of ganRows.entries()) {
   const decided = (state: string) => row.pairs.filter((p) => p.decision.state === state).length;
   const lines = [
     `trained on ${split.slices.train.length} real slices`,
-    ...(row.extraPairs > 0 ? [`  + ${row.extraPairs} accepted gen-1 pairs`] : []),
+    ...(row.extraPairs > 0 ? [`  + ${row.extraPairs} accepted gen-1 pair${row.extraPairs === 1 ? '' : 's'}`] : []),
     `${summary.pairs} pairs, ${summary.nearCopies} near-copies`,
     `mean SSIM ${f(summary.meanSsimToNearest, 2)}, seg Dice ${f(summary.meanSegmentabilityDice, 2)}`,
     `mean lesion contrast ${hu(summary.meanLesionContrast)}`,
     `histogram distance ${f(summary.histogramDistanceHu, 0)} HU`,
     ...(summary.tstr ? [`TSTR Dice ${f(summary.tstr.dice, 2)} (${summary.tstr.testSlices} real test)`] : []),
-    ...(row.extraPairs === 0 ? [`curated: ${decided('accepted')} accepted, ${decided('rejected')} rejected`] : []),
+    ...(row.extraPairs === 0 ? [`kept ${decided('accepted')}, rejected ${decided('rejected')} (Dice < ${f(minDices.get(row.kind), 2)})`] : []),
   ];
   text(boxes.label.x, boxes.label.y + 14, row.title, { size: 13, bold: true });
   lines.forEach((line, k) => text(boxes.label.x, boxes.label.y + 32 + 15 * k, line));
@@ -179,10 +198,11 @@ for (const [r, row] of ganRows.entries()) {
 
 const { header } = layout;
 [
-  'Real vs generated pairs, built-in synthetic sample; mask outlined (yellow ground-glass, vermillion consolidation)',
+  'Real vs generated pairs (built-in synthetic sample); masks outlined',
   `covseg sample --count ${flags.slices} --seed ${seed}; GANs ${size} px, ${flags.epochs} epochs, batch 4, ${flags.filters} filters, seed ${seed}; ${flags.count} pairs each`,
   `seg Dice: ${size}-px U-Net, ${flags['unet-epochs']} epochs on the real training slices. Under each pair: SSIM to the nearest`,
   'real training slice, seg Dice, lesion contrast, mask origin, ✓ accepted / ✗ rejected; orange: near-copy, Dice < 0.3, contrast <= 0',
+  `Outlines: yellow ground-glass, vermillion consolidation (the slice viewer's colours); images at ${size} px shown at 2x`,
 ].forEach((line, k) => text(header.x, header.y + 14 + 15 * k, line, k === 0 ? { size: 13, bold: true } : {}));
 
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.height}">${texts.join('')}</svg>`;

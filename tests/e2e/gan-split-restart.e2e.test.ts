@@ -57,7 +57,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the GAN tab: split picker, and a training follo
     await writeSplit(splitFile, splitDataset(scan.summaries, { root: sample.root, format: sample.format, contentHash: scan.contentHash }, { val: 0.25, test: 0.15, seed: 5 }));
     await writeFile(join(workspace, 'splits', 'not-a-split.json'), '{"hello": 1}');
     await page.focus('[data-testid="gan-split"]');
-    await page.waitForSelector(`[data-testid="gan-split"] option[value="${splitFile}"]`);
+    await page.waitForSelector(`[data-testid="gan-split"] option[value="${splitFile}"]`, { state: 'attached' });
     // Only split files of this dataset are offered: the stray JSON is not.
     expect(await page.locator('[data-testid="gan-split"] option').count()).toBe(3);
     await page.selectOption('[data-testid="gan-split"]', splitFile);
@@ -77,7 +77,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the GAN tab: split picker, and a training follo
     for (const [name, value] of Object.entries({ epochs: '300', size: '32', batch: '8', filters: '4' })) await page.fill(`[data-testid="gan-form"] [name="${name}"]`, value);
     await page.click('[data-testid="gan-form"] button[type="submit"]');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="gan-losses"]')?.getAttribute('data-points') ?? 0) >= 2, undefined, { timeout: 180_000 });
-    const ganId = (await page.textContent('[data-testid="gan-live"] h3'))!.split(' ')[0]!.trim();
+    const ganId = (await page.textContent('[data-testid="gan-live"] h3'))!.trim().split(' ')[0]!;
     const record = await readGanRecord(join(workspace, 'gans', ganId));
     expect(record.split).toMatchObject({ file: splitFile, sha256 });
     pid = (JSON.parse(await readFile(join(workspace, 'jobs', 'gan-jobs.json'), 'utf8')) as { pid: number }[])[0]!.pid;
