@@ -21,6 +21,7 @@ import { readSplit } from '../src-main/engine/datasets/split-dataset';
 import { loadGanSamples } from '../src-main/engine/gan/gan-data';
 import { lesionContrast } from '../src-main/engine/gan/lesion-contrast';
 import { readPairs } from '../src-main/engine/gan/pairs-file';
+import { readStatus } from '../src-main/engine/runs/run-files';
 import { composeSlice } from '../src-renderer/src/components/slices/compose-slice';
 import { figureLayout, type Box } from './gan-figure-layout';
 
@@ -64,6 +65,12 @@ async function covseg(...args: string[]): Promise<void> {
   await writeFile(done, args.join(' '));
 }
 
+/** A GAN stopped by a signal exits normally (cancelled, resumable): the figure needs it finished. */
+async function requireCompleted(ganDir: string): Promise<void> {
+  const { state } = await readStatus(ganDir);
+  if (state !== 'completed') throw new Error(`${ganDir} is ${state}: remove it and its WORK/.done markers from its step on, then run again`);
+}
+
 const sample = join(work, 'sample');
 const splitFile = join(work, 'split.json');
 const realRun = join(work, 'real-unet');
@@ -92,6 +99,7 @@ for (const kind of ['pix2pix', 'dagan'] as const) {
   const g1 = join(work, `${kind}-g1`);
   const p1 = join(work, `${kind}-g1-pairs`);
   await covseg('gan', 'train', ...ganFlags, '--kind', kind, '--out', g1);
+  await requireCompleted(g1);
   await covseg('gan', 'generate', '--gan', g1, '--count', flags.count!, '--out', p1, '--seed', seed);
   await check(p1);
   // Curation by rule: near-copies and the worse half by segmentability Dice (below the median, or the
@@ -107,6 +115,7 @@ for (const kind of ['pix2pix', 'dagan'] as const) {
   const g2 = join(work, `${kind}-g2`);
   const p2 = join(work, `${kind}-g2-pairs`);
   await covseg('gan', 'train', ...ganFlags, '--kind', kind, '--pairs', p1, '--out', g2);
+  await requireCompleted(g2);
   await covseg('gan', 'generate', '--gan', g2, '--count', flags.count!, '--out', p2, '--seed', seed);
   await check(p2);
   for (const [generation, dir] of [[1, p1], [2, p2]] as const) {

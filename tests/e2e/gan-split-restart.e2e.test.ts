@@ -94,6 +94,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the GAN tab: split picker, and a training follo
     expect(before).toBeGreaterThanOrEqual(2);
     await page.waitForFunction((n) => Number(document.querySelector('[data-testid="gan-losses"]')?.getAttribute('data-points') ?? 0) > n, before, { timeout: 120_000 });
     expect(await page.textContent('[data-testid="gan-list"] tbody')).toContain(`sample-seed5.json (${sha256.slice(0, 12)}`);
+    // The app has opened its sample again by now (for the screenshot's dataset field).
+    await page.waitForFunction(() => document.querySelector<HTMLInputElement>('[data-testid="gan-form"] input[disabled]')?.value !== 'open a dataset first', undefined, { timeout: 120_000 });
     await writeFile(join(SHOTS, 'gan-after-restart.png'), await page.screenshot({ fullPage: true }));
 
     await page.click('[data-testid="gan-cancel"]');
