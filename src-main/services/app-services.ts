@@ -102,6 +102,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     splitsDir: join(options.workspace, 'splits'),
     jobsDir: join(options.workspace, 'jobs'),
     emit: (progress: GanProgress) => options.emit('gan:progress', progress),
+    checkReadable: (path) => access.check(path),
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
   const runs = new RunsService(runsDir, datasets, (runId) => training.isActive(runId), { hasJob: (runId) => training.hasJob(runId), ...(options.openPath ? { openPath: options.openPath } : {}) });
@@ -192,9 +193,10 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       return experiments.start(request, request.datasetId);
     },
     'experiments:cancel': async ({ experimentId }) => experiments.cancel(experimentId),
-    'gan:startTraining': async (request) => gans.startTraining(request, datasets.entry(request.datasetId).dataset),
+    'gan:startTraining': async (request) => gans.startTraining(request, datasets.entry(request.datasetId)),
     'gan:cancelTraining': async ({ ganId }) => gans.cancelTraining(ganId),
     'gan:listGans': async () => gans.listGans(),
+    'gan:listSplits': async ({ datasetId }) => gans.listSplits(datasets.entry(datasetId)),
     'gan:sampleGrid': async ({ ganId }) => gans.sampleGrid(ganId),
     'annotations:status': async ({ datasetId }) => annotations.status(datasetId),
     'annotations:get': async ({ datasetId, sliceId }) => annotations.get(datasetId, sliceId),

@@ -56,7 +56,7 @@ export interface TrainingServiceOptions {
 }
 
 /** A live pid that is this run's training: on Linux its command line names the run (pids are reused). */
-async function isTrainingOf(pid: number, runId: string): Promise<boolean> {
+export async function isTrainingOf(pid: number, runId: string): Promise<boolean> {
   if (!processAlive(pid)) return false;
   try {
     return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes(runId);

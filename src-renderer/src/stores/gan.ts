@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { GanListItem, GanProgress, GanTrainRequest } from '../../../src-shared/contract';
+import type { GanListItem, GanProgress, GanSplitOption, GanTrainRequest } from '../../../src-shared/contract';
 import { unwrap, useApi } from '../api/app-api';
 
 /** One point of the live loss chart: a batch (x = epoch + fraction) with its G and D loss. */
@@ -26,6 +26,8 @@ export interface LiveGan {
 export const useGanStore = defineStore('gan', () => {
   const gans = ref<GanListItem[]>([]);
   const live = ref<LiveGan | null>(null);
+  /** Split files of the opened dataset a GAN can train on. */
+  const splits = ref<GanSplitOption[]>([]);
   const error = ref<string | null>(null);
   let unsubscribe: (() => void) | undefined;
 
@@ -54,6 +56,33 @@ export const useGanStore = defineStore('gan', () => {
   async function refresh() {
     try {
       gans.value = unwrap(await useApi().gan.listGans({}));
+      // A training that was running before this window opened (or before the server restarted): watch it.
+      const running = gans.value.find((item) => item.state === 'running');
+      if (!running) return;
+      const history = running.batchLosses ?? [];
+      if (live.value?.ganId !== running.ganId) {
+        live.value = { ganId: running.ganId, state: 'running', epoch: running.epoch, epochs: running.epochs, points: [...history], sampleGrid: null, sampleEpoch: running.epoch };
+      } else if (history.length > 0) {
+        // Pushes that arrived before this answer continue the curve the server kept.
+        const last = history[history.length - 1]!.x;
+        live.value.points = [...history, ...live.value.points.filter((p) => p.x > last)];
+      }
+      if (!live.value.sampleGrid) {
+        const grid = unwrap(await useApi().gan.sampleGrid({ ganId: running.ganId }));
+        if (grid && live.value?.ganId === running.ganId && !live.value.sampleGrid) Object.assign(live.value, { sampleGrid: grid, sampleEpoch: running.epoch });
+      }
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  }
+
+  async function loadSplits(datasetId: string | null) {
+    if (!datasetId) {
+      splits.value = [];
+      return;
+    }
+    try {
+      splits.value = unwrap(await useApi().gan.listSplits({ datasetId }));
     } catch (e) {
       error.value = (e as Error).message;
     }
@@ -65,6 +94,9 @@ export const useGanStore = defineStore('gan', () => {
       const { ganId } = unwrap(await useApi().gan.startTraining(request));
       // Its first progress may have arrived before this answer: keep what it brought.
       if (live.value?.ganId !== ganId) live.value = { ganId, state: 'running', epoch: 0, epochs: request.epochs ?? 0, points: [], sampleGrid: null, sampleEpoch: 0 };
+      // A split made for this GAN is offered for the next one.
+      if (!request.splitFile) await loadSplits(request.datasetId);
+      await refresh();
     } catch (e) {
       error.value = (e as Error).message;
     }
@@ -79,5 +111,5 @@ export const useGanStore = defineStore('gan', () => {
     }
   }
 
-  return { gans, live, error, subscribe, refresh, start, cancel, dispose: () => unsubscribe?.() };
+  return { gans, live, splits, error, subscribe, refresh, loadSplits, start, cancel, dispose: () => unsubscribe?.() };
 });
