@@ -256,12 +256,17 @@ export const useAnnotateStore = defineStore('annotate', () => {
     await refreshStates();
   }
 
+  /** True while a prediction is on its way (a run's first one loads its model: seconds). */
+  const loadingPrediction = ref(false);
+  let predictionRequest = 0;
   async function loadPrediction() {
     const id = sliceId.value;
     if (!runId.value || !id || !datasets.datasetId) {
       prediction.value = null;
       return;
     }
+    const mine = ++predictionRequest;
+    loadingPrediction.value = true;
     try {
       const got = unwrap(await useApi().annotations.prediction({ runId: runId.value, datasetId: datasets.datasetId, sliceId: id }));
       if (sliceId.value !== id) return;
@@ -270,6 +275,8 @@ export const useAnnotateStore = defineStore('annotate', () => {
       revision.value++;
     } catch (e) {
       error.value = (e as Error).message;
+    } finally {
+      if (mine === predictionRequest) loadingPrediction.value = false;
     }
   }
 
@@ -405,6 +412,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
     unsaved,
     runId,
     prediction,
+    loadingPrediction,
     predictionThreshold,
     previewPrediction,
     queue,
