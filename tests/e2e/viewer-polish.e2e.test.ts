@@ -80,7 +80,7 @@ describe.skipIf(!HAVE_CHROMIUM)('viewer polish in Chromium: Lab classes, both we
 
   it('Augmentation Lab: ground-glass and consolidation are drawn in the slice browser palette where the flip puts them', async () => {
     // The slice with the most ground-glass and consolidation well inside their outlines.
-    let best = { id: '', labels: new Uint8Array(), score: -1 };
+    let best: { id: string; labels: Uint8Array; score: number } = { id: '', labels: new Uint8Array(), score: -1 };
     for (let k = 0; k < SAMPLE.count; k++) {
       const id = `synth_p${String(Math.floor(k / 6) + 1).padStart(3, '0')}_s${String((k % 6) + 1).padStart(2, '0')}`;
       const labels = (await readGray(join(data, 'labels', `${id}.png`))).data;
@@ -152,7 +152,7 @@ describe.skipIf(!HAVE_CHROMIUM)('viewer polish in Chromium: Lab classes, both we
       const seen: string[] = [];
       (window as unknown as { seenWaits: string[] }).seenWaits = seen;
       new MutationObserver(() => {
-        for (const busy of document.querySelectorAll('[data-testid="viewer-busy"]')) {
+        for (const busy of Array.from(document.querySelectorAll('[data-testid="viewer-busy"]'))) {
           const text = busy.textContent?.trim() ?? '';
           if (text && !seen.includes(text)) seen.push(text);
         }

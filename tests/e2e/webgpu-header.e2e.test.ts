@@ -57,7 +57,7 @@ describe.skipIf(!HAVE_CHROMIUM || WHY_SKIPPED !== undefined)('the header names t
     // Readable: no part cut off or squeezed out, inside the window at 1280x720.
     const box = await backend.evaluate((el) => {
       const r = el.getBoundingClientRect();
-      const parts = [...el.querySelectorAll('*')].map((c) => ({ clipped: c.scrollWidth > c.clientWidth + 1 }));
+      const parts = Array.from(el.querySelectorAll('*')).map((c) => ({ clipped: c.scrollWidth > c.clientWidth + 1 }));
       return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, clipped: el.scrollWidth > el.clientWidth + 1 || parts.some((p) => p.clipped) };
     });
     expect(box.clipped).toBe(false);

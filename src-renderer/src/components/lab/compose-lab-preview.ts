@@ -21,7 +21,7 @@ export interface LabPreviewPixels {
  * browser; a soft one (MixUp) is a blend of the two colours, fainter where the target is below 1.
  * Without classes the lesion colour is used the same way.
  */
-export function composeLabPreview(p: LabPreviewPixels): Uint8ClampedArray {
+export function composeLabPreview(p: LabPreviewPixels): Uint8ClampedArray<ArrayBuffer> {
   const n = p.width * p.height;
   const out = new Uint8ClampedArray(n * 4);
   const [groundGlass, consolidation] = p.classes ?? [];
