@@ -64,6 +64,17 @@ describe.skipIf(!HAVE_CHROMIUM || WHY_SKIPPED !== undefined)('the header names t
     expect(box.left).toBeGreaterThanOrEqual(0);
     expect(box.right).toBeLessThanOrEqual(1280);
     expect(box.bottom).toBeLessThanOrEqual(120);
+    // The long adapter line does not squeeze the rest: the nine tabs stay on one row and the title on one line
+    // (beside the tabs, it wrapped both, and itself into two lines of a 250-px column).
+    const layout = await page.evaluate(() => ({
+      tabTops: new Set(Array.from(document.querySelectorAll('[role="tab"]')).map((t) => Math.round(t.getBoundingClientRect().top))).size,
+      titleHeight: document.querySelector('header strong')!.getBoundingClientRect().height,
+      // Height in font sizes: one line is about 1.2.
+      backendEms: document.querySelector('[data-testid="backend"]')!.getBoundingClientRect().height / parseFloat(getComputedStyle(document.querySelector('[data-testid="backend"]')!).fontSize),
+    }));
+    expect(layout.tabTops).toBe(1);
+    expect(layout.titleHeight).toBeLessThan(30);
+    expect(layout.backendEms).toBeLessThan(2);
     await page.locator('header').screenshot({ path: join(SHOTS, 'screen-webgpu-header.png') });
   }, 120_000);
 });
