@@ -17,16 +17,17 @@ import { tinyConfig } from '../fixtures/tiny-sample';
 // three-class run is the one its caption describes (64 px, 12 epochs on the 120-slice sample);
 // otherwise a tiny one, as only the waiting indicator and the colours are tested.
 const DOCS = process.env.COVSEG_SCREENSHOTS === 'docs';
-const SAMPLE = DOCS ? { count: 120, size: 256 } : { count: 12, size: 64 };
+// The built-in sample itself (seed 1) for the README; 12 small slices otherwise (seed 3: one has both classes well inside).
+const SAMPLE = DOCS ? { count: 120, size: 256, seed: 1 } : { count: 12, size: 64, seed: 3 };
 const RUN = DOCS ? { size: 64, epochs: 12, batch: 8, model: { name: 'unet', options: { depth: 3, baseFilters: 8 } } } : { size: 32, epochs: 1 };
 
-/** Pixels of a class whose 5x5 neighbourhood holds only that class, so a resampling never blurs them away. */
+/** Pixels of a class whose 3x3 neighbourhood holds only that class, so a resampling never moves them out of it. */
 function interior(labels: Uint8Array, width: number, height: number, value: number): number[] {
   const out: number[] = [];
-  for (let y = 2; y < height - 2; y++) {
-    for (let x = 2; x < width - 2; x++) {
+  for (let y = 1; y < height - 1; y++) {
+    for (let x = 1; x < width - 1; x++) {
       let all = true;
-      for (let dy = -2; dy <= 2 && all; dy++) for (let dx = -2; dx <= 2 && all; dx++) all = labels[(y + dy) * width + x + dx] === value;
+      for (let dy = -1; dy <= 1 && all; dy++) for (let dx = -1; dx <= 1 && all; dx++) all = labels[(y + dy) * width + x + dx] === value;
       if (all) out.push(y * width + x);
     }
   }
@@ -60,7 +61,7 @@ describe.skipIf(!HAVE_CHROMIUM)('viewer polish in Chromium: Lab classes, both we
     workspace = await mkdtemp(join(tmpdir(), 'covseg-viewer-polish-e2e-'));
     await mkdir(SHOTS, { recursive: true });
     data = join(workspace, 'data', 'sample');
-    await writeSyntheticSample(data, { ...SAMPLE, seed: 7 });
+    await writeSyntheticSample(data, SAMPLE);
     await train({ runDir: join(workspace, 'runs', 'classes'), config: tinyConfig(data, { classes: 'ggo-consolidation', ...RUN }) });
     // Start-up opens the last dataset: this one, instead of writing the built-in sample first.
     await writeJsonAtomic(join(workspace, 'settings', 'recent-datasets.json'), { recentDatasets: [{ path: data, format: 'png-pairs', slices: SAMPLE.count, openedAt: new Date().toISOString() }] });
@@ -69,7 +70,7 @@ describe.skipIf(!HAVE_CHROMIUM)('viewer polish in Chromium: Lab classes, both we
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(server.url);
     await page.waitForURL((url) => !url.search.includes('token'));
-    await expect.poll(() => page.getByTestId('slice-count').textContent(), { timeout: 60_000 }).toMatch(new RegExp(`${SAMPLE.count} valid of ${SAMPLE.count}`));
+    await page.waitForFunction((count) => document.querySelector('[data-testid="slice-count"]')?.textContent?.includes(`${count} valid of ${count}`), SAMPLE.count, { timeout: 60_000 });
   }, DOCS ? 1_800_000 : 120_000);
 
   afterAll(async () => {
@@ -121,11 +122,11 @@ describe.skipIf(!HAVE_CHROMIUM)('viewer polish in Chromium: Lab classes, both we
 
   it('Augmentation Lab: both weathering schedules show their weathered image and heat map, labelled', async () => {
     await page.selectOption('[data-testid="lab-transform"]', 'RandElastic');
-    await page.fill('[name="schedule-0"]', '30x8');
+    await page.fill('[name="schedule-0"]', '30x7');
     await page.fill('[name="schedule-1"]', '30,20,10,5');
     await page.click('[data-testid="run-weathering"]');
     await page.getByTestId('weathered-2').waitFor({ timeout: 60_000 });
-    expect(await page.getByTestId('weathering-series').locator('h4').textContent()).toMatch(/schedule 1: q30 x8 \+ shift/);
+    expect(await page.getByTestId('weathering-series').locator('h4').textContent()).toMatch(/schedule 1: q30 x7 \+ shift/);
     expect(await page.getByTestId('weathering-series-2').locator('h4').textContent()).toMatch(/schedule 2: 30-20-10-5/);
     // The slider stands at the longer schedule's end: the shorter one shows its own last generation.
     expect(await page.getByTestId('weathering-series-2').locator('figcaption').first().textContent()).toMatch(/generation 4 \(its last\)/);
@@ -170,11 +171,12 @@ describe.skipIf(!HAVE_CHROMIUM)('viewer polish in Chromium: Lab classes, both we
     expect(await page.locator('[data-testid="viewer-busy"] progress').count()).toBe(0);
     // The three-class difference layer on the largest-lesion slice, for the README.
     await page.selectOption('[data-testid="sort-select"]', 'lesion');
-    await page.keyboard.press('3');
+    // The difference layer alone, as the README shows it.
+    for (const key of ['1', '2', '3']) await page.keyboard.press(key);
     await page.getByTestId('viewer-busy').waitFor({ state: 'detached', timeout: 60_000 });
     const legend = await page.getByTestId('legend').locator('li').evaluateAll((items) => items.map((li) => li.getAttribute('data-colour')));
     expect(legend).toContain('missedConsolidation');
     await page.screenshot({ path: join(SHOTS, 'screen-slices-classes.png') });
-    await page.keyboard.press('3');
+    for (const key of ['1', '2', '3']) await page.keyboard.press(key);
   }, DOCS ? 600_000 : 90_000);
 });
