@@ -125,13 +125,18 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   const augment = new AugmentService(datasets, options.labTimeLimitMs === undefined ? {} : { timeLimitMs: options.labTimeLimitMs });
 
   const handlers: CommandHandlers = {
-    'system:info': async () => ({
-      version: VERSION,
-      transport: options.transport,
-      backend: describeBackend(await selectBackend()),
-      allowedRoots: options.allowedRoots,
-      samplePath,
-    }),
+    'system:info': async () => {
+      const info = await selectBackend();
+      const adapter = info.adapter ? { vendor: info.adapter.vendor, architecture: info.adapter.architecture, description: info.adapter.description, software: info.adapter.software } : undefined;
+      return {
+        version: VERSION,
+        transport: options.transport,
+        backend: describeBackend(info),
+        compute: { name: info.name, package: info.package, version: info.version, gpu: info.gpu, ...(adapter ? { adapter } : {}) },
+        allowedRoots: options.allowedRoots,
+        samplePath,
+      };
+    },
     'datasets:open': async ({ path: raw }) => {
       const path = normaliseDatasetPath(raw);
       // In the desktop app a folder picked in the dialog once stays openable from the recent list.

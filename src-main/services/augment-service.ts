@@ -4,7 +4,7 @@ import { CovsegError } from '../engine/errors';
 import { resizeGray } from '../engine/imaging/resize';
 import { createRandom } from '../engine/random/seeded-random';
 import { PRESET_RECIPES, TRANSFORM_NAMES, type RecipeStep } from '../engine/transforms/recipes';
-import { sampleFromBytes, toBytes, type Sample } from '../engine/transforms/sample';
+import { maskPlanes, sampleFromBytes, sampleFromClassMap, toBytes, type Sample } from '../engine/transforms/sample';
 import type { LabJob, LabResult } from './augment-lab-worker';
 import type { DatasetService } from './dataset-service';
 import { TimeLimitedWorker } from './time-limited-worker';
@@ -33,23 +33,28 @@ export class AugmentService {
     return { transforms: TRANSFORM_NAMES, recipes: Object.keys(PRESET_RECIPES).filter((name) => !PRESET_RECIPES[name]!.gan) };
   }
 
-  private async sample(datasetId: string, sliceId: string): Promise<Sample> {
+  /** A slice on the Lab's grid; with `classes`, its target is the class map (one plane per foreground class). */
+  private async sample(datasetId: string, sliceId: string, classes = false): Promise<Sample> {
     const slice = await this.datasets.entry(datasetId).dataset.load(this.datasets.ref(datasetId, sliceId), { size: LAB_SIZE });
-    return sampleFromBytes(slice.width, slice.height, slice.image, slice.mask);
+    return classes && slice.labels ? sampleFromClassMap(slice.width, slice.height, slice.image, slice.labels) : sampleFromBytes(slice.width, slice.height, slice.image, slice.mask);
   }
 
   async preview(request: { datasetId: string; sliceId: string; seed: number; step?: RecipeStep; recipe?: string }): Promise<AugmentPreview> {
     const recipe = request.recipe === undefined ? undefined : PRESET_RECIPES[request.recipe];
     if (request.recipe !== undefined && (!recipe || recipe.gan)) throw new CovsegError('bad-parameter', `no previewable recipe "${request.recipe}"`, { fix: `use one of: ${this.catalogue().recipes.join(', ')}` });
-    const sample = await this.sample(request.datasetId, request.sliceId);
-    const ids = this.datasets.list(request.datasetId).map((s) => s.id);
+    const list = this.datasets.list(request.datasetId);
+    const partnerIds = [0, 1, 2, 3].map((k) => list[createRandom(request.seed + k).int(list.length)]!);
+    // Classes travel through the transform when the slice and every partner it may be mixed with
+    // have them (MixUp and CutMix need targets of one shape); otherwise the lesion mask does.
+    const own = list.find((s) => s.id === request.sliceId);
+    const classes = Boolean(own?.hasLabels) && partnerIds.every((p) => p.hasLabels);
+    const sample = await this.sample(request.datasetId, request.sliceId, classes);
     const partners: Sample[] = [];
-    for (let k = 0; k < 4; k++) partners.push(await this.sample(request.datasetId, ids[createRandom(request.seed + k).int(ids.length)]!));
+    for (const partner of partnerIds) partners.push(await this.sample(request.datasetId, partner.id, classes));
     const job: LabJob = { kind: 'preview', sample, partners, seed: request.seed, ...(recipe ? { recipe } : request.step ? { step: request.step } : {}) };
     const out = (await this.worker.run(job)) as Sample;
     // Transforms run on the Lab's square grid (partners for MixUp/CutMix must share it); the preview
     // goes back to the slice's own size, so a 273x369 slice is not shown square.
-    const own = this.datasets.list(request.datasetId).find((s) => s.id === request.sliceId);
     const width = own?.width ?? out.width;
     const height = own?.height ?? out.height;
     // Nearest for the mask: hard masks stay hard (MixUp's soft values are kept as they are).
@@ -57,7 +62,14 @@ export class AugmentService {
       const resized = await resizeGray({ width: out.width, height: out.height, data: toBytes(values, scale) }, width, height, kernel);
       return Buffer.from(resized.data).toString('base64');
     };
-    return { width, height, image: await back(out.image, 1, 'bilinear'), mask: await back(out.mask, 255, 'nearest') };
+    const plane = out.width * out.height;
+    const planes = maskPlanes(out);
+    // The lesion share is what the planes hold together; each class plane goes back on its own.
+    const lesion = new Float32Array(plane);
+    for (let c = 0; c < planes; c++) for (let i = 0; i < plane; i++) lesion[i] = lesion[i]! + out.mask[c * plane + i]!;
+    const preview: AugmentPreview = { width, height, image: await back(out.image, 1, 'bilinear'), mask: await back(lesion, 255, 'nearest') };
+    if (classes) preview.classes = await Promise.all(Array.from({ length: planes }, (_, c) => back(out.mask.subarray(c * plane, (c + 1) * plane), 255, 'nearest')));
+    return preview;
   }
 
   async weather(request: { datasetId: string; sliceId: string; schedules: { qualities: number[]; jitter: 'none' | 'shift' | 'rescale' }[] }): Promise<WeatheringSeries[]> {
@@ -70,7 +82,7 @@ export class AugmentService {
       return {
         label,
         generations: generations.map((g) => ({ generation: g.generation, quality: g.quality, psnr: g.psnr, ssim: g.ssim })),
-        ...(k === 0 ? { images: [toBase64(image, 1), ...generations.map((g) => toBase64(g.image, 1))] } : {}),
+        images: [toBase64(image, 1), ...generations.map((g) => toBase64(g.image, 1))],
       };
     });
   }

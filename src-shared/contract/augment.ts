@@ -16,12 +16,18 @@ export interface AugmentPreview {
   /** base64 bytes: image 0..255, mask 0..255 (soft mixup gives greys). */
   image: string;
   mask: string;
+  /**
+   * When the slice and the partners it may be mixed with have class labels: one base64 plane per
+   * foreground class (ground-glass, then consolidation), each pixel that class's share of the target
+   * times 255 — 0 or 255 for hard masks, in between after soft mixup.
+   */
+  classes?: string[];
 }
 
 export interface WeatheringSeries {
   label: string;
   generations: { generation: number; quality: number; psnr: number; ssim: number }[];
-  /** base64 bytes of every generation's image (first series only). */
+  /** base64 bytes of every generation's image, generation 0 (the original) first. */
   images?: string[];
 }
 

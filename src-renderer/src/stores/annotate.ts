@@ -321,12 +321,17 @@ export const useAnnotateStore = defineStore('annotate', () => {
     await refreshStates();
   }
 
+  /** True while a prediction is on its way (a run's first one loads its model: seconds). */
+  const loadingPrediction = ref(false);
+  let predictionRequest = 0;
   async function loadPrediction() {
     const id = sliceId.value;
     if (!runId.value || !id || !datasets.datasetId) {
       prediction.value = null;
       return;
     }
+    const mine = ++predictionRequest;
+    loadingPrediction.value = true;
     try {
       const run = runId.value;
       const got = unwrap(await useApi().annotations.prediction({ runId: run, datasetId: datasets.datasetId, sliceId: id }));
@@ -335,6 +340,8 @@ export const useAnnotateStore = defineStore('annotate', () => {
       revision.value++;
     } catch (e) {
       error.value = (e as Error).message;
+    } finally {
+      if (mine === predictionRequest) loadingPrediction.value = false;
     }
   }
 
@@ -503,6 +510,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
     unsaved,
     runId,
     prediction,
+    loadingPrediction,
     predictionThreshold,
     previewPrediction,
     queue,

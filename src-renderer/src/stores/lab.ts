@@ -106,7 +106,8 @@ export const useLabStore = defineStore('lab', () => {
       series.value = unwrap(
         await useApi().augment.weather({ datasetId: datasets.datasetId, sliceId: slice.id, schedules: schedules.value.map((s) => ({ qualities: parseSchedule(s.text), jitter: s.jitter })) }),
       );
-      generation.value = series.value[0]!.generations.length;
+      // The last generation of the longer schedule: each schedule then shows its own end.
+      generation.value = Math.max(...series.value.map((s) => s.generations.length));
     } catch (e) {
       error.value = (e as Error).message;
     } finally {

@@ -68,6 +68,20 @@ export const useViewerStore = defineStore('viewer', () => {
   const studyOverlay = ref<{ jobId: string; study: string; engine: string } | null>(null);
   const inStudyOverlay = (sliceId: string) => studyOverlay.value !== null && sliceId.replace(/:z\d+$/, '') === studyOverlay.value.study;
   const showHelp = ref(false);
+  /**
+   * What the browser is waiting for, oldest first (scoring every slice with a run, a slice and its
+   * prediction): the first prediction of a run loads its model and can take seconds, so the view
+   * says so instead of waiting silently.
+   */
+  const waits = ref<string[]>([]);
+  async function waitFor<T>(what: string, work: Promise<T>): Promise<T> {
+    waits.value.push(what);
+    try {
+      return await work;
+    } finally {
+      waits.value.splice(waits.value.indexOf(what), 1);
+    }
+  }
 
   const hasHu = computed(() => Boolean(pixels.value?.hu));
   /** The window in force for the current slice, in its own units. */
@@ -116,15 +130,16 @@ export const useViewerStore = defineStore('viewer', () => {
       return;
     }
     error.value = null;
+    const source = studyOverlay.value && inStudyOverlay(slice.id) ? 'the study prediction' : runId.value;
     try {
-      const [got, predicted] = await Promise.all([
+      const [got, predicted] = await waitFor(source ? `Predicting ${slice.id} with ${source}…` : `Loading ${slice.id}…`, Promise.all([
         useApi().slices.get({ datasetId: datasets.datasetId, sliceId: slice.id }),
         studyOverlay.value && inStudyOverlay(slice.id)
           ? useApi().studies.slicePrediction({ jobId: studyOverlay.value.jobId, datasetId: datasets.datasetId, sliceId: slice.id })
           : runId.value
             ? useApi().runs.prediction({ runId: runId.value, datasetId: datasets.datasetId, sliceId: slice.id })
             : Promise.resolve(null),
-      ]);
+      ]));
       if (current.value?.id !== slice.id) return;
       pixels.value = unwrap(got);
       const result = predicted ? unwrap(predicted) : null;
@@ -188,14 +203,18 @@ export const useViewerStore = defineStore('viewer', () => {
   const rotate = () => setOrientation(rotateClockwise(orientation.value));
   const flip = (axis: 'flipH' | 'flipV') => setOrientation({ ...orientation.value, [axis]: !orientation.value[axis] });
 
+  let runChoice = 0;
   async function chooseRun(id: string | null) {
+    const mine = ++runChoice;
     runId.value = id;
     studyOverlay.value = null;
     scores.value = new Map();
     split.value = 'all';
     if (id && datasets.datasetId) {
-      const list = unwrap(await useApi().runs.sliceScores({ runId: id, datasetId: datasets.datasetId }));
-      scores.value = new Map(list.map((s) => [s.sliceId, s]));
+      const what = `Scoring all ${datasets.slices.length} slices with ${id} (split, Dice per slice)…`;
+      const list = unwrap(await waitFor(what, useApi().runs.sliceScores({ runId: id, datasetId: datasets.datasetId })));
+      // Only the newest choice may fill the scores: a run chosen and quickly changed loses.
+      if (mine === runChoice) scores.value = new Map(list.map((s) => [s.sliceId, s]));
     }
   }
 
@@ -296,6 +315,7 @@ export const useViewerStore = defineStore('viewer', () => {
     current,
     currentScore,
     showHelp,
+    waits,
     load,
     step,
     goTo,
