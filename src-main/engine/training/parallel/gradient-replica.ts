@@ -1,6 +1,6 @@
 // Worker thread: one data-parallel replica. It holds its own tfjs backend, a copy of the model and
-// of the prepared slices; per step it loads the shared weights, computes the gradient of its part
-// of the batch and writes it to shared memory.
+// of the prepared slices; per step it loads the shared weights and writes the gradient of its part
+// of the batch to shared memory, then applies its share of the Adam step there.
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -9,8 +9,10 @@ import { createLoss } from '../../losses/segmentation-losses';
 // The replica rebuilds the model from its topology: SegFormer's custom layers must be registered.
 import '../../models/batch-normalization-layer';
 import '../../models/segformer/segformer-layers';
-import { gradientsOf } from '../step-engine';
+import { adamStepRange, type AdamSettings, type FlatAdamArrays } from '../adam';
+import { gradientsInto } from '../step-engine';
 import type { FromReplica, ToReplica } from './replica-protocol';
+import { flatAdamArrays } from './shared-training';
 import { readWeightsFrom, writeFlat } from './shared-weights';
 
 if (!parentPort) throw new Error('gradient-replica must run in a worker thread');
@@ -18,7 +20,7 @@ const port = parentPort;
 let model: tfl.LayersModel | undefined;
 let size = 0;
 let loss: ReturnType<typeof createLoss> | undefined;
-let buffers: { weights: Float32Array; gradients: Float32Array; state: Float32Array } | undefined;
+let shared: { weights: Float32Array; state: Float32Array; adam: FlatAdamArrays; settings: AdamSettings; range: [number, number] } | undefined;
 
 function send(message: FromReplica): void {
   port.postMessage(message);
@@ -29,15 +31,15 @@ async function init(message: Extract<ToReplica, { type: 'init' }>): Promise<void
   model = await tfl.models.modelFromJSON(JSON.parse(message.topology));
   loss = createLoss(message.loss, message.lossOptions);
   size = message.size;
-  buffers = { weights: new Float32Array(message.weights), gradients: new Float32Array(message.gradients), state: new Float32Array(message.state) };
+  const { memory } = message;
+  shared = { weights: new Float32Array(memory.weights), state: new Float32Array(memory.state), adam: flatAdamArrays(memory), settings: message.adam, range: message.range };
 }
 
 async function step(message: Extract<ToReplica, { type: 'step' }>): Promise<number> {
   const variables = model!.trainableWeights.map((w) => w.read() as tf.Variable);
-  readWeightsFrom(buffers!.weights, model!);
-  const { value, gradients } = await gradientsOf(model!, variables, size, message, loss!, message.draws);
-  writeFlat(buffers!.gradients, gradients);
-  writeFlat(buffers!.state, model!.nonTrainableWeights.map((w) => w.read()));
+  readWeightsFrom(shared!.weights, model!);
+  const value = await gradientsInto(shared!.adam.gradients[1], model!, variables, size, message, loss!, message.draws);
+  writeFlat(shared!.state, model!.nonTrainableWeights.map((w) => w.read()));
   return value;
 }
 
@@ -49,6 +51,10 @@ port.on('message', (message: ToReplica) => {
         send({ type: 'ready' });
       } else if (message.type === 'step') {
         send({ type: 'stepped', loss: await step(message) });
+      } else if (message.type === 'update') {
+        const { adam, range, settings } = shared!;
+        adamStepRange(adam, range[0], range[1], message.step, message.learningRate, message.share, settings);
+        send({ type: 'updated' });
       } else {
         model?.dispose();
         port.close();

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 /** Number of values of each weight, in model order. */
@@ -6,11 +7,20 @@ export function weightSizes(weights: readonly { read(): tf.Tensor }[]): number[]
   return weights.map((w) => w.read().size);
 }
 
+/**
+ * A tensor's values to read once, right away: on wasm a view of its heap buffer (no copy; stale
+ * after the next allocation), elsewhere what `dataSync` returns.
+ */
+function valuesNow(tensor: tf.Tensor): Float32Array {
+  if (tf.getBackend() === 'wasm') return (tf.backend() as BackendWasm).typedArrayFromHeap(tensor) as Float32Array;
+  return tensor.dataSync() as Float32Array;
+}
+
 /** Copies arrays (or tensors' values) one after another into `target`. */
 export function writeFlat(target: Float32Array, parts: readonly (Float32Array | tf.Tensor)[]): void {
   let offset = 0;
   for (const part of parts) {
-    const values = part instanceof Float32Array ? part : (part.dataSync() as Float32Array);
+    const values = part instanceof Float32Array ? part : valuesNow(part);
     target.set(values, offset);
     offset += values.length;
   }
