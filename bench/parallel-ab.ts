@@ -1,7 +1,7 @@
 // `npx tsx bench/parallel-ab.ts [--size 128] [--rounds 6] [--baseline DIR]`: the data-parallel step
-// (2 workers, batch 4 as 2 + 2) against the single-threaded one (batch 4), and, with `--baseline`, the
-// 2-worker engine of another checkout (e.g. `git archive <commit> | tar -x -C DIR` plus a node_modules
-// link), all interleaved step by step so that load from other processes hits them alike. Prints
+// (2 workers, batch 4 as 2 + 2) against the single-threaded one (batch 4), and, with `--baseline`, both
+// engines and the batch-norm kernels of another checkout (e.g. `git archive <commit> | tar -x -C DIR`
+// plus a node_modules link), all interleaved step by step so that load from other processes hits them alike. Prints
 // medians of wall time and of each thread's CPU time (from /proc/self/task/*/schedstat, Linux): on a
 // loaded machine the busiest thread's CPU time plus the one-thread tail is what a quiet machine's
 // wall time would approach.
@@ -9,6 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../src-main/engine/backend/batch-norm-training';
+import { stockKernels } from '../src-main/engine/backend/kernel-calls';
 import { selectBackend } from '../src-main/engine/backend/select-backend';
 import { createLoss } from '../src-main/engine/losses/segmentation-losses';
 import { buildUnet } from '../src-main/engine/models/unet/unet';
@@ -46,6 +48,24 @@ const setup = { backend: 'wasm' as const, loss: 'bce', lossOptions: {} };
 type Engines = typeof current;
 const baseline = baselineDir ? ((await import(pathToFileURL(resolve(baselineDir, 'src-main/engine/training/step-engine.ts')).href)) as Engines) : undefined;
 
+// Kernels are registered process-wide: the baseline's own (its batch norm; no Cast of its own) are
+// swapped in before each of its steps on this thread. Its worker thread loads the baseline whole.
+const swapped = [BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, 'Cast'];
+const kernelSets: Record<'current' | 'baseline', tf.KernelConfig[]> = { current: swapped.map((k) => tf.getKernel(k, 'wasm')!), baseline: [] };
+if (baselineDir) {
+  const warn = console.warn;
+  console.warn = () => {};
+  ((await import(pathToFileURL(resolve(baselineDir, 'src-main/engine/backend/batch-norm-training.ts')).href)) as { registerBatchNormTraining(): void }).registerBatchNormTraining();
+  console.warn = warn;
+  kernelSets.baseline = [tf.getKernel(BATCH_NORM_TRAINING, 'wasm')!, tf.getKernel(BATCH_NORM_TRAINING_GRAD, 'wasm')!, stockKernels.get('Cast')!];
+}
+function useKernels(set: 'current' | 'baseline'): void {
+  for (const config of kernelSets[set]) {
+    if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel(config);
+  }
+}
+
 const models: Record<string, ReturnType<typeof buildUnet>> = {};
 async function engine(name: string, make: (model: ReturnType<typeof buildUnet>, optimizer: ReturnType<typeof createAdamState>) => Promise<current.StepEngine> | current.StepEngine) {
   const model = buildUnet({ depth: 4, baseFilters: 16 });
@@ -55,12 +75,15 @@ async function engine(name: string, make: (model: ReturnType<typeof buildUnet>, 
 const engines = [
   await engine('1 worker', (m, o) => current.singleStepEngine(m, o, size, createLoss('bce'))),
   await engine('2 workers', (m, o) => current.parallelStepEngine(m, o, size, createLoss('bce'), setup)),
-  ...(baseline ? [await engine('2 workers, baseline', (m, o) => baseline.parallelStepEngine(m, o, size, createLoss('bce'), setup))] : []),
+  ...(baseline
+    ? [await engine('1 worker, baseline', (m, o) => baseline.singleStepEngine(m, o, size, createLoss('bce'))), await engine('2 workers, baseline', (m, o) => baseline.parallelStepEngine(m, o, size, createLoss('bce'), setup))]
+    : []),
 ];
 const main = String(process.pid);
 const samples = new Map(engines.map(([name]) => [name, { wall: [] as number[], main: [] as number[], other: [] as number[] }]));
 for (let r = -1; r < rounds; r++) {
   for (const [name, e] of engines) {
+    useKernels(name.endsWith('baseline') ? 'baseline' : 'current');
     const before = threadCpu();
     const start = performance.now();
     await e.step(batch, 1e-3);
@@ -82,7 +105,10 @@ for (const [name] of engines) {
 }
 const single = samples.get('1 worker')!;
 const two = samples.get('2 workers')!;
-console.log(`scaling, wall: ${(median(single.wall) / median(two.wall)).toFixed(2)}x; by CPU (1-worker step over the 2-worker main thread's): ${(median(single.main) / median(two.main)).toFixed(2)}x`);
+const scaling = (one: typeof single, both: typeof two) => `wall ${(median(one.wall) / median(both.wall)).toFixed(2)}x, by CPU ${(median(one.main) / Math.max(median(both.main), median(both.other))).toFixed(2)}x`;
+// By CPU: the 1-worker step's CPU time over the busier thread's of the 2-worker step, what a quiet
+// machine would approach if the two threads did not slow each other down (shared caches, memory).
+console.log(`scaling 1 -> 2 workers: ${scaling(single, two)}${baseline ? `; baseline ${scaling(samples.get('1 worker, baseline')!, samples.get('2 workers, baseline')!)}` : ''}`);
 if (baseline) {
   // Same start, same batches, same arithmetic: the two 2-worker engines must agree bit for bit.
   const flat = (name: string) => tf.tidy(() => tf.concat(models[name]!.getWeights().map((w) => tf.reshape(w, [-1]))).dataSync());
@@ -90,4 +116,5 @@ if (baseline) {
   const b = flat('2 workers, baseline');
   console.log(`2-worker weights after ${rounds + 1} steps equal to the baseline's bit for bit: ${a.every((v, i) => Object.is(v, b[i]))}`);
 }
+useKernels('current');
 for (const [, e] of engines) await e.dispose();
