@@ -6,6 +6,7 @@ import { conv2dBackpropFilter } from './conv2d-backprop-filter';
 import { conv2dBackpropInput } from './conv2d-backprop-input';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-backprop';
 import { castSameType, identity } from './identity';
+import { maxPoolGrad } from './max-pool-grad';
 import { splitV } from './split-v';
 import { sumLeadingAxes } from './sum-leading-axes';
 
@@ -20,6 +21,7 @@ const KERNELS: { name: string; kernelFunc: tf.KernelFunc }[] = [
   { name: 'Sum', kernelFunc: sumLeadingAxes as unknown as tf.KernelFunc },
   { name: 'Identity', kernelFunc: identity as unknown as tf.KernelFunc },
   { name: 'Cast', kernelFunc: castSameType as unknown as tf.KernelFunc },
+  { name: 'MaxPoolGrad', kernelFunc: maxPoolGrad as unknown as tf.KernelFunc },
 ];
 
 let registered = false;
