@@ -2,13 +2,12 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendChoice, BackendInfo } from '../backend/select-backend';
-import { startWorker } from '../concurrency/start-worker';
 import { CovsegError } from '../errors';
 import type { LossOptions, SegmentationLoss } from '../losses/segmentation-losses';
 import { positionDraws } from '../models/random-draws';
 import { ADAM_DEFAULTS, adamStep, type AdamSettings, type AdamState } from './adam';
-import type { FromReplica, ToReplica } from './parallel/replica-protocol';
-import { weightSizes, writeFlat } from './parallel/shared-weights';
+import { splitFlat, weightSizes, writeFlat } from './parallel/shared-weights';
+import { ownShare, splitGradients, startReplicaWorker } from './replica-worker';
 
 /**
  * A training batch: inputs `[count, size, size, 1]` scaled 0..1 and targets `[count, size, size, C]`
@@ -98,11 +97,10 @@ export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, s
 
 
 /**
- * Data-parallel over two threads (Li et al. 2020, PyTorch DDP's scheme): this thread and one worker
- * each compute the gradient of half the batch; the halves are averaged, weighted by their sample
- * counts, which is the full batch's gradient up to float rounding. One Adam step follows, and the
- * new weights go to the worker through shared memory, so both replicas stay identical. Batch norm
- * sees per-replica batch statistics (as DDP without SyncBN); its moving averages are averaged.
+ * Data-parallel over two threads (see splitGradients): this thread and one worker each compute the
+ * gradient of half the batch, averaged by sample counts. One Adam step follows, and the new weights
+ * go to the worker through shared memory, so both replicas stay identical. Batch norm sees
+ * per-replica batch statistics (as DDP without SyncBN); its moving averages are averaged.
  */
 export async function parallelStepEngine(
   model: tfl.LayersModel,
@@ -117,95 +115,52 @@ export async function parallelStepEngine(
   const stateSizes = weightSizes(model.nonTrainableWeights);
   const trainableTotal = trainableSizes.reduce((a, b) => a + b, 0);
   const stateTotal = stateSizes.reduce((a, b) => a + b, 0);
-  const sharedWeights = new Float32Array(new SharedArrayBuffer(4 * (trainableTotal + stateTotal)));
-  const sharedGradients = new Float32Array(new SharedArrayBuffer(4 * Math.max(1, trainableTotal)));
-  const sharedState = new Float32Array(new SharedArrayBuffer(4 * Math.max(1, stateTotal)));
+  const replica = await startReplicaWorker(
+    setup.backend,
+    { kind: 'layers', topology: JSON.stringify(model.toJSON(null, false)), loss: setup.loss, lossOptions: setup.lossOptions, size },
+    { weights: trainableTotal + stateTotal, gradients: trainableTotal, state: stateTotal },
+  );
   const weights = variables.map((v) => (v.dataSync() as Float32Array).slice());
-  const publish = () => writeFlat(sharedWeights, [...variables, ...stateVariables]);
+  const publish = () => writeFlat(replica.weights, [...variables, ...stateVariables]);
   publish();
-
-  const worker = startWorker('./parallel/gradient-replica', import.meta.url);
-  let pending: { resolve: (m: FromReplica) => void; reject: (e: Error) => void } | undefined;
-  worker.on('message', (message: FromReplica) => {
-    const waiting = pending;
-    pending = undefined;
-    if (message.type === 'error') waiting?.reject(new Error(`training worker failed: ${message.message}`));
-    else waiting?.resolve(message);
-  });
-  worker.on('error', (error) => {
-    pending?.reject(error);
-    pending = undefined;
-  });
-  const request = (message: ToReplica) =>
-    new Promise<FromReplica>((resolve, reject) => {
-      pending = { resolve, reject };
-      worker.postMessage(message);
-    });
-  await request({
-    type: 'init',
-    backend: setup.backend,
-    topology: JSON.stringify(model.toJSON(null, false)),
-    loss: setup.loss,
-    lossOptions: setup.lossOptions,
-    size,
-    weights: sharedWeights.buffer as SharedArrayBuffer,
-    gradients: sharedGradients.buffer as SharedArrayBuffer,
-    state: sharedState.buffer as SharedArrayBuffer,
-  });
-
-  const splitSizes = (arrays: Float32Array, sizes: number[]) => {
-    const out: Float32Array[] = [];
-    let offset = 0;
-    for (const size of sizes) {
-      out.push(arrays.subarray(offset, offset + size));
-      offset += size;
-    }
-    return out;
-  };
-  const workerGradients = splitSizes(sharedGradients, trainableSizes);
-  const workerState = splitSizes(sharedState, stateSizes);
+  const workerState = splitFlat(replica.state, stateSizes);
 
   return {
     workers: 2,
     step: async (batch, learningRate) => {
       const plane = size * size;
-      const ownCount = Math.ceil(batch.count / 2);
+      const ownCount = ownShare(batch.count);
       const own = rows(batch, 0, ownCount, plane);
       const theirs = rows(batch, ownCount, batch.count, plane);
-      const reply = theirs.count > 0 ? request({ type: 'step', x: theirs.x, y: theirs.y, count: theirs.count, draws: { step: optimizer.step, replica: 1 } }) : undefined;
-      const mine = await gradientsOf(model, variables, size, own, loss, { step: optimizer.step, replica: 0 });
-      let value = mine.value;
+      const result = await splitGradients(
+        replica,
+        {
+          count: own.count,
+          compute: async () => {
+            const mine = await gradientsOf(model, variables, size, own, loss, { step: optimizer.step, replica: 0 });
+            return { values: [mine.value], gradients: mine.gradients };
+          },
+        },
+        { count: theirs.count, work: () => ({ kind: 'layers', x: theirs.x, y: theirs.y, count: theirs.count, draws: { step: optimizer.step, replica: 1 } }) },
+        trainableSizes,
+      );
       let stateValues: Float32Array[] | undefined;
-      if (reply) {
-        const answer = await reply;
-        const theirLoss = answer.type === 'stepped' ? answer.loss : NaN;
-        const a = own.count / batch.count;
-        const b = theirs.count / batch.count;
-        for (let k = 0; k < mine.gradients.length; k++) {
-          const g = mine.gradients[k]!;
-          const h = workerGradients[k]!;
-          for (let i = 0; i < g.length; i++) g[i] = a * g[i]! + b * h[i]!;
-        }
-        value = a * value + b * theirLoss;
-        const averaged = stateVariables.map((v, k) => {
+      if (result.remote) {
+        stateValues = stateVariables.map((v, k) => {
           const ownValues = (v.dataSync() as Float32Array).slice();
           const other = workerState[k]!;
           for (let i = 0; i < ownValues.length; i++) ownValues[i] = 0.5 * (ownValues[i]! + other[i]!);
           return ownValues;
         });
-        assign(stateVariables, averaged);
-        stateValues = averaged;
+        assign(stateVariables, stateValues);
       }
-      adamStep(weights, mine.gradients, optimizer, learningRate, setup.adam);
+      adamStep(weights, result.gradients, optimizer, learningRate, setup.adam);
       assign(variables, weights);
       // From the arrays just assigned rather than read back out of tfjs: one copy fewer per step.
-      if (stateValues) writeFlat(sharedWeights, [...weights, ...stateValues]);
+      if (stateValues) writeFlat(replica.weights, [...weights, ...stateValues]);
       else publish();
-      return value;
+      return result.values[0]!;
     },
-    dispose: async () => {
-      worker.postMessage({ type: 'close' } satisfies ToReplica);
-      await worker.terminate();
-    },
+    dispose: () => replica.close(),
   };
 }

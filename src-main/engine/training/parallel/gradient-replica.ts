@@ -1,24 +1,15 @@
-// Worker thread: one data-parallel replica. It holds its own tfjs backend, a copy of the model and
-// of the prepared slices; per step it loads the shared weights, computes the gradient of its part
-// of the batch and writes it to shared memory.
+// Worker thread: one data-parallel replica. It holds its own tfjs backend and a copy of the model(s);
+// per step it loads the shared weights, computes the gradient of its part of the batch and writes it
+// to shared memory. What it is a copy of (a segmentation model, a GAN) is the init message's setup.
 import { parentPort } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../../backend/select-backend';
-import { createLoss } from '../../losses/segmentation-losses';
-// The replica rebuilds the model from its topology: SegFormer's custom layers must be registered.
-import '../../models/batch-normalization-layer';
-import '../../models/segformer/segformer-layers';
-import { gradientsOf } from '../step-engine';
-import type { FromReplica, ToReplica } from './replica-protocol';
-import { readWeightsFrom, writeFlat } from './shared-weights';
+import { ganReplica } from '../../gan/gan-replica';
+import { layersReplica } from './layers-replica';
+import type { FromReplica, GradientReplica, ReplicaBuffers, ToReplica } from './replica-protocol';
 
 if (!parentPort) throw new Error('gradient-replica must run in a worker thread');
 const port = parentPort;
-let model: tfl.LayersModel | undefined;
-let size = 0;
-let loss: ReturnType<typeof createLoss> | undefined;
-let buffers: { weights: Float32Array; gradients: Float32Array; state: Float32Array } | undefined;
+let replica: GradientReplica | undefined;
 
 function send(message: FromReplica): void {
   port.postMessage(message);
@@ -26,19 +17,8 @@ function send(message: FromReplica): void {
 
 async function init(message: Extract<ToReplica, { type: 'init' }>): Promise<void> {
   await selectBackend(message.backend);
-  model = await tfl.models.modelFromJSON(JSON.parse(message.topology));
-  loss = createLoss(message.loss, message.lossOptions);
-  size = message.size;
-  buffers = { weights: new Float32Array(message.weights), gradients: new Float32Array(message.gradients), state: new Float32Array(message.state) };
-}
-
-async function step(message: Extract<ToReplica, { type: 'step' }>): Promise<number> {
-  const variables = model!.trainableWeights.map((w) => w.read() as tf.Variable);
-  readWeightsFrom(buffers!.weights, model!);
-  const { value, gradients } = await gradientsOf(model!, variables, size, message, loss!, message.draws);
-  writeFlat(buffers!.gradients, gradients);
-  writeFlat(buffers!.state, model!.nonTrainableWeights.map((w) => w.read()));
-  return value;
+  const buffers: ReplicaBuffers = { weights: new Float32Array(message.weights), gradients: new Float32Array(message.gradients), state: new Float32Array(message.state) };
+  replica = message.setup.kind === 'layers' ? await layersReplica(message.setup, buffers) : ganReplica(message.setup, buffers);
 }
 
 port.on('message', (message: ToReplica) => {
@@ -48,9 +28,9 @@ port.on('message', (message: ToReplica) => {
         await init(message);
         send({ type: 'ready' });
       } else if (message.type === 'step') {
-        send({ type: 'stepped', loss: await step(message) });
+        send({ type: 'stepped', values: await replica!.step(message.work) });
       } else {
-        model?.dispose();
+        replica?.dispose();
         port.close();
       }
     } catch (error) {
