@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GanKind } from '../../../src-shared/contract/gan-pairs';
 import { createRandom } from '../random/seeded-random';
 import { createParamStore, type ParamStore } from './network/params';
-import type { Net } from './network/ops';
+import { sampleSeed, type Net } from './network/ops';
 import { dropoutMasks, levelsFor, unetGenerator, type GeneratorShape } from './network/unet-generator';
 import { patchDiscriminator } from './network/patch-discriminator';
 
@@ -42,9 +42,9 @@ const DAGAN_NOISE_CHANNELS = 8;
 function daganNoise(count: number, side: number, seed: number, firstSample: number): tf.Tensor4D {
   const draws = Array.from({ length: count }, (_, j) =>
     // tfjs seeds a normal draw from Math.random when the seed is 0: -1 keeps seed 0 reproducible too.
-    tf.randomNormal([1, side, side, DAGAN_NOISE_CHANNELS], 0, 1, 'float32', sampleSeed(seed, firstSample + j) || -1),
+    tf.randomNormal<tf.Rank.R4>([1, side, side, DAGAN_NOISE_CHANNELS], 0, 1, 'float32', sampleSeed(seed, firstSample + j) || -1),
   );
-  return draws.length === 1 ? draws[0]! : tf.concat(draws, 0);
+  return draws.length === 1 ? draws[0]! : tf.concat4d(draws, 0);
 }
 
 /**
