@@ -82,7 +82,6 @@ describe('data-parallel GAN steps (two workers)', () => {
     one.losses.forEach((l, k) => {
       for (const key of ['dLoss', 'gLoss', 'l1'] as const) expect(Math.abs(two.losses[k]![key] - l[key]) / Math.abs(l[key]), `${key} at step ${k + 1}`).toBeLessThan(1e-4);
     });
-    console.log('DAGAN weights', maxRelativeError(two.weights, one.weights), 'losses', one.losses, two.losses);
     expect(maxRelativeError(two.weights, one.weights)).toBeLessThan(1e-4);
     // Not trivially equal: the halves were really computed apart and averaged.
     expect(Array.from(two.weights)).not.toEqual(Array.from(one.weights));
@@ -126,7 +125,6 @@ describe('covseg gan train --workers (pix2pix)', () => {
     expect(single.stderr).toMatch(/1 worker\(s\)/);
 
     const [two, one] = [await networkValues(join(dir, 'straight')), await networkValues(join(dir, 'single'))];
-    console.log('pix2pix CLI weights', maxRelativeError(two, one), await epochLosses(join(dir, 'straight')), await epochLosses(join(dir, 'single')));
     expect(maxRelativeError(two, one)).toBeLessThan(1e-4);
     expect(Array.from(two)).not.toEqual(Array.from(one));
     const [twoLosses, oneLosses] = [await epochLosses(join(dir, 'straight')), await epochLosses(join(dir, 'single'))];
