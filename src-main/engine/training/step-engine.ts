@@ -2,14 +2,13 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendChoice, BackendInfo } from '../backend/select-backend';
-import { startWorker } from '../concurrency/start-worker';
 import { CovsegError } from '../errors';
 import type { LossOptions, SegmentationLoss } from '../losses/segmentation-losses';
 import { positionDraws } from '../models/random-draws';
 import { ADAM_DEFAULTS, adamStep, adamStepRange, type AdamSettings, type AdamState } from './adam';
-import type { FromReplica, ToReplica } from './parallel/replica-protocol';
-import { flatAdamArrays, sharedTrainingMemory, splitFlat } from './parallel/shared-training';
-import { readWeightsFrom, weightSizes, writeFlat } from './parallel/shared-weights';
+import { flatAdamArrays, sharedTrainingMemory } from './parallel/shared-training';
+import { readWeightsFrom, splitFlat, weightSizes, writeFlat } from './parallel/shared-weights';
+import { ownShare, startReplicaWorker } from './replica-worker';
 
 /**
  * A training batch: inputs `[count, size, size, 1]` scaled 0..1 and targets `[count, size, size, C]`
@@ -132,14 +131,14 @@ export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, s
 
 
 /**
- * Data-parallel over two threads (Li et al. 2020, PyTorch DDP's scheme): this thread and one worker
- * each compute the gradient of half the batch into shared memory. The Adam step on their mean
- * (weighted by sample counts: the full batch's gradient up to float rounding) is sharded as
- * ZeRO-1 does (Rajbhandari et al. 2020): each thread updates half of the weights and moments in
- * shared memory at once, so the part of a step that runs on one thread alone shrinks to half an
- * Adam step and the weight assignment. Both replicas load the same new weights, so they stay
- * identical. Batch norm sees per-replica batch statistics (as DDP without SyncBN); its moving
- * averages are averaged.
+ * Data-parallel over two threads (Li et al. 2020, PyTorch DDP's scheme) on a replica worker
+ * (replica-worker.ts, the machinery GANs train on too): this thread and the worker each compute the
+ * gradient of half the batch into shared memory. The Adam step on their mean (weighted by sample
+ * counts: the full batch's gradient up to float rounding) is sharded as ZeRO-1 does (Rajbhandari
+ * et al. 2020): each thread updates part of the weights and moments in shared memory at once, so
+ * the part of a step that runs on one thread alone shrinks to part of an Adam step and the weight
+ * assignment. Both replicas load the same new weights, so they stay identical. Batch norm sees
+ * per-replica batch statistics (as DDP without SyncBN); its moving averages are averaged.
  */
 export async function parallelStepEngine(
   model: tfl.LayersModel,
@@ -170,42 +169,29 @@ export async function parallelStepEngine(
   // This thread also assigns the weights and averages batch-norm statistics while the worker is
   // idle, so the worker takes the larger share of Adam.
   const split = Math.floor(trainableTotal * 0.45);
-
-  const worker = startWorker('./parallel/gradient-replica', import.meta.url);
-  let pending: { resolve: (m: FromReplica) => void; reject: (e: Error) => void } | undefined;
-  worker.on('message', (message: FromReplica) => {
-    const waiting = pending;
-    pending = undefined;
-    if (message.type === 'error') waiting?.reject(new Error(`training worker failed: ${message.message}`));
-    else waiting?.resolve(message);
-  });
-  worker.on('error', (error) => {
-    pending?.reject(error);
-    pending = undefined;
-  });
-  const request = (message: ToReplica, transfer: ArrayBuffer[] = []) =>
-    new Promise<FromReplica>((resolve, reject) => {
-      pending = { resolve, reject };
-      worker.postMessage(message, transfer);
-    });
-  await request({ type: 'init', backend: setup.backend, topology: JSON.stringify(model.toJSON(null, false)), loss: setup.loss, lossOptions: setup.lossOptions, size, memory, adam, range: [split, trainableTotal] });
+  const replica = await startReplicaWorker(
+    setup.backend,
+    { kind: 'layers', topology: JSON.stringify(model.toJSON(null, false)), loss: setup.loss, lossOptions: setup.lossOptions, size },
+    memory,
+    { settings: adam, range: [split, trainableTotal] },
+  );
 
   return {
     workers: 2,
     step: async (batch, learningRate) => {
       const plane = size * size;
-      const ownCount = Math.ceil(batch.count / 2);
+      const ownCount = ownShare(batch.count);
       const own = rows(batch, 0, ownCount, plane);
       const theirs = rows(batch, ownCount, batch.count, plane);
       // The rows are fresh copies: moved to the worker, not cloned again.
-      const reply = theirs.count > 0 ? request({ type: 'step', x: theirs.x, y: theirs.y, count: theirs.count, draws: { step: optimizer.step, replica: 1 } }, [theirs.x.buffer as ArrayBuffer, theirs.y.buffer as ArrayBuffer]) : undefined;
+      const reply = theirs.count > 0 ? replica.step({ kind: 'layers', x: theirs.x, y: theirs.y, count: theirs.count, draws: { step: optimizer.step, replica: 1 } }, [theirs.x.buffer as ArrayBuffer, theirs.y.buffer as ArrayBuffer]) : undefined;
       let value = await gradientsInto(flat.gradients[0], model, variables, size, own, loss, { step: optimizer.step, replica: 0 });
       const step = optimizer.step + 1;
       if (reply) {
-        const answer = await reply;
+        const theirLoss = (await reply)[0] ?? NaN;
         const share: [number, number] = [own.count / batch.count, theirs.count / batch.count];
-        value = share[0] * value + share[1] * (answer.type === 'stepped' ? answer.loss : NaN);
-        const updated = request({ type: 'update', step, learningRate, share });
+        value = share[0] * value + share[1] * theirLoss;
+        const updated = replica.update(step, learningRate, share);
         adamStepRange(flat, 0, split, step, learningRate, share, adam);
         writeFlat(ownState, stateVariables);
         for (let i = 0; i < stateTotal; i++) ownState[i] = 0.5 * (ownState[i]! + workerState[i]!);
@@ -219,9 +205,6 @@ export async function parallelStepEngine(
       readWeightsFrom(sharedWeights, model);
       return value;
     },
-    dispose: async () => {
-      worker.postMessage({ type: 'close' } satisfies ToReplica);
-      await worker.terminate();
-    },
+    dispose: () => replica.close(),
   };
 }

@@ -26,18 +26,33 @@ export function writeFlat(target: Float32Array, parts: readonly (Float32Array | 
   }
 }
 
-/** Assigns trainable then non-trainable weights of `model` from one flat array. */
-export function readWeightsFrom(source: Float32Array, model: tfl.LayersModel): void {
+/** Assigns `variables`, in order, from one flat array. */
+export function readFlatInto(source: Float32Array, variables: readonly tf.Variable[]): void {
   let offset = 0;
   // wasm copies the values into its heap at once; the cpu backend would keep a view of shared
   // memory that changes later, and webgpu uploads lazily: those get a copy.
   const copies = tf.getBackend() !== 'wasm';
   tf.tidy(() => {
-    for (const w of [...model.trainableWeights, ...model.nonTrainableWeights]) {
-      const variable = w.read() as tf.Variable;
+    for (const variable of variables) {
       const values = copies ? source.slice(offset, offset + variable.size) : source.subarray(offset, offset + variable.size);
       variable.assign(tf.tensor(values, variable.shape));
       offset += variable.size;
     }
   });
+}
+
+/** Assigns trainable then non-trainable weights of `model` from one flat array. */
+export function readWeightsFrom(source: Float32Array, model: tfl.LayersModel): void {
+  readFlatInto(source, [...model.trainableWeights, ...model.nonTrainableWeights].map((w) => w.read() as tf.Variable));
+}
+
+/** Consecutive views of `flat`, one per size. */
+export function splitFlat(flat: Float32Array, sizes: readonly number[]): Float32Array[] {
+  const out: Float32Array[] = [];
+  let offset = 0;
+  for (const size of sizes) {
+    out.push(flat.subarray(offset, offset + size));
+    offset += size;
+  }
+  return out;
 }
