@@ -15,7 +15,7 @@ import { createRandom } from '../src-main/engine/random/seeded-random';
 import { createAdamState } from '../src-main/engine/training/adam';
 import { batchArrays, type PreparedSlices } from '../src-main/engine/training/slice-cache';
 import { parallelStepEngine, resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
-import { benchGan } from './gan-bench';
+import { benchGan, type GanPresetTimes } from './gan-bench';
 import { machineDescription } from './machine';
 import { scalingCeiling } from './scaling-ceiling';
 import { benchSegformer, segformerTorchRatios } from './segformer-bench';
@@ -126,7 +126,7 @@ const profile = await kernelProfile(128);
 const segformer128 = await benchSegformer(128, quick ? 1 : 3);
 const segformer256 = quick ? undefined : await benchSegformer(256, 2);
 const segformerTorch = quick ? [] : segformerTorchRatios(segformer256 ? [segformer128, segformer256] : [segformer128], 2);
-const gan128 = await benchGan(quick ? 1 : 3);
+const gan128 = await benchGan(quick ? 1 : 3, undefined, backendChoice);
 
 /** Augmented 256-px samples per second for a recipe, on this thread (where the trainer runs it). */
 async function augmentationRate(name: string): Promise<number> {
@@ -213,8 +213,9 @@ if (onnx1 && onnx2) {
 console.log(`SegFormer-B0 128 px, batch 4: train ${segformer128.train.msPerStep} ms/step (CPU ${segformer128.train.cpuMsPerStep} ms, ${segformer128.train.imagesPerSecond} images/s), inference ${segformer128.inference.msPerSlice} ms/slice; top kernels: ${segformer128.kernelProfile.slice(0, 5).map((k) => `${k.kernel} ${k.share}%`).join(', ')}`);
 if (segformer256) console.log(`SegFormer-B0 256 px, batch 4: train ${segformer256.train.msPerStep} ms/step, inference ${segformer256.inference.msPerSlice} ms/slice`);
 for (const t of segformerTorch) console.log(`SegFormer-B0 vs PyTorch ${t.torch}, 1 thread: ${Object.entries(t.figures).map(([size, f]) => `${size} train ${f.trainMs} ms (${f.trainRatio}x), inference ${f.inferMs} ms (${f.inferRatio}x)`).join('; ')}`);
-for (const [preset, t] of Object.entries(gan128).filter(([, v]) => typeof v === 'object' && v !== null && 'trainMsPerStep' in v) as [string, { filters: number; trainMsPerStep: number; generateMsPerImage: number }][]) {
-  console.log(`pix2pix 128 px, batch 4, ${preset} preset (${t.filters} filters): train ${t.trainMsPerStep} ms/step, generation ${t.generateMsPerImage} ms/image`);
+for (const [preset, t] of Object.entries(gan128).filter(([, v]) => typeof v === 'object' && v !== null && 'trainMsPerStep' in v) as [string, GanPresetTimes][]) {
+  const two = t.trainMsPerStepTwoWorkers ? ` (2 workers ${t.trainMsPerStepTwoWorkers} ms/step, ${(t.trainMsPerStep / t.trainMsPerStepTwoWorkers).toFixed(2)}x)` : '';
+  console.log(`pix2pix 128 px, batch 4, ${preset} preset (${t.filters} filters): train ${t.trainMsPerStep} ms/step${two}, generation ${t.generateMsPerImage} ms/image`);
 }
 for (const t of Array.isArray(gan128.pytorchOneThread) ? (gan128.pytorchOneThread as { version: string; ratios: Record<string, { train: number | null; generate: number | null }> }[]) : []) {
   console.log(`pix2pix vs PyTorch ${t.version}, 1 thread: ${Object.entries(t.ratios).map(([preset, r]) => `${preset} train ${r.train}x, generation ${r.generate}x`).join('; ')}`);

@@ -24,6 +24,7 @@ interface GanTrainFlags {
   classes: ClassTask | 'auto';
   pairs?: string[];
   backend: BackendChoice;
+  workers: number;
   resume?: boolean;
   json?: boolean;
   progressFile?: string;
@@ -34,7 +35,7 @@ export function ganProgressHook(io: CliIo): GanHooks {
   return {
     onTrainBegin: (context) => {
       const { config } = context.record;
-      io.err(`training ${config.kind} (generation ${context.record.generation}) on ${context.trainCount} slices${context.record.pairs.length ? ' incl. generated pairs' : ''}, ${config.size} px, batch ${config.batch}, ${config.preset} preset, backend ${describeBackend(context.record.backend)}`);
+      io.err(`training ${config.kind} (generation ${context.record.generation}) on ${context.trainCount} slices${context.record.pairs.length ? ' incl. generated pairs' : ''}, ${config.size} px, batch ${config.batch}, ${config.preset} preset, backend ${describeBackend(context.record.backend)}, ${context.record.workers ?? 1} worker(s)`);
       if (context.state.epoch > 0) io.err(`resuming after epoch ${context.state.epoch}`);
     },
     onBatchEnd: (log, context) => {
@@ -82,6 +83,7 @@ export function registerGanCommand(program: Command, io: CliContext): void {
     .option('--pairs <pairsdir>', 'GAN-on-GAN: also train on these generated pairs (accepted ones, or all if none was curated); repeatable', collect)
     .option('--seed <n>', 'seed of weights, batch order and noise', parseInteger, 1)
     .option('--backend <name>', `compute backend: ${BACKEND_CHOICES.join(', ')}`, process.env.COVSEG_BACKEND ?? 'auto')
+    .option('--workers <n>', 'data-parallel threads: 0 = auto (2 on wasm/cpu with 2+ cores), 1 or 2; a resume keeps the GAN\'s', parseInteger, 0)
     .option('--resume', 'continue the GAN in --out from its last checkpoint')
     .option('--json', 'print the summary as JSON')
     .option('--progress-file <file>', 'append progress as JSON lines to this file (the app follows it)')
@@ -97,6 +99,7 @@ export function registerGanCommand(program: Command, io: CliContext): void {
         seed: flags.seed,
         backend: flags.backend,
         classes: flags.classes,
+        workers: flags.workers,
         ...(flags.size !== undefined ? { size: flags.size } : {}),
         ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
         ...(flags.batch !== undefined ? { batch: flags.batch } : {}),

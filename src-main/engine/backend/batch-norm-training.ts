@@ -20,21 +20,102 @@ interface Attrs {
   epsilon: number;
 }
 
+// The loops below walk one group of up to four channels at a time down all rows, the group's
+// accumulators and coefficients in local variables: about three times faster in V8 than an inner
+// loop over the channels with the accumulators in an array, and each channel still sums its rows
+// in order, so the results are the same to the bit.
+
+/** Channel groups `[first, width]` of four (the last one narrower). */
+function channelGroups(channels: number): [number, number][] {
+  const groups: [number, number][] = [];
+  for (let c = 0; c < channels; c += 4) groups.push([c, Math.min(4, channels - c)]);
+  return groups;
+}
+
+/** Per-channel sums of `x` (rows of `channels`), and of `(x - centre)^2` when a centre is given; float64. */
+function channelSums(x: Float32Array, channels: number, out: Float64Array, centre?: Float64Array): void {
+  const n = x.length;
+  for (const [c, width] of channelGroups(channels)) {
+    const k0 = centre?.[c] ?? 0;
+    const k1 = centre?.[c + 1] ?? 0;
+    const k2 = centre?.[c + 2] ?? 0;
+    const k3 = centre?.[c + 3] ?? 0;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    if (width === 4 && centre) {
+      for (let i = c; i < n; i += channels) {
+        const d0 = x[i]! - k0;
+        const d1 = x[i + 1]! - k1;
+        const d2 = x[i + 2]! - k2;
+        const d3 = x[i + 3]! - k3;
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+        s2 += d2 * d2;
+        s3 += d3 * d3;
+      }
+    } else if (width === 4) {
+      for (let i = c; i < n; i += channels) {
+        s0 += x[i]!;
+        s1 += x[i + 1]!;
+        s2 += x[i + 2]!;
+        s3 += x[i + 3]!;
+      }
+    } else {
+      for (let j = 0; j < width; j++) {
+        const k = centre?.[c + j];
+        let s = 0;
+        for (let i = c + j; i < n; i += channels) {
+          const d = k === undefined ? x[i]! : x[i]! - k;
+          s += k === undefined ? d : d * d;
+        }
+        out[c + j] = s;
+      }
+      continue;
+    }
+    out[c] = s0;
+    out[c + 1] = s1;
+    out[c + 2] = s2;
+    out[c + 3] = s3;
+  }
+}
+
+/** `out = x * gain[c] + bias[c]` per channel (coefficients float32, arithmetic float64 as in one expression). */
+function channelAffine(x: Float32Array, channels: number, gain: Float32Array, bias: Float32Array, out: Float32Array): void {
+  const n = x.length;
+  for (const [c, width] of channelGroups(channels)) {
+    if (width < 4) {
+      for (let j = c; j < c + width; j++) for (let i = j; i < n; i += channels) out[i] = x[i]! * gain[j]! + bias[j]!;
+      continue;
+    }
+    const g0 = gain[c]!;
+    const g1 = gain[c + 1]!;
+    const g2 = gain[c + 2]!;
+    const g3 = gain[c + 3]!;
+    const b0 = bias[c]!;
+    const b1 = bias[c + 1]!;
+    const b2 = bias[c + 2]!;
+    const b3 = bias[c + 3]!;
+    for (let i = c; i < n; i += channels) {
+      out[i] = x[i]! * g0 + b0;
+      out[i + 1] = x[i + 1]! * g1 + b1;
+      out[i + 2] = x[i + 2]! * g2 + b2;
+      out[i + 3] = x[i + 3]! * g3 + b3;
+    }
+  }
+}
+
 /** Forward on plain arrays: fills y and returns the per-channel statistics. */
 function forward(x: Float32Array, scale: Float32Array, offset: Float32Array, epsilon: number, y: Float32Array, mean: Float32Array, variance: Float32Array): void {
   const channels = scale.length;
   const rows = x.length / channels;
   const sum = new Float64Array(channels);
-  for (let i = 0; i < x.length; i += channels) for (let c = 0; c < channels; c++) sum[c]! += x[i + c]!;
+  channelSums(x, channels, sum);
   for (let c = 0; c < channels; c++) sum[c] = sum[c]! / rows;
   // Two passes (mean first, then squared deviations): as exact as tfjs-layers' moments.
   const squares = new Float64Array(channels);
-  for (let i = 0; i < x.length; i += channels) {
-    for (let c = 0; c < channels; c++) {
-      const d = x[i + c]! - sum[c]!;
-      squares[c]! += d * d;
-    }
-  }
+  channelSums(x, channels, squares, sum);
   const mul = new Float32Array(channels);
   const add = new Float32Array(channels);
   for (let c = 0; c < channels; c++) {
@@ -43,7 +124,79 @@ function forward(x: Float32Array, scale: Float32Array, offset: Float32Array, eps
     mul[c] = scale[c]! / Math.sqrt(variance[c]! + epsilon);
     add[c] = offset[c]! - mean[c]! * mul[c]!;
   }
-  for (let i = 0; i < x.length; i += channels) for (let c = 0; c < channels; c++) y[i + c] = x[i + c]! * mul[c]! + add[c]!;
+  channelAffine(x, channels, mul, add, y);
+}
+
+/** Per channel `sum(dy)` and `sum(dy * (x - mean))`, float64. */
+function gradientSums(dy: Float32Array, x: Float32Array, mean: Float32Array, channels: number, dySum: Float64Array, dyXc: Float64Array): void {
+  const n = x.length;
+  for (const [c, width] of channelGroups(channels)) {
+    if (width < 4) {
+      for (let j = c; j < c + width; j++) {
+        const m = mean[j]!;
+        let a = 0;
+        let b = 0;
+        for (let i = j; i < n; i += channels) {
+          const g = dy[i]!;
+          a += g;
+          b += g * (x[i]! - m);
+        }
+        dySum[j] = a;
+        dyXc[j] = b;
+      }
+      continue;
+    }
+    const m0 = mean[c]!;
+    const m1 = mean[c + 1]!;
+    const m2 = mean[c + 2]!;
+    const m3 = mean[c + 3]!;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let b0 = 0;
+    let b1 = 0;
+    let b2 = 0;
+    let b3 = 0;
+    for (let i = c; i < n; i += channels) {
+      const g0 = dy[i]!;
+      const g1 = dy[i + 1]!;
+      const g2 = dy[i + 2]!;
+      const g3 = dy[i + 3]!;
+      a0 += g0;
+      a1 += g1;
+      a2 += g2;
+      a3 += g3;
+      b0 += g0 * (x[i]! - m0);
+      b1 += g1 * (x[i + 1]! - m1);
+      b2 += g2 * (x[i + 2]! - m2);
+      b3 += g3 * (x[i + 3]! - m3);
+    }
+    dySum.set([a0, a1, a2, a3], c);
+    dyXc.set([b0, b1, b2, b3], c);
+  }
+}
+
+/** `dx = gain * (dy - shift - (x - mean) * slope)` per channel. */
+function inputGradient(dy: Float32Array, x: Float32Array, mean: Float32Array, gain: Float32Array, shift: Float32Array, slope: Float32Array, dx: Float32Array): void {
+  const channels = mean.length;
+  const n = x.length;
+  for (const [c, width] of channelGroups(channels)) {
+    if (width < 4) {
+      for (let j = c; j < c + width; j++) for (let i = j; i < n; i += channels) dx[i] = gain[j]! * (dy[i]! - shift[j]! - (x[i]! - mean[j]!) * slope[j]!);
+      continue;
+    }
+    const [g0, g1, g2, g3] = [gain[c]!, gain[c + 1]!, gain[c + 2]!, gain[c + 3]!];
+    const [h0, h1, h2, h3] = [shift[c]!, shift[c + 1]!, shift[c + 2]!, shift[c + 3]!];
+    const [m0, m1, m2, m3] = [mean[c]!, mean[c + 1]!, mean[c + 2]!, mean[c + 3]!];
+    const [s0, s1, s2, s3] = [slope[c]!, slope[c + 1]!, slope[c + 2]!, slope[c + 3]!];
+    for (let i = c; i < n; i += channels) {
+      dx[i] = g0 * (dy[i]! - h0 - (x[i]! - m0) * s0);
+      dx[i + 1] = g1 * (dy[i + 1]! - h1 - (x[i + 1]! - m1) * s1);
+      dx[i + 2] = g2 * (dy[i + 2]! - h2 - (x[i + 2]! - m2) * s2);
+      dx[i + 3] = g3 * (dy[i + 3]! - h3 - (x[i + 3]! - m3) * s3);
+    }
+  }
 }
 
 /** Backward on plain arrays: fills dx, dScale, dOffset. */
@@ -52,13 +205,7 @@ function backward(dy: Float32Array, x: Float32Array, scale: Float32Array, mean: 
   const rows = x.length / channels;
   const dySum = new Float64Array(channels);
   const dyXc = new Float64Array(channels);
-  for (let i = 0; i < x.length; i += channels) {
-    for (let c = 0; c < channels; c++) {
-      const g = dy[i + c]!;
-      dySum[c]! += g;
-      dyXc[c]! += g * (x[i + c]! - mean[c]!);
-    }
-  }
+  gradientSums(dy, x, mean, channels, dySum, dyXc);
   const gain = new Float32Array(channels);
   const shift = new Float32Array(channels);
   const slope = new Float32Array(channels);
@@ -70,11 +217,8 @@ function backward(dy: Float32Array, x: Float32Array, scale: Float32Array, mean: 
     shift[c] = dySum[c]! / rows;
     slope[c] = (r * r * dyXc[c]!) / rows;
   }
-  for (let i = 0; i < x.length; i += channels) {
-    for (let c = 0; c < channels; c++) dx[i + c] = gain[c]! * (dy[i + c]! - shift[c]! - (x[i + c]! - mean[c]!) * slope[c]!);
-  }
+  inputGradient(dy, x, mean, gain, shift, slope, dx);
 }
-
 
 /** Runs `compute` on the backend's own memory: wasm heap views, or the cpu backend's arrays. */
 function onBackend(backend: tf.KernelBackend, inputs: tf.TensorInfo[], outShapes: number[][], compute: (inputs: Float32Array[], outputs: Float32Array[]) => void): tf.TensorInfo[] {

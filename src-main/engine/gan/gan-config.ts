@@ -28,6 +28,8 @@ export interface GanConfig {
   classes: ClassTask | 'auto';
   /** How many pairs `covseg gan generate` makes when no --count is given. */
   defaultCount: number;
+  /** Data-parallel threads: 0 = auto (2 on wasm/cpu with 2+ cores, as `covseg train`), 1 or 2. Older records have none (one thread). */
+  workers?: number;
 }
 
 /**
@@ -43,7 +45,7 @@ export const PRESETS: Record<GanPreset, Pick<GanConfig, 'size' | 'epochs' | 'bat
 export function resolveGanConfig(partial: Partial<GanConfig> & Pick<GanConfig, 'kind' | 'data' | 'splitFile' | 'preset'>): GanConfig {
   requireParameter((GAN_KINDS as readonly string[]).includes(partial.kind), `unknown GAN kind "${partial.kind}"`, `use --kind ${GAN_KINDS.join(' or ')}`);
   requireParameter((GAN_PRESETS as readonly string[]).includes(partial.preset), `unknown GAN preset "${partial.preset}"`, `use --preset ${GAN_PRESETS.join(' or ')}`);
-  const config: GanConfig = { ...PRESETS[partial.preset], lr: 2e-4, seed: 1, backend: 'auto', classes: 'auto', pairs: [], ...partial } as GanConfig;
+  const config: GanConfig = { ...PRESETS[partial.preset], lr: 2e-4, seed: 1, backend: 'auto', classes: 'auto', pairs: [], workers: 0, ...partial } as GanConfig;
   requireParameter(Number.isInteger(config.size) && config.size >= 16 && config.size <= 512 && (config.size & (config.size - 1)) === 0, `--size must be a power of two from 16 to 512, got ${config.size}`, 'try --size 128 (cpu preset) or 256 (seed preset)');
   requireParameter(Number.isInteger(config.epochs) && config.epochs >= 1, `--epochs must be a positive integer, got ${config.epochs}`);
   requireParameter(Number.isInteger(config.batch) && config.batch >= 1 && config.batch <= 256, `--batch must be an integer from 1 to 256, got ${config.batch}`);
@@ -51,6 +53,7 @@ export function resolveGanConfig(partial: Partial<GanConfig> & Pick<GanConfig, '
   requireParameter(Number.isInteger(config.discriminatorFilters) && config.discriminatorFilters >= 1 && config.discriminatorFilters <= 128, `discriminator filters must be 1-128, got ${config.discriminatorFilters}`);
   requireParameter(config.lr > 0 && config.lr < 1, `--lr must be in (0, 1), got ${config.lr}`);
   requireParameter(Number.isInteger(config.seed), `--seed must be an integer, got ${config.seed}`);
+  requireParameter(Number.isInteger(config.workers) && config.workers! >= 0 && config.workers! <= 2, `--workers must be 0 (auto), 1 or 2, got ${config.workers}`);
   requireParameter(['auto', 'lesion', 'ggo-consolidation'].includes(config.classes), `unknown --classes "${config.classes}"`, 'use auto, lesion or ggo-consolidation');
   return config;
 }

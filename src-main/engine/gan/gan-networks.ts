@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GanKind } from '../../../src-shared/contract/gan-pairs';
 import { createRandom } from '../random/seeded-random';
 import { createParamStore, type ParamStore } from './network/params';
-import type { Net } from './network/ops';
+import { sampleSeed, type Net } from './network/ops';
 import { dropoutMasks, levelsFor, unetGenerator, type GeneratorShape } from './network/unet-generator';
 import { patchDiscriminator } from './network/patch-discriminator';
 
@@ -15,8 +15,11 @@ export interface GanNetworks {
   l1Weight: number;
   /** Needs a real reference image besides the mask (DAGAN). */
   usesReference: boolean;
-  /** Generated images `[b, s, s, 1]` in -1..1 for condition planes `[b, s, s, p]`; `seed` fixes the noise. */
-  generate(condition: tf.Tensor4D, reference: tf.Tensor4D | undefined, seed: number): tf.Tensor4D;
+  /**
+   * Generated images `[b, s, s, 1]` in -1..1 for condition planes `[b, s, s, p]`; `seed` fixes the
+   * noise, drawn per sample: the first row is sample `firstSample` of its batch (see sampleSeed).
+   */
+  generate(condition: tf.Tensor4D, reference: tf.Tensor4D | undefined, seed: number, firstSample?: number): tf.Tensor4D;
   /** Patch logits for a candidate image given the condition (and the reference, DAGAN). */
   discriminate(condition: tf.Tensor4D, reference: tf.Tensor4D | undefined, candidate: tf.Tensor4D): tf.Tensor4D;
   dispose(): void;
@@ -34,6 +37,15 @@ export interface NetworkOptions {
 
 /** Noise planes DAGAN concatenates to its bottleneck. */
 const DAGAN_NOISE_CHANNELS = 8;
+
+/** DAGAN's bottleneck noise `[count, side, side, 8]`, one seeded draw per sample (see sampleSeed). */
+function daganNoise(count: number, side: number, seed: number, firstSample: number): tf.Tensor4D {
+  const draws = Array.from({ length: count }, (_, j) =>
+    // tfjs seeds a normal draw from Math.random when the seed is 0: -1 keeps seed 0 reproducible too.
+    tf.randomNormal<tf.Rank.R4>([1, side, side, DAGAN_NOISE_CHANNELS], 0, 1, 'float32', sampleSeed(seed, firstSample + j) || -1),
+  );
+  return draws.length === 1 ? draws[0]! : tf.concat4d(draws, 0);
+}
 
 /**
  * Builds a GAN's two networks with seeded weights; one dry forward pass creates every variable, so
@@ -55,10 +67,10 @@ export function createGanNetworks(options: NetworkOptions): GanNetworks {
     d,
     l1Weight: dagan ? 0 : 100,
     usesReference: dagan,
-    generate: (condition, reference, seed) =>
+    generate: (condition, reference, seed, firstSample = 0) =>
       dagan
-        ? unetGenerator(g, tf.concat([reference!, condition], 3), shape, { noise: tf.randomNormal([condition.shape[0], bottleneck, bottleneck, DAGAN_NOISE_CHANNELS], 0, 1, 'float32', seed) })
-        : unetGenerator(g, condition, shape, { dropout: dropoutMasks(seed) }),
+        ? unetGenerator(g, tf.concat([reference!, condition], 3), shape, { noise: daganNoise(condition.shape[0], bottleneck, seed, firstSample) })
+        : unetGenerator(g, condition, shape, { dropout: dropoutMasks(seed, firstSample) }),
     discriminate: (condition, reference, candidate) => patchDiscriminator(d, tf.concat(dagan ? [reference!, condition, candidate] : [condition, candidate], 3), options.discriminatorFilters),
     dispose: () => {
       gStore.dispose();

@@ -29,6 +29,8 @@ export interface GanRecord extends GanProvenance {
   createdAt: string;
   config: GanConfig;
   backend: BackendInfo;
+  /** Data-parallel threads the GAN trains on (resolved from `config.workers`); absent in older records, which trained on one. */
+  workers?: number;
 }
 
 export async function fileSha256(file: string): Promise<string> {

@@ -13,12 +13,13 @@ import { createRandom } from '../random/seeded-random';
 import { appendMetrics, truncateMetrics, writeStatus } from '../runs/run-files';
 import { acquireFolderLock, LOCK_FILE } from '../runs/run-lock';
 import type { ClassTask } from '../training/class-task';
+import { resolveWorkers } from '../training/step-engine';
 import type { GanConfig } from './gan-config';
 import { hasGanCheckpoint, loadGanCheckpoint, saveGanCheckpoint, type GanTrainerState } from './gan-checkpoint';
 import { conditionPlanes, imageToUnit, loadGanSamples, loadPairsSamples, unitToImage, type GanSample } from './gan-data';
-import { createGanNetworks, type GanNetworks } from './gan-networks';
+import { createGanNetworks, type GanNetworks, type NetworkOptions } from './gan-networks';
 import { fileSha256, GAN_FILES, readGanRecord, type GanProvenance, type GanRecord } from './gan-record';
-import { ganStep, netOptimizer, type GanBatch } from './gan-step';
+import { netOptimizer, parallelGanStepEngine, singleGanStepEngine, type GanBatch, type GanStepEngine } from './gan-step';
 import { readPairsSource, refuseLeakage, selectPairs } from './pairs-source';
 import { classMapTile, gridPng } from './sample-grid';
 
@@ -195,7 +196,7 @@ async function trainLocked(ganDir: string, options: TrainGanOptions): Promise<Ga
       throw new CovsegError('bad-run', 'the dataset or the split file changed since this GAN started', { file: config.splitFile, fix: 'resume with the original data and split, or train a new GAN' });
     }
   } else {
-    record = { version: 1, createdAt: new Date().toISOString(), ...found, config, backend };
+    record = { version: 1, createdAt: new Date().toISOString(), ...found, config, backend, workers: resolveWorkers(config.workers ?? 0, backend) };
     await writeJsonAtomic(recordFile, record);
   }
   const gan = record!;
@@ -205,7 +206,9 @@ async function trainLocked(ganDir: string, options: TrainGanOptions): Promise<Ga
     const chosen = await selectPairs(p.dir);
     samples.push(...(await loadPairsSamples(p.dir, chosen.pairs.map((x) => x.id), config.size, planes)));
   }
-  const nets = createGanNetworks({ kind: config.kind, size: config.size, planes, generatorFilters: config.generatorFilters, discriminatorFilters: config.discriminatorFilters, seed: config.seed });
+  const networks: NetworkOptions = { kind: config.kind, size: config.size, planes, generatorFilters: config.generatorFilters, discriminatorFilters: config.discriminatorFilters, seed: config.seed };
+  const nets = createGanNetworks(networks);
+  let engine: GanStepEngine | undefined;
   try {
     let state: GanTrainerState = { epoch: 0, gSteps: 0, dSteps: 0 };
     let g = netOptimizer(nets.g);
@@ -216,6 +219,9 @@ async function trainLocked(ganDir: string, options: TrainGanOptions): Promise<Ga
       g = netOptimizer(nets.g, loaded.adam('g', g.names, state.gSteps));
       d = netOptimizer(nets.d, loaded.adam('d', d.names, state.dSteps));
     }
+    // A record from before data-parallel GANs trained on one thread: a resume keeps that.
+    const workers = gan.workers ?? 1;
+    engine = workers > 1 && config.batch > 1 ? await parallelGanStepEngine(nets, { g, d }, { backend: config.backend, networks }) : singleGanStepEngine(nets, { g, d });
     const batchesPerEpoch = Math.ceil(samples.length / config.batch);
     const context: GanTrainContext = { ganDir, record: gan, state, batchesPerEpoch, trainCount: samples.length };
     const hooks = options.hooks ?? [];
@@ -238,7 +244,7 @@ async function trainLocked(ganDir: string, options: TrainGanOptions): Promise<Ga
           const indices = order.slice(b * config.batch, (b + 1) * config.batch);
           const batch = assembleBatch(samples, indices, config.size, planes, nets.usesReference ? (k) => samples[references[k]!]! : undefined);
           const seed = epochRandom.fork(`step ${b}`).int(2 ** 24);
-          const losses = ganStep(nets, batch, { g, d }, config.lr, seed);
+          const losses = await engine.step(batch, config.lr, seed);
           state.gSteps = g.adam.step;
           state.dSteps = d.adam.step;
           sums = { gLoss: sums.gLoss + losses.gLoss * batch.count, dLoss: sums.dLoss + losses.dLoss * batch.count, l1: sums.l1 + losses.l1 * batch.count };
@@ -276,6 +282,7 @@ async function trainLocked(ganDir: string, options: TrainGanOptions): Promise<Ga
     for (const hook of hooks) await hook.onTrainEnd?.(summary, context);
     return summary;
   } finally {
+    await engine?.dispose();
     nets.dispose();
   }
 }

@@ -5,7 +5,8 @@ import { concat } from './concat';
 import { conv2dBackpropFilter } from './conv2d-backprop-filter';
 import { conv2dBackpropInput } from './conv2d-backprop-input';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-backprop';
-import { identity } from './identity';
+import { castSameType, identity } from './identity';
+import { maxPoolGrad } from './max-pool-grad';
 import { splitV } from './split-v';
 import { sumLeadingAxes } from './sum-leading-axes';
 
@@ -19,6 +20,8 @@ const KERNELS: { name: string; kernelFunc: tf.KernelFunc }[] = [
   { name: 'Concat', kernelFunc: concat as unknown as tf.KernelFunc },
   { name: 'Sum', kernelFunc: sumLeadingAxes as unknown as tf.KernelFunc },
   { name: 'Identity', kernelFunc: identity as unknown as tf.KernelFunc },
+  { name: 'Cast', kernelFunc: castSameType as unknown as tf.KernelFunc },
+  { name: 'MaxPoolGrad', kernelFunc: maxPoolGrad as unknown as tf.KernelFunc },
 ];
 
 let registered = false;

@@ -11,6 +11,16 @@ export interface Net {
 }
 
 /**
+ * The seed of sample `sample`'s random draws (dropout masks, DAGAN noise) in a forward pass seeded
+ * `seed`: the seed offset by `sample` x 2^25 (step and generation seeds stay below 2^25, so no two
+ * (seed, sample) meet). A sample's noise then depends on its index in the batch, never on how a
+ * data-parallel step splits the batch; sample 0 keeps the plain seed, as one-image generation always had.
+ */
+export function sampleSeed(seed: number, sample: number): number {
+  return seed + sample * 2 ** 25;
+}
+
+/**
  * Spectrally normalised kernel W / sigma(W), after Miyato et al. 2018: sigma is estimated as
  * `v^T W u` with the power-iteration vectors `u`, `v` held as state (updated by {@link powerIterate},
  * never differentiated), so the gradient flows through W only, as in PyTorch's spectral_norm.

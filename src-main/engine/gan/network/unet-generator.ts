@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { conv, convTranspose, instanceNorm, type Net } from './ops';
+import { conv, convTranspose, instanceNorm, sampleSeed, type Net } from './ops';
 
 export interface GeneratorShape {
   /** Down-sampling steps; the bottleneck is size / 2^levels (1x1 at 8 levels on 256 px, as pix2pix). */
@@ -43,9 +43,14 @@ export function unetGenerator(net: Net, input: tf.Tensor4D, shape: GeneratorShap
 }
 
 /**
- * Keep masks for dropout 0.5 (scaled by 2), drawn by tfjs's seeded uniform generator, so the same
- * seed gives the same masks (and the same generated image) on every run.
+ * Keep masks for dropout 0.5 (scaled by 2), drawn by tfjs's seeded uniform generator per sample
+ * (`sampleSeed`; the batch's first row is sample `firstSample`), so the same seed gives the same
+ * masks (and the same generated image) on every run, whatever the batch is split into.
  */
-export function dropoutMasks(seed: number): (k: number, shape: number[]) => tf.Tensor {
-  return (k, shape) => tf.mul(tf.cast(tf.greaterEqual(tf.randomUniform(shape, 0, 1, 'float32', seed * 16 + k), 0.5), 'float32'), 2);
+export function dropoutMasks(seed: number, firstSample = 0): (k: number, shape: number[]) => tf.Tensor {
+  return (k, shape) => {
+    const one = [1, ...shape.slice(1)];
+    const masks = Array.from({ length: shape[0]! }, (_, j) => tf.mul(tf.cast(tf.greaterEqual(tf.randomUniform(one, 0, 1, 'float32', sampleSeed(seed, firstSample + j) * 16 + k), 0.5), 'float32'), 2));
+    return masks.length === 1 ? masks[0]! : tf.concat(masks, 0);
+  };
 }

@@ -1,24 +1,19 @@
-// Worker thread: one data-parallel replica. It holds its own tfjs backend, a copy of the model and
-// of the prepared slices; per step it loads the shared weights, computes the gradient of its part
-// of the batch and writes it to shared memory.
+// Worker thread: one data-parallel replica. It holds its own tfjs backend and a copy of the model(s);
+// per step it loads the shared weights, computes the gradient of its part of the batch and writes it
+// to shared memory. What it is a copy of (a segmentation model, a GAN) is the init message's setup.
+// With sharded Adam (segmentation), it then applies its share of the Adam step in shared memory.
 import { parentPort } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../../backend/select-backend';
-import { createLoss } from '../../losses/segmentation-losses';
-// The replica rebuilds the model from its topology: SegFormer's custom layers must be registered.
-import '../../models/batch-normalization-layer';
-import '../../models/segformer/segformer-layers';
-import { gradientsOf } from '../step-engine';
-import type { FromReplica, ToReplica } from './replica-protocol';
-import { readWeightsFrom, writeFlat } from './shared-weights';
+import { ganReplica } from '../../gan/gan-replica';
+import { adamStepRange, type AdamSettings, type FlatAdamArrays } from '../adam';
+import { layersReplica } from './layers-replica';
+import type { FromReplica, GradientReplica, ReplicaBuffers, ToReplica } from './replica-protocol';
+import { flatAdamArrays } from './shared-training';
 
 if (!parentPort) throw new Error('gradient-replica must run in a worker thread');
 const port = parentPort;
-let model: tfl.LayersModel | undefined;
-let size = 0;
-let loss: ReturnType<typeof createLoss> | undefined;
-let buffers: { weights: Float32Array; gradients: Float32Array; state: Float32Array } | undefined;
+let replica: GradientReplica | undefined;
+let sharded: { arrays: FlatAdamArrays; settings: AdamSettings; range: [number, number] } | undefined;
 
 function send(message: FromReplica): void {
   port.postMessage(message);
@@ -26,19 +21,20 @@ function send(message: FromReplica): void {
 
 async function init(message: Extract<ToReplica, { type: 'init' }>): Promise<void> {
   await selectBackend(message.backend);
-  model = await tfl.models.modelFromJSON(JSON.parse(message.topology));
-  loss = createLoss(message.loss, message.lossOptions);
-  size = message.size;
-  buffers = { weights: new Float32Array(message.weights), gradients: new Float32Array(message.gradients), state: new Float32Array(message.state) };
+  const { memory } = message;
+  const buffers: ReplicaBuffers = {
+    weights: new Float32Array(memory.weights),
+    gradients: new Float32Array(memory.gradients[1], 0, memory.trainable),
+    state: new Float32Array(memory.state),
+  };
+  if (message.adam) sharded = { arrays: flatAdamArrays(memory), ...message.adam };
+  replica = message.setup.kind === 'layers' ? await layersReplica(message.setup, buffers) : ganReplica(message.setup, buffers);
 }
 
-async function step(message: Extract<ToReplica, { type: 'step' }>): Promise<number> {
-  const variables = model!.trainableWeights.map((w) => w.read() as tf.Variable);
-  readWeightsFrom(buffers!.weights, model!);
-  const { value, gradients } = await gradientsOf(model!, variables, size, message, loss!, message.draws);
-  writeFlat(buffers!.gradients, gradients);
-  writeFlat(buffers!.state, model!.nonTrainableWeights.map((w) => w.read()));
-  return value;
+function update(message: Extract<ToReplica, { type: 'update' }>): void {
+  if (!sharded) throw new Error('this replica was started without sharded Adam');
+  const { arrays, range, settings } = sharded;
+  adamStepRange(arrays, range[0], range[1], message.step, message.learningRate, message.share, settings);
 }
 
 port.on('message', (message: ToReplica) => {
@@ -48,9 +44,12 @@ port.on('message', (message: ToReplica) => {
         await init(message);
         send({ type: 'ready' });
       } else if (message.type === 'step') {
-        send({ type: 'stepped', loss: await step(message) });
+        send({ type: 'stepped', values: await replica!.step(message.work) });
+      } else if (message.type === 'update') {
+        update(message);
+        send({ type: 'updated' });
       } else {
-        model?.dispose();
+        replica?.dispose();
         port.close();
       }
     } catch (error) {

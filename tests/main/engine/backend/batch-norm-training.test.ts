@@ -26,6 +26,8 @@ const SHAPES = [
   [2, 16, 16, 16], // a U-Net level
   [4, 8, 8, 32],
   [1, 8, 8, 256], // SegFormer's decode-head batch norm (channels)
+  [2, 5, 5, 6], // channels not a multiple of the kernels' groups of four
+  [3, 4, 4, 3],
 ];
 
 describe('fused training batch norm', () => {

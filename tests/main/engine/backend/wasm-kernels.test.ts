@@ -106,6 +106,30 @@ describe('wasm gradient kernels match the cpu backend', () => {
     expect(maxRelativeError(input.wasm, input.cpu)).toBeLessThan(1e-4);
   });
 
+  it.each([
+    [2, 8, 8, 3, 2, 2, 'valid'],
+    [1, 9, 7, 5, 2, 2, 'valid'],
+    [2, 16, 16, 16, 2, 2, 'valid'],
+    // Not the U-Net's pooling: the stock kernel.
+    [1, 7, 7, 2, 3, 2, 'same'],
+  ] as const)('MaxPoolGrad [%i, %i, %i, %i], window %i, stride %i, %s', async (n, h, w, c, f, s, pad) => {
+    const { wasm, cpu } = await onBoth(() => {
+      const x0 = rand([n, h, w, c], 1);
+      const dy = rand(tf.maxPool(x0 as tf.Tensor4D, f, s, pad).shape, 3);
+      return tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, f, s, pad), dy)))(x0);
+    });
+    expect(maxRelativeError(wasm, cpu)).toBeLessThan(1e-4);
+  });
+
+  it('MaxPoolGrad sends a tied window its gradient once, at the first largest input (as the cpu backend)', async () => {
+    const { wasm, cpu } = await onBoth(() => {
+      const x0 = tf.tensor4d([0, 0, 0, 0, 5, 1, 5, 5, 2, 2, 2, 2, 0, 0, 0, 0], [1, 4, 4, 1]);
+      return tf.grad((x: tf.Tensor) => tf.sum(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')))(x0);
+    });
+    expect(Array.from(wasm)).toEqual(Array.from(cpu));
+    expect(wasm.reduce((a, b) => a + b, 0)).toBe(4);
+  });
+
   it('frees every intermediate: no tensors or wasm buffers left behind', async () => {
     const x = rand([2, 8, 8, 4], 1) as tf.Tensor4D;
     const f = rand([3, 3, 4, 4], 2);

@@ -18,7 +18,8 @@ import { runCli } from '../../../fixtures/run-cli';
 let dir = '';
 const data = () => join(dir, 'data');
 const split = () => join(dir, 'split.json');
-const TINY = ['--size', '32', '--batch', '4', '--filters', '4', '--backend', 'wasm'];
+// One worker: these tests are about what a GAN makes; gan-step.test.ts covers two workers.
+const TINY = ['--size', '32', '--batch', '4', '--filters', '4', '--backend', 'wasm', '--workers', '1'];
 const TINY_RUN = ['--epochs', '1', '--size', '32', '--depth', '2', '--base-filters', '4', '--backend', 'wasm'];
 
 async function metrics(ganDir: string): Promise<GanEpochLog[]> {

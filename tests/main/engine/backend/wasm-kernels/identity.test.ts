@@ -40,4 +40,18 @@ describe('wasm Identity shares the buffer', () => {
     expect(Array.from(second.dataSync())).toEqual(Array.from(first.dataSync()));
     tf.dispose([first, second, x, f]);
   });
+
+  it('a cast to the same dtype shares the buffer too; a real cast still converts', () => {
+    const backend = tf.backend() as unknown as { dataIdMap: { numDataIds(): number } };
+    const x = tf.tensor([1.5, -2, 0, 3]);
+    const buffers = backend.dataIdMap.numDataIds();
+    const same = tf.cast(x, 'float32');
+    expect(backend.dataIdMap.numDataIds()).toBe(buffers);
+    const ints = tf.cast(x, 'int32');
+    expect(ints.dtype).toBe('int32');
+    expect(Array.from(ints.dataSync())).toEqual([1, -2, 0, 3]);
+    x.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2, 0, 3]);
+    tf.dispose([same, ints]);
+  });
 });
