@@ -90,7 +90,9 @@ export function registerDemoCommand(program: Command, io: CliContext): void {
       io.out(formatRunResult(summary, runDir));
       if (options.gan) {
         io.out(`5/${steps} training a small pix2pix (${options.ganSize} px, 8 filters, ${options.ganEpochs} epochs) on the training patients only ...`);
-        const ganConfig = resolveGanConfig({ kind: 'pix2pix', data: sampleDir, splitFile, preset: 'cpu', size: options.ganSize, epochs: options.ganEpochs, batch: 4, generatorFilters: 8, discriminatorFilters: 8, seed: 1 });
+        // One worker: at 64 px with 8 filters a step is mostly per-kernel overhead, which a second
+        // replica does not halve (two workers measured slower here; README, GAN synthesis, "Two workers").
+        const ganConfig = resolveGanConfig({ kind: 'pix2pix', data: sampleDir, splitFile, preset: 'cpu', size: options.ganSize, epochs: options.ganEpochs, batch: 4, generatorFilters: 8, discriminatorFilters: 8, seed: 1, workers: 1 });
         await trainGan({ ganDir, config: ganConfig, hooks: [ganProgressHook(io)] });
         io.out(`6/${steps} generating ${split.slices.train.length} pairs (one per training slice) from real and derived masks ...`);
         const generated = await generatePairs({ ganDir, out: pairsDir, count: split.slices.train.length, seed: 1 });
