@@ -7,8 +7,7 @@ import type { ExperimentState } from '../../../../../src-main/engine/experiments
 import { loadExperiment } from '../../../../../src-main/engine/experiments/experiment-file';
 import { writeExperimentReport } from '../../../../../src-main/engine/experiments/report/write-report';
 import { runExperiment } from '../../../../../src-main/engine/experiments/run-experiment';
-import { runCovsegBinary } from '../../../../fixtures/run-cli';
-import { queuedTaskIds, SLURM_SKIP_REASON } from '../../../../fixtures/slurm';
+import { holdNewJobs, queuedTaskIds, SLURM_SKIP_REASON } from '../../../../fixtures/slurm';
 import { tempDir } from '../../../../fixtures/temp-dir';
 import { tinySample } from '../../../../fixtures/tiny-sample';
 
@@ -47,24 +46,37 @@ describe.skipIf(SLURM_SKIP_REASON !== undefined)('covseg experiment run --execut
     await writeFile(file, JSON.stringify({ name: 'grid', dataset: data, splitOptions: { val: 0.25, test: 0.25, seed: 1 }, axes: { recipes: ['origin', 'fliprot+elastic'], models: ['unet'], losses: ['bce'], seeds: [1] }, fixed: { epochs: 1, ...TINY } }));
     const slurmDir = join(dir, 'on-slurm');
 
-    // 1 CPU per cell: both cells run at once, each with one training worker.
-    const first = spawn(process.execPath, [BIN, 'experiment', 'run', file, '--out', slurmDir, ...slurmFlags(1)], { stdio: 'ignore' });
-    let tasks: string[] = [];
-    for (let waited = 0; waited < 60_000 && tasks.length < 2; waited += 100) {
-      await sleep(100);
-      tasks = Object.values((await readState(slurmDir))?.records ?? {}).flatMap((r) => (r.slurmTask ? [r.slurmTask] : []));
-    }
-    expect(tasks).toHaveLength(2);
-    first.kill('SIGKILL');
-    await new Promise((r) => (first.exitCode !== null || first.signalCode !== null ? r(null) : first.once('exit', r)));
-    // The jobs do not belong to the CLI: they are still queued or running without it.
-    expect(queuedTaskIds()).toEqual(expect.arrayContaining(tasks));
+    // 1 CPU per cell: both cells run at once, each with one training worker. The node is drained
+    // until the second CLI has re-attached, so the tiny jobs cannot finish while no CLI watches.
+    const release = holdNewJobs();
+    try {
+      const first = spawn(process.execPath, [BIN, 'experiment', 'run', file, '--out', slurmDir, ...slurmFlags(1)], { stdio: 'ignore' });
+      let tasks: string[] = [];
+      for (let waited = 0; waited < 60_000 && tasks.length < 2; waited += 100) {
+        await sleep(100);
+        tasks = Object.values((await readState(slurmDir))?.records ?? {}).flatMap((r) => (r.slurmTask ? [r.slurmTask] : []));
+      }
+      expect(tasks).toHaveLength(2);
+      first.kill('SIGKILL');
+      await new Promise((r) => (first.exitCode !== null || first.signalCode !== null ? r(null) : first.once('exit', r)));
+      // The jobs do not belong to the CLI: they are still queued without it.
+      expect(queuedTaskIds()).toEqual(expect.arrayContaining(tasks));
 
-    const second = runCovsegBinary(['experiment', 'run', file, '--out', slurmDir, ...slurmFlags(1)]);
-    expect(second.code, second.stderr).toBe(0);
-    expect(second.stderr).toMatch(/re-attached to 2 cell\(s\) still in Slurm's queue \(job \d+\)/);
-    expect(second.stderr).not.toMatch(/submitted Slurm job/);
-    expect(second.stdout).toMatch(/experiment grid: 0 cell\(s\) already finished, 2 ran now, 0 failed/);
+      const second = spawn(process.execPath, [BIN, 'experiment', 'run', file, '--out', slurmDir, ...slurmFlags(1)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      second.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      second.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((r) => second.once('exit', (code) => r(code)));
+      for (let waited = 0; waited < 60_000 && !/re-attached/.test(stderr) && second.exitCode === null; waited += 100) await sleep(100);
+      expect(stderr).toMatch(/re-attached to 2 cell\(s\) still in Slurm's queue \(job \d+\)/);
+      release();
+      expect(await exited, stderr).toBe(0);
+      expect(stderr).not.toMatch(/submitted Slurm job/);
+      expect(stdout).toMatch(/experiment grid: 0 cell\(s\) already finished, 2 ran now, 0 failed/);
+    } finally {
+      release();
+    }
     const state = (await readState(slurmDir))!;
     expect(state.slurmJobs).toHaveLength(1);
     expect(Object.values(state.records).map((r) => [r.state, r.attempts])).toEqual([['done', 1], ['done', 1]]);
