@@ -105,6 +105,46 @@ async function drawnMask(page: Page, selector: string, width: number, height: nu
 const differing = (a: Uint8Array, b: Uint8Array) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
 const lesion = (a: Uint8Array) => a.reduce((n, v) => n + (v > 0 ? 1 : 0), 0);
 
+/** `datasets:measure`'s CSV as rows keyed `SLICE|SOURCE` (source `truth` or `prediction`). */
+function csvRows(csv: string): Map<string, Record<string, string>> {
+  const [head, ...lines] = csv.trim().split('\n');
+  const names = head!.split(',');
+  return new Map(
+    lines.map((line) => {
+      const row = Object.fromEntries(line.split(',').map((v, k) => [names[k]!, v]));
+      return [`${row.slice}|${row.source}`, row];
+    }),
+  );
+}
+
+/** One column of the measurements panel as shown: its source label and figures (shares in %, null for –). */
+async function measureColumn(page: Page, k: number) {
+  const text = async (id: string) => (await page.getByTestId(id).nth(k).textContent())!.trim();
+  const percent = (t: string) => (t === '–' ? null : Number(t.replace(' %', '')));
+  return {
+    source: await text('measure-source'),
+    lesion: await text('measure-lesion'),
+    groundGlass: percent(await text('measure-ground-glass')),
+    consolidation: percent(await text('measure-consolidation')),
+    lung: percent(await text('lung-involved')),
+  };
+}
+
+/** What the panel should show for a CSV row: the API's figures, shares to 0.1 % as the panel writes them. */
+function expectColumn(shown: Awaited<ReturnType<typeof measureColumn>>, source: string, row: Record<string, string>) {
+  expect(shown.source).toBe(source);
+  expect(shown.lesion).toBe(row.lesion_mm2 ? `${Number(row.lesion_mm2).toFixed(0)} mm²` : `${row.lesion_px} px`);
+  for (const [figure, column] of [
+    ['groundGlass', 'ground_glass_share'],
+    ['consolidation', 'consolidation_share'],
+    ['lung', 'lung_involved'],
+  ] as const) {
+    const expected = row[column] ? Number(row[column]) * 100 : null;
+    if (expected === null) expect(shown[figure], `${source} ${figure}`).toBeNull();
+    else expect(Math.abs(shown[figure]! - expected), `${source} ${figure}: ${shown[figure]} % shown, ${expected} % measured`).toBeLessThanOrEqual(0.051);
+  }
+}
+
 describe.skipIf(!HAVE_CHROMIUM)('compare mode of the slice browser in Chromium', () => {
   let server: Awaited<ReturnType<typeof serve>>;
   let browser: Browser;
@@ -348,5 +388,62 @@ describe.skipIf(!HAVE_CHROMIUM)('compare mode of the slice browser in Chromium',
     await page.screenshot({ path: join(REAL_DATA_SHOTS, 'compare-real-1280x720.png') });
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.keyboard.press('3');
+  }, 120_000);
+  it('shows the measurements of both panes side by side, labelled with their sources, as the API measures them (issue #16)', async () => {
+    const errorsBefore = pageErrors.length;
+    await page.click('[data-tab="datasets"]');
+    await page.click('[data-testid="open-sample"]');
+    await expect.poll(() => page.getByTestId('slice-count').textContent(), { timeout: 60_000 }).toMatch(/24 valid of 24 slices/);
+    await page.click('[data-tab="browser"]');
+    const datasetId = new URL(page.url()).searchParams.get('dataset')!;
+    const measure = async (runId: string) => {
+      const reply = await fetch(`http://127.0.0.1:${server.port}/api/datasets/measure`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}` }, body: JSON.stringify({ datasetId, runId }) });
+      const answer = (await reply.json()) as { ok: boolean; value: string };
+      expect(answer.ok).toBe(true);
+      return csvRows(answer.value);
+    };
+    const [byA, byB] = [await measure(RUN_A), await measure(RUN_B)];
+    // The slice where run B's lesion differs most from the truth's (so a column showing the wrong source cannot pass).
+    const ids = [...engineB.keys()];
+    const px = (rows: Map<string, Record<string, string>>, id: string, source: string) => Number(rows.get(`${id}|${source}`)!.lesion_px);
+    const slice = ids.filter((id) => px(byB, id, 'prediction') > 0).sort((p, q) => Math.abs(px(byB, q, 'prediction') - px(byB, q, 'truth')) - Math.abs(px(byB, p, 'prediction') - px(byB, p, 'truth')))[0]!;
+    expect(px(byB, slice, 'prediction')).not.toBe(px(byB, slice, 'truth'));
+
+    // The panel's own run is a third one: the figures must follow the panes, not it.
+    await page.selectOption('[data-testid="run-select"]', RUN_A);
+    await pane(page, 'a').getByTestId('pane-source').selectOption('truth');
+    await pane(page, 'b').getByTestId('pane-source').selectOption(`run:${RUN_B}`);
+    await page.fill('[data-testid="go-to"]', slice);
+    await page.press('[data-testid="go-to"]', 'Enter');
+    await expect.poll(() => page.locator(paneCanvas('b')).getAttribute('data-slice-id')).toBe(slice);
+    await page.locator(paneCanvas('a')).click();
+    await expect.poll(() => measureColumn(page, 1).then((c) => c.lesion), { timeout: 30_000 }).toBe(`${px(byB, slice, 'prediction')} px`);
+    expect(await page.getByTestId('measure-source').count()).toBe(2);
+    expectColumn(await measureColumn(page, 0), 'A · Truth', byB.get(`${slice}|truth`)!);
+    expectColumn(await measureColumn(page, 1), `B · ${RUN_B}`, byB.get(`${slice}|prediction`)!);
+    await page.screenshot({ path: join(SHOTS, 'compare-measurements.png') });
+
+    // A pane's source changes: its column follows.
+    await pane(page, 'a').getByTestId('pane-source').selectOption(`run:${RUN_A}`);
+    await expect.poll(() => measureColumn(page, 0).then((c) => c.source)).toBe(`A · ${RUN_A}`);
+    await expect.poll(() => measureColumn(page, 0).then((c) => c.lesion), { timeout: 30_000 }).toBe(`${px(byA, slice, 'prediction')} px`);
+    expectColumn(await measureColumn(page, 0), `A · ${RUN_A}`, byA.get(`${slice}|prediction`)!);
+    expectColumn(await measureColumn(page, 1), `B · ${RUN_B}`, byB.get(`${slice}|prediction`)!);
+
+    // The slice changes: both columns follow.
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.locator(paneCanvas('a')).getAttribute('data-slice-id')).not.toBe(slice);
+    const next = (await page.locator(paneCanvas('a')).getAttribute('data-slice-id'))!;
+    await expect.poll(async () => [(await measureColumn(page, 0)).lesion, (await measureColumn(page, 1)).lesion], { timeout: 30_000 }).toEqual([`${px(byA, next, 'prediction')} px`, `${px(byB, next, 'prediction')} px`]);
+    expectColumn(await measureColumn(page, 0), `A · ${RUN_A}`, byA.get(`${next}|prediction`)!);
+    expectColumn(await measureColumn(page, 1), `B · ${RUN_B}`, byB.get(`${next}|prediction`)!);
+
+    // Outside compare mode the panel is as before: the truth and the panel's run.
+    await page.keyboard.press('c');
+    await expect.poll(async () => page.getByTestId('measure-source').allTextContents()).toEqual(['truth', 'prediction']);
+    await expect.poll(() => measureColumn(page, 1).then((c) => c.lesion), { timeout: 30_000 }).toBe(`${px(byA, next, 'prediction')} px`);
+    expectColumn(await measureColumn(page, 0), 'truth', byA.get(`${next}|truth`)!);
+    expectColumn(await measureColumn(page, 1), 'prediction', byA.get(`${next}|prediction`)!);
+    expect(pageErrors.slice(errorsBefore)).toEqual([]);
   }, 120_000);
 });
