@@ -84,6 +84,7 @@ export class RunsService {
       ...(run.record.config.recipe ? { recipe: run.record.config.recipe.name } : {}),
       ...(run.record.config.model.name === 'segformer' ? { variant: String((run.record.config.model.options as { variant?: string } | undefined)?.variant ?? 'b0') } : {}),
       ...(run.status.error ? { message: run.status.error } : {}),
+      ...(run.record.parent ? { parent: { runId: run.record.parent.runId, dir: run.record.parent.dir, epoch: run.record.parent.epoch } } : {}),
     };
   }
 

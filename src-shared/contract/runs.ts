@@ -23,6 +23,12 @@ export interface RunListItem {
   classes?: string;
   /** The run folder: checkpoints, metrics, predictions (absent before it exists). */
   dir?: string;
+  /**
+   * The run this one was fine-tuned from (`covseg train --init-from`, Annotate's retrain), as its
+   * config.json records it: the parent's id (its folder's name), folder and the epoch of the best
+   * checkpoint taken. The parent may live elsewhere or be deleted: compare `dir` with the listed runs.
+   */
+  parent?: { runId: string; dir: string; epoch: number };
 }
 
 /** One foreground class's test figures of a three-class run (per-image means over slices holding the class). */

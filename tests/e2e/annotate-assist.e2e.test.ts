@@ -8,6 +8,7 @@ import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/w
 import { readRun } from '../../src-main/engine/runs/read-run';
 import { train } from '../../src-main/engine/training/trainer';
 import { serve } from '../../src-main/server';
+import { openSampleToAnnotate, stroke, version } from '../fixtures/annotate-page';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
 import { SHOTS } from '../fixtures/screenshots';
 import { tinyConfig } from '../fixtures/tiny-sample';
@@ -34,33 +35,6 @@ async function labelColours(page: Page): Promise<{ ggo: number; cons: number }> 
     return { ggo, cons };
   });
 }
-
-/** Client position of source pixel (x, y) of the current 256 x 256 slice. */
-async function at(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-  const box = (await page.locator('[data-testid="annotate-labels"]').boundingBox())!;
-  return { x: box.x + ((x + 0.5) / 256) * box.width, y: box.y + ((y + 0.5) / 256) * box.height };
-}
-
-async function stroke(page: Page, from: [number, number], to: [number, number]): Promise<void> {
-  const a = await at(page, ...from);
-  const b = await at(page, ...to);
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  await page.mouse.move(b.x, b.y, { steps: 12 });
-  await page.mouse.up();
-}
-
-async function openSampleToAnnotate(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await page.waitForURL((u) => !u.search.includes('token'));
-  await page.click('[data-tab="datasets"]');
-  await page.click('[data-testid="open-sample"]');
-  await page.click('[data-tab="annotate"]');
-  await page.waitForSelector('[data-testid="annotate-slice"]:has-text("synth_")');
-  await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('[data-testid="annotate-labels"]')?.width === 256);
-}
-
-const version = async (page: Page) => Number(await page.textContent('[data-testid="annotate-version"]'));
 
 /** Waits until a version after `after` is saved with this status and nothing is left unsaved. */
 async function waitSaved(page: Page, expected: string, after: number): Promise<void> {

@@ -8,32 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import { serve } from '../../src-main/server';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { contrast } from '../fixtures/contrast';
 import { writeGrayPng } from '../fixtures/gray-png';
 import { writeNifti } from '../fixtures/nifti-writer';
 import { SHOTS } from '../fixtures/screenshots';
 
 // Screenshots: into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
 const TINY = { epochs: '2', size: '32', depth: '2', baseFilters: '4', batch: '8' };
-
-/** WCAG 2.1 contrast ratio of two CSS colours (rgb(...) or #hex). */
-function contrast(a: string, b: string): number {
-  const rgb = (c: string): number[] => {
-    if (c.startsWith('#')) {
-      const hex = c.length === 4 ? [...c.slice(1)].map((x) => x + x).join('') : c.slice(1, 7);
-      return [0, 2, 4].map((k) => parseInt(hex.slice(k, k + 2), 16));
-    }
-    return c.match(/[\d.]+/g)!.slice(0, 3).map(Number);
-  };
-  const lum = (c: string) => {
-    const [r, g, b2] = rgb(c).map((v) => {
-      const s = v / 255;
-      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-    });
-    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b2!;
-  };
-  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
-  return (hi! + 0.05) / (lo! + 0.05);
-}
 
 /** Controls of the page without an accessible name (label, aria-label, aria-labelledby, title or text). */
 async function unnamedControls(page: Page): Promise<string[]> {

@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../src-main/server';
 import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { contrast, effectiveBackground } from '../fixtures/contrast';
 import { SHOTS } from '../fixtures/screenshots';
 
 // Screenshots into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
@@ -67,4 +68,34 @@ describe.skipIf(!HAVE_CHROMIUM)('the GAN launcher in Chromium against covseg ser
     expect(gans).toHaveLength(1);
     expect((await readdir(join(workspace, 'gans', gans[0]!, 'samples'))).sort()).toEqual(['epoch-001.png', 'epoch-002.png']);
   }, 400_000);
+  it('draws the loss chart’s legend, ticks and axis titles at WCAG AA contrast in both themes', async () => {
+    const chart = '[data-testid="gan-losses"]';
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe(scheme);
+      const muted = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--muted').trim());
+      // Redrawn with the theme's text colour.
+      await expect.poll(() => page.getAttribute(chart, 'data-text-colour')).toBe(muted);
+      const background = await effectiveBackground(page, chart);
+      expect(contrast(muted, background), `GAN chart text ${muted} on ${background} (${scheme})`).toBeGreaterThanOrEqual(4.5);
+      // The legend (top rows of the canvas) is really drawn in it: solid pixels of that colour.
+      const legendPixels = await page.evaluate(
+        ({ sel, colour }) => {
+          const canvas = document.querySelector<HTMLCanvasElement>(sel)!;
+          const probe = document.createElement('canvas').getContext('2d')!;
+          probe.fillStyle = colour;
+          probe.fillRect(0, 0, 1, 1);
+          const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+          const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, 30).data;
+          let n = 0;
+          for (let i = 0; i < data.length; i += 4) if (data[i + 3] === 255 && Math.abs(data[i]! - r!) + Math.abs(data[i + 1]! - g!) + Math.abs(data[i + 2]! - b!) <= 24) n++;
+          return n;
+        },
+        { sel: chart, colour: muted },
+      );
+      expect(legendPixels, `legend pixels in ${muted} (${scheme})`).toBeGreaterThan(20);
+      await page.locator('[data-testid="gan-live"]').screenshot({ path: join(SHOTS, `gan-chart-${scheme}.png`) });
+    }
+    await page.emulateMedia({ colorScheme: null });
+  }, 60_000);
 });

@@ -35,3 +35,12 @@ export function useTheme() {
 export function themeColour(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
+
+/**
+ * The text and grid colours for Chart.js (canvas text takes no CSS): the theme's muted text, which
+ * meets WCAG AA (>= 4.5:1) on the page background in both palettes. Charts redraw with it when
+ * {@link appliedTheme} changes.
+ */
+export function chartColours(): { text: string; grid: string } {
+  return { text: themeColour('--muted') || '#b0b0b0', grid: themeColour('--grid') || '#3a3a3a' };
+}

@@ -81,6 +81,11 @@ export const useAnnotateStore = defineStore('annotate', () => {
   const journalFailed = ref<string | null>(null);
   /** Slices whose unsaved edits were found in the journal after a reload and saved again. */
   const recovered = ref<string[]>([]);
+  /**
+   * Slices whose journaled edits could not be saved because another tab or window saved the slice
+   * since: the edits are kept (session and journal) until the person keeps them or loads the other edit.
+   */
+  const recoveredConflicts = ref<string[]>([]);
   /** The dataset whose journal was replayed: once per dataset and page, or a second pass would undo the first. */
   let replayedFor: string | null = null;
 
@@ -185,13 +190,14 @@ export const useAnnotateStore = defineStore('annotate', () => {
    * Saves again the edits a killed or reloaded tab left in the journal. Edits that build on the
    * version saved now are re-applied (one undo step) and saved; when another version was saved
    * since, they are re-applied on their old base, so the save is refused as "saved elsewhere" and
-   * the person chooses — nothing is overwritten either way.
+   * the person chooses — nothing is overwritten either way. Says which slices were saved and which
+   * wait for that choice (the saves are awaited: a refused one must not be reported as saved).
    */
   async function replayJournal() {
     const datasetId = datasets.datasetId;
     if (!datasetId || replayedFor === datasetId) return;
     replayedFor = datasetId;
-    const found: string[] = [];
+    const found: SliceSession[] = [];
     for (const entry of await journal.orphans(datasetId)) {
       if (datasets.datasetId !== datasetId || !sliceIds.value.includes(entry.sliceId)) continue;
       const session = await loadSession(entry.sliceId);
@@ -210,9 +216,13 @@ export const useAnnotateStore = defineStore('annotate', () => {
       for (const t of entry.tools) session.tools.add(t);
       session.tools.add('recovered');
       markEdited(session);
-      found.push(entry.sliceId);
+      found.push(session);
     }
-    if (found.length > 0) recovered.value = found;
+    if (found.length === 0) return;
+    await Promise.all(found.map((session) => saveNow(session)));
+    if (datasets.datasetId !== datasetId) return;
+    recovered.value = found.filter((session) => !session.conflict).map((session) => session.sliceId);
+    recoveredConflicts.value = found.filter((session) => session.conflict).map((session) => session.sliceId);
   }
 
   function undo() {
@@ -237,6 +247,12 @@ export const useAnnotateStore = defineStore('annotate', () => {
       session.sliceId,
       setTimeout(() => void save(session), AUTOSAVE_DELAY_MS),
     );
+  }
+
+  /** Saves now rather than after the autosave delay. */
+  function saveNow(session: SliceSession): Promise<void> {
+    clearTimeout(timers.get(session.sliceId));
+    return save(session);
   }
 
   /** Saves the session's labels as a new version (after any save in flight), unless nothing changed since. */
@@ -299,7 +315,33 @@ export const useAnnotateStore = defineStore('annotate', () => {
     next.delete(session.sliceId);
     unsaved.value = next;
     journal.remove(datasets.datasetId!, session.sliceId);
+    settleConflict(session.sliceId);
     await open(session.sliceId);
+  }
+
+  /**
+   * Keeps this session's edits after a conflict: saves them as a new version on top of the one the
+   * other window saved (which stays in the history, so nothing is lost; revert brings it back).
+   */
+  async function keepMineAfterConflict() {
+    const session = current.value;
+    if (!session?.conflict) return;
+    try {
+      const latest = unwrap(await useApi().annotations.get({ datasetId: datasets.datasetId!, sliceId: session.sliceId }));
+      session.version = latest.version;
+      session.conflict = null;
+      session.tools.add('keep-mine');
+      await saveNow(session);
+      if (!session.conflict) settleConflict(session.sliceId);
+      await refreshStates();
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+    revision.value++;
+  }
+
+  function settleConflict(id: string) {
+    recoveredConflicts.value = recoveredConflicts.value.filter((s) => s !== id);
   }
 
   async function markReviewed() {
@@ -519,6 +561,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
     lastExport,
     retrainRunId,
     recovered,
+    recoveredConflicts,
     journalFailed,
     /** False where the browser has no localStorage: unsaved edits are then safe only once saved. */
     journalAvailable: journal.available,
@@ -533,6 +576,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
     markReviewed,
     revert,
     reloadAfterConflict,
+    keepMineAfterConflict,
     predictedLabels,
     acceptPrediction,
     loadQueue,

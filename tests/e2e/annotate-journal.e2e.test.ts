@@ -1,0 +1,146 @@
+/// <reference lib="dom" />
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
+import { serve } from '../../src-main/server';
+import { journalEntries, openSampleToAnnotate, stroke, version } from '../fixtures/annotate-page';
+import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { SHOTS } from '../fixtures/screenshots';
+
+const SIZE = 256;
+/** What "another tab" saves meanwhile: a consolidation block the stroke does not touch. */
+const OTHER = new Uint8Array(SIZE * SIZE).map((_, i) => (Math.floor(i / SIZE) >= 150 && Math.floor(i / SIZE) <= 170 && i % SIZE >= 100 && i % SIZE <= 140 ? 2 : 0));
+const OTHER_PIXELS = 21 * 41;
+
+/** Label-layer pixels of each class colour (amber ground-glass, red consolidation), at the slice's own size. */
+async function shownLabels(page: Page): Promise<{ ggo: number; cons: number }> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="annotate-labels"]')!;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const counts = { ggo: 0, cons: 0 };
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0) counts[data[i + 1]! > 150 ? 'ggo' : 'cons']++;
+    return counts;
+  });
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('the annotation journal replayed after another tab saved the slice, in Chromium', () => {
+  let server: Awaited<ReturnType<typeof serve>>;
+  let browser: Browser;
+  let context: BrowserContext;
+  let workspace: string;
+  let datasetId: string;
+  const post = async <T,>(channel: string, body: unknown): Promise<T> => {
+    const reply = (await (await fetch(`http://127.0.0.1:${server.port}/api/${channel}`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}` }, body: JSON.stringify(body) })).json()) as { ok: boolean; value: T; error?: { message: string } };
+    if (!reply.ok) throw new Error(reply.error?.message);
+    return reply.value;
+  };
+  const saved = (sliceId: string) => post<{ version: number; labels: string; history: { version: number; tool: string }[] }>('annotations/get', { datasetId, sliceId });
+
+  /**
+   * A tab paints a ground-glass stroke on the slice at `position` of the list and is killed before its
+   * autosave; then "another tab" saves a different label of that slice. Returns the slice and the version
+   * the stroke built on.
+   */
+  async function strokeKillAndSaveElsewhere(position: number): Promise<{ sliceId: string; before: number }> {
+    const tab = await context.newPage();
+    await openSampleToAnnotate(tab, server.url);
+    const sliceId = (await tab.getAttribute(`[data-testid="annotate-slices"] li:nth-child(${position})`, 'data-slice'))!;
+    await tab.click(`[data-slice="${sliceId}"]`);
+    await tab.waitForSelector(`[data-testid="annotate-slice"]:has-text("${sliceId}")`);
+    await tab.waitForSelector('[data-testid="annotate-saved"]');
+    const before = await version(tab);
+    await tab.keyboard.press('b');
+    await tab.keyboard.press('1');
+    await stroke(tab, [60, 60], [180, 70]);
+    expect(await journalEntries(tab)).toBe(1);
+    const cdp = await context.newCDPSession(tab);
+    const crashed = tab.waitForEvent('crash');
+    void cdp.send('Page.crash').catch(() => undefined);
+    await crashed;
+    expect((await saved(sliceId)).version).toBe(before);
+    const other = await post<{ version: number }>('annotations/save', { datasetId, sliceId, baseVersion: before, labels: Buffer.from(OTHER).toString('base64'), tool: 'brush', source: 'manual', status: 'corrected' });
+    expect(other.version).toBe(before + 1);
+    return { sliceId, before };
+  }
+
+  /** A new tab opens the dataset: the journal is replayed, the save refused, and the view says so. */
+  async function reopenToConflict(sliceId: string, before: number): Promise<Page> {
+    const tab = await context.newPage();
+    await openSampleToAnnotate(tab, server.url);
+    await tab.waitForSelector(`[data-testid="annotate-recovered-conflict"] [data-slice-open="${sliceId}"]`, { timeout: 20_000 });
+    // Not reported as saved, and the other tab's version is untouched; the edits stay journaled.
+    expect(await tab.locator('[data-testid="annotate-recovered"]').count()).toBe(0);
+    const now = await saved(sliceId);
+    expect(now.version).toBe(before + 1);
+    expect(Buffer.from(now.labels, 'base64').equals(Buffer.from(OTHER))).toBe(true);
+    expect(await journalEntries(tab)).toBe(1);
+    expect(await tab.textContent('[data-testid="annotate-unsaved"]')).toContain(sliceId);
+    // The slice is not the one on screen: the banner opens it, and its conflict offers the two ways out.
+    expect(await tab.textContent('[data-testid="annotate-slice"]')).not.toContain(sliceId);
+    await tab.click(`[data-slice-open="${sliceId}"]`);
+    await tab.waitForSelector(`[data-testid="annotate-slice"]:has-text("${sliceId}")`);
+    await tab.waitForSelector('[data-testid="annotate-conflict"]');
+    expect(await tab.textContent('[data-testid="annotate-conflict"]')).toMatch(/saved elsewhere/);
+    return tab;
+  }
+
+  beforeAll(async () => {
+    workspace = await mkdtemp(join(tmpdir(), 'covseg-annotate-journal-'));
+    await mkdir(SHOTS, { recursive: true });
+    // The app's built-in sample, small (it keeps an existing one).
+    datasetId = join(workspace, 'sample');
+    await writeSyntheticSample(datasetId, { count: 6, size: SIZE, seed: 1 });
+    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [], workspace });
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1440, height: 1040 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await rm(workspace, { recursive: true, force: true, maxRetries: 5 });
+  });
+
+  it('keeps the replayed stroke when asked: saved on top of the other tab’s version, which stays in the history', async () => {
+    const { sliceId, before } = await strokeKillAndSaveElsewhere(2);
+    const tab = await reopenToConflict(sliceId, before);
+    // On screen: the recovered labels (the stroke is ground-glass), not the other tab's consolidation block alone.
+    expect((await shownLabels(tab)).ggo).toBeGreaterThan(0);
+    await tab.screenshot({ path: join(SHOTS, 'annotate-replay-conflict.png') });
+    await tab.click('[data-testid="conflict-keep-mine"]');
+    await tab.waitForSelector('[data-testid="annotate-saved"]', { timeout: 20_000 });
+    const kept = await saved(sliceId);
+    expect(kept.version).toBe(before + 2);
+    expect(kept.history.at(-1)!.tool).toMatch(/recovered/);
+    expect(kept.history.at(-1)!.tool).toMatch(/keep-mine/);
+    expect(kept.history.some((h) => h.version === before + 1)).toBe(true);
+    const labels = Buffer.from(kept.labels, 'base64');
+    let painted = 0;
+    for (let x = 70; x < 170; x++) if (labels[65 * SIZE + x] === 1) painted++;
+    expect(painted).toBe(100);
+    expect(labels[160 * SIZE + 120]).not.toBe(2);
+    expect(await tab.locator('[data-testid="annotate-recovered-conflict"]').count()).toBe(0);
+    expect(await tab.locator('[data-testid="annotate-conflict"]').count()).toBe(0);
+    expect(await journalEntries(tab)).toBe(0);
+    await tab.close();
+  }, 90_000);
+
+  it('loads the other tab’s edit when asked: the journal entry goes, and a reload replays nothing', async () => {
+    const { sliceId, before } = await strokeKillAndSaveElsewhere(3);
+    const tab = await reopenToConflict(sliceId, before);
+    await tab.click('[data-testid="conflict-load-other"]');
+    await expect.poll(() => shownLabels(tab)).toEqual({ ggo: 0, cons: OTHER_PIXELS });
+    await tab.waitForSelector('[data-testid="annotate-saved"]');
+    expect(await tab.textContent('[data-testid="annotate-version"]')).toBe(String(before + 1));
+    expect(await tab.locator('[data-testid="annotate-recovered-conflict"]').count()).toBe(0);
+    expect(await journalEntries(tab)).toBe(0);
+    await tab.reload();
+    await tab.waitForSelector('[data-testid="annotate-slice"]:has-text("synth_")');
+    await tab.waitForTimeout(1500);
+    expect(await tab.locator('[data-testid="annotate-recovered-conflict"], [data-testid="annotate-recovered"]').count()).toBe(0);
+    expect((await saved(sliceId)).version).toBe(before + 1);
+  }, 90_000);
+});
