@@ -406,7 +406,9 @@ describe.skipIf(!HAVE_CHROMIUM)('compare mode of the slice browser in Chromium',
     // The slice where run B's lesion differs most from the truth's (so a column showing the wrong source cannot pass).
     const ids = [...engineB.keys()];
     const px = (rows: Map<string, Record<string, string>>, id: string, source: string) => Number(rows.get(`${id}|${source}`)!.lesion_px);
-    const slice = ids.filter((id) => px(byB, id, 'prediction') > 0).sort((p, q) => Math.abs(px(byB, q, 'prediction') - px(byB, q, 'truth')) - Math.abs(px(byB, p, 'prediction') - px(byB, p, 'truth')))[0]!;
+    const predicted = ids.filter((id) => px(byB, id, 'prediction') > 0);
+    expect(predicted.length, 'run B predicts lesion on some slice').toBeGreaterThan(0);
+    const slice = predicted.sort((p, q) => Math.abs(px(byB, q, 'prediction') - px(byB, q, 'truth')) - Math.abs(px(byB, p, 'prediction') - px(byB, p, 'truth')))[0]!;
     expect(px(byB, slice, 'prediction')).not.toBe(px(byB, slice, 'truth'));
 
     // The panel's own run is a third one: the figures must follow the panes, not it.
