@@ -39,52 +39,41 @@ describe.skipIf(!HAVE_CHROMIUM)('the annotation journal replayed after another t
   };
   const saved = (sliceId: string) => post<{ version: number; labels: string; history: { version: number; tool: string }[] }>('annotations/get', { datasetId, sliceId });
 
-  /**
-   * A tab paints a ground-glass stroke on the slice at `position` of the list and is killed before its
-   * autosave; then "another tab" saves a different label of that slice. Returns the slice and the version
-   * the stroke built on.
-   */
-  async function strokeKillAndSaveElsewhere(position: number): Promise<{ sliceId: string; before: number }> {
+  /** A new tab showing the slice at `position` of the list, all saved: the tab, the slice, and its saved version. */
+  async function tabAt(position: number): Promise<{ tab: Page; sliceId: string; before: number }> {
     const tab = await context.newPage();
     await openSampleToAnnotate(tab, server.url);
     const sliceId = (await tab.getAttribute(`[data-testid="annotate-slices"] li:nth-child(${position})`, 'data-slice'))!;
     await tab.click(`[data-slice="${sliceId}"]`);
     await tab.waitForSelector(`[data-testid="annotate-slice"]:has-text("${sliceId}")`);
     await tab.waitForSelector('[data-testid="annotate-saved"]');
-    const before = await version(tab);
+    return { tab, sliceId, before: await version(tab) };
+  }
+
+  /**
+   * Paints a ground-glass stroke and kills the tab's renderer at once, well within the 0.6 s autosave
+   * delay (the stroke is only journaled); then "another tab" saves a different label of the slice.
+   */
+  async function strokeKillAndSaveElsewhere({ tab, sliceId, before }: { tab: Page; sliceId: string; before: number }): Promise<void> {
     await tab.keyboard.press('b');
     await tab.keyboard.press('1');
-    await stroke(tab, [60, 60], [180, 70]);
-    expect(await journalEntries(tab)).toBe(1);
     const cdp = await context.newCDPSession(tab);
+    await stroke(tab, [60, 60], [180, 70]);
     const crashed = tab.waitForEvent('crash');
     void cdp.send('Page.crash').catch(() => undefined);
     await crashed;
     expect((await saved(sliceId)).version).toBe(before);
     const other = await post<{ version: number }>('annotations/save', { datasetId, sliceId, baseVersion: before, labels: Buffer.from(OTHER).toString('base64'), tool: 'brush', source: 'manual', status: 'corrected' });
     expect(other.version).toBe(before + 1);
-    return { sliceId, before };
   }
 
-  /** A new tab opens the dataset: the journal is replayed, the save refused, and the view says so. */
-  async function reopenToConflict(sliceId: string, before: number): Promise<Page> {
-    const tab = await context.newPage();
-    await openSampleToAnnotate(tab, server.url);
-    await tab.waitForSelector(`[data-testid="annotate-recovered-conflict"] [data-slice-open="${sliceId}"]`, { timeout: 20_000 });
-    // Not reported as saved, and the other tab's version is untouched; the edits stay journaled.
-    expect(await tab.locator('[data-testid="annotate-recovered"]').count()).toBe(0);
-    const now = await saved(sliceId);
-    expect(now.version).toBe(before + 1);
-    expect(Buffer.from(now.labels, 'base64').equals(Buffer.from(OTHER))).toBe(true);
-    expect(await journalEntries(tab)).toBe(1);
-    expect(await tab.textContent('[data-testid="annotate-unsaved"]')).toContain(sliceId);
-    // The slice is not the one on screen: the banner opens it, and its conflict offers the two ways out.
+  /** Opens a slice from the banner of refused replays; its conflict offers the two ways out. */
+  async function openConflict(tab: Page, sliceId: string): Promise<void> {
     expect(await tab.textContent('[data-testid="annotate-slice"]')).not.toContain(sliceId);
     await tab.click(`[data-slice-open="${sliceId}"]`);
     await tab.waitForSelector(`[data-testid="annotate-slice"]:has-text("${sliceId}")`);
     await tab.waitForSelector('[data-testid="annotate-conflict"]');
     expect(await tab.textContent('[data-testid="annotate-conflict"]')).toMatch(/saved elsewhere/);
-    return tab;
   }
 
   beforeAll(async () => {
@@ -104,43 +93,62 @@ describe.skipIf(!HAVE_CHROMIUM)('the annotation journal replayed after another t
     await rm(workspace, { recursive: true, force: true, maxRetries: 5 });
   });
 
-  it('keeps the replayed stroke when asked: saved on top of the other tab’s version, which stays in the history', async () => {
-    const { sliceId, before } = await strokeKillAndSaveElsewhere(2);
-    const tab = await reopenToConflict(sliceId, before);
-    // On screen: the recovered labels (the stroke is ground-glass), not the other tab's consolidation block alone.
+  it('replays killed tabs’ strokes onto slices saved elsewhere since: reported apart, never overwriting, then kept or dropped as asked', async () => {
+    // Two tabs each leave a journaled stroke (both open before either dies, so neither replays the other's).
+    const first = await tabAt(2);
+    const second = await tabAt(3);
+    await strokeKillAndSaveElsewhere(first);
+    await strokeKillAndSaveElsewhere(second);
+
+    // A new tab replays both: the saves are refused, and the view says so instead of "saved again".
+    const tab = await context.newPage();
+    await openSampleToAnnotate(tab, server.url);
+    const banner = '[data-testid="annotate-recovered-conflict"]';
+    for (const { sliceId } of [first, second]) await tab.waitForSelector(`${banner} [data-slice-open="${sliceId}"]`, { timeout: 20_000 });
+    expect(await tab.locator('[data-testid="annotate-recovered"]').count()).toBe(0);
+    for (const { sliceId, before } of [first, second]) {
+      const now = await saved(sliceId);
+      expect(now.version).toBe(before + 1);
+      expect(Buffer.from(now.labels, 'base64').equals(Buffer.from(OTHER))).toBe(true);
+      expect(await tab.textContent('[data-testid="annotate-unsaved"]')).toContain(sliceId);
+    }
+    expect(await journalEntries(tab)).toBe(2);
+
+    // Keep mine: saved on top of the other tab's version, which stays in the history.
+    await openConflict(tab, first.sliceId);
+    // On screen: the recovered labels (the stroke is ground-glass), not the other tab's consolidation block.
     expect((await shownLabels(tab)).ggo).toBeGreaterThan(0);
     await tab.screenshot({ path: join(SHOTS, 'annotate-replay-conflict.png') });
     await tab.click('[data-testid="conflict-keep-mine"]');
-    await tab.waitForSelector('[data-testid="annotate-saved"]', { timeout: 20_000 });
-    const kept = await saved(sliceId);
-    expect(kept.version).toBe(before + 2);
+    await expect.poll(async () => (await saved(first.sliceId)).version, { timeout: 20_000 }).toBe(first.before + 2);
+    const kept = await saved(first.sliceId);
     expect(kept.history.at(-1)!.tool).toMatch(/recovered/);
     expect(kept.history.at(-1)!.tool).toMatch(/keep-mine/);
-    expect(kept.history.some((h) => h.version === before + 1)).toBe(true);
+    expect(kept.history.some((h) => h.version === first.before + 1)).toBe(true);
     const labels = Buffer.from(kept.labels, 'base64');
     let painted = 0;
     for (let x = 70; x < 170; x++) if (labels[65 * SIZE + x] === 1) painted++;
     expect(painted).toBe(100);
     expect(labels[160 * SIZE + 120]).not.toBe(2);
-    expect(await tab.locator('[data-testid="annotate-recovered-conflict"]').count()).toBe(0);
-    expect(await tab.locator('[data-testid="annotate-conflict"]').count()).toBe(0);
-    expect(await journalEntries(tab)).toBe(0);
-    await tab.close();
-  }, 90_000);
+    await expect.poll(() => tab.locator('[data-testid="annotate-conflict"]').count()).toBe(0);
+    expect(await tab.locator(`${banner} [data-slice-open="${first.sliceId}"]`).count()).toBe(0);
+    expect(await journalEntries(tab)).toBe(1);
 
-  it('loads the other tab’s edit when asked: the journal entry goes, and a reload replays nothing', async () => {
-    const { sliceId, before } = await strokeKillAndSaveElsewhere(3);
-    const tab = await reopenToConflict(sliceId, before);
+    // Load the other edit: the recovered stroke goes, journal entry included; the other version stays current.
+    await openConflict(tab, second.sliceId);
     await tab.click('[data-testid="conflict-load-other"]');
     await expect.poll(() => shownLabels(tab)).toEqual({ ggo: 0, cons: OTHER_PIXELS });
     await tab.waitForSelector('[data-testid="annotate-saved"]');
-    expect(await tab.textContent('[data-testid="annotate-version"]')).toBe(String(before + 1));
-    expect(await tab.locator('[data-testid="annotate-recovered-conflict"]').count()).toBe(0);
+    expect(await tab.textContent('[data-testid="annotate-version"]')).toBe(String(second.before + 1));
+    expect(await tab.locator(banner).count()).toBe(0);
     expect(await journalEntries(tab)).toBe(0);
+
+    // A reload replays nothing.
     await tab.reload();
     await tab.waitForSelector('[data-testid="annotate-slice"]:has-text("synth_")');
-    await tab.waitForTimeout(1500);
-    expect(await tab.locator('[data-testid="annotate-recovered-conflict"], [data-testid="annotate-recovered"]').count()).toBe(0);
-    expect((await saved(sliceId)).version).toBe(before + 1);
-  }, 90_000);
+    await tab.waitForTimeout(1000);
+    expect(await tab.locator(`${banner}, [data-testid="annotate-recovered"]`).count()).toBe(0);
+    expect((await saved(first.sliceId)).version).toBe(first.before + 2);
+    expect((await saved(second.sliceId)).version).toBe(second.before + 1);
+  }, 120_000);
 });
