@@ -1,6 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { openDataset } from '../../../../src-main/engine/datasets/open-dataset';
 import { datasetAnatomy, orientationProblem, rotationProblem } from '../../../../src-main/engine/datasets/rotation-check';
@@ -11,7 +11,7 @@ import { HAVE_REAL_DATA, REAL_DATA_DIR } from '../../../fixtures/real-data';
 import { tempDir } from '../../../fixtures/temp-dir';
 
 /** A copy of a sample with every frame and mask passed through `turn` (a sharp pipeline). */
-async function storedAs(source: string, turn: (image: sharp.Sharp) => sharp.Sharp): Promise<string> {
+async function storedAs(source: string, turn: (image: Sharp) => Sharp): Promise<string> {
   const out = await tempDir();
   for (const folder of ['frames', 'masks']) {
     await mkdir(join(out, folder), { recursive: true });
