@@ -61,7 +61,8 @@ describe.skipIf(!HAVE_CHROMIUM)('orientation from anatomy in Chromium against co
     await page.click('[data-tab="browser"]');
     await expect.poll(() => shownOrientation(page)).toBe('none');
     await page.getByTestId('orient-anatomy').click();
-    await expect.poll(() => shownOrientation(page)).toBe('rot270');
+    // Reading 12 slices' anatomy takes a moment on a loaded machine.
+    await expect.poll(() => shownOrientation(page), { timeout: 30_000 }).toBe('rot270');
     await expect.poll(() => page.getByTestId('orientation-suggestion').textContent()).toMatch(/^anatomy: rot270 \(\d+ of \d+ decided slices, 12 sampled\)$/);
     // Remembered in the workspace, where the CLI and `dataset check` read it.
     await expect.poll(() => readDatasetOrientation(workspace, turned)).toEqual({ rotate: 270, flipH: false, flipV: false });
@@ -70,7 +71,7 @@ describe.skipIf(!HAVE_CHROMIUM)('orientation from anatomy in Chromium against co
     await page.keyboard.press('h');
     await expect.poll(() => shownOrientation(page)).toBe('rot270+flipH');
     await page.getByTestId('orient-anatomy').click();
-    await expect.poll(() => shownOrientation(page)).toBe('rot270');
+    await expect.poll(() => shownOrientation(page), { timeout: 30_000 }).toBe('rot270');
   }, 120_000);
 
   it.skipIf(!HAVE_REAL_DATA)('turns the real MedSeg slices as their anatomy says (screenshot to a temp folder only)', async () => {
