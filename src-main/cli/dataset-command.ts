@@ -30,6 +30,11 @@ export function formatReport(report: DatasetReport): string {
       lines.push(`    ${s.name}: ${s.modality || '?'} ${s.slices} slices ${s.size}${spacing}, ${s.gaps} gap(s) (${s.missing} slice(s) missing), ${s.duplicates} duplicate position(s)${status}`);
     }
   }
+  if (report.orientation) {
+    const o = report.orientation;
+    const votes = o.votes.map((v) => `${v.orientation} x${v.slices}`).join(', ') || 'none';
+    lines.push(`  orientation: shown ${o.shown}; the anatomy says ${o.anatomy ?? 'nothing clear'} (votes of ${o.sampled} sampled slices: ${votes}; ${o.abstained} undecided)`);
+  }
   lines.push(`  duplicates: ${report.duplicates}`, `  problems: ${report.errors} error(s), ${report.warnings} warning(s)`);
   if (report.problems.length > 0) {
     lines.push('');
@@ -58,8 +63,11 @@ export function registerDatasetCommand(program: Command, io: CliContext): void {
       } catch (error) {
         throw new CovsegError('bad-parameter', (error as Error).message);
       }
+      // PNG slices are checked as the app shows them: the orientation saved for the dataset.
+      const orientation = await readDatasetOrientation(defaultWorkspace(), dir);
       const report = await checkDataset(dir, {
         ...(window ? { window } : {}),
+        orientation,
         onProgress: (done, total) => {
           if (io.interactive && (done % 50 === 0 || done === total)) process.stderr.write(`\rchecking ${done}/${total}`);
         },

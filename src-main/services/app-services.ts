@@ -19,6 +19,7 @@ import {
 } from '../../src-shared/contract';
 import { describeBackend, selectBackend } from '../engine/backend/select-backend';
 import { readDatasetOrientation, writeDatasetOrientation } from '../engine/datasets/dataset-orientation';
+import { datasetAnatomy } from '../engine/datasets/rotation-check';
 import { measureDataset, measurementsCsv } from '../engine/measure/measure-dataset';
 import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
 import { CovsegError } from '../engine/errors';
@@ -84,7 +85,11 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   const samplePath = join(options.workspace, 'sample');
   const runsDir = join(options.workspace, 'runs');
   const access = new FileAccess([...options.allowedRoots, samplePath, runsDir]);
-  const datasets = new DatasetService(access, (progress) => options.emit('datasets:progress', progress));
+  const datasets = new DatasetService(
+    access,
+    (progress) => options.emit('datasets:progress', progress),
+    (root) => readDatasetOrientation(options.workspace, root),
+  );
   const training = new TrainingService({
     runsDir,
     jobsDir: join(options.workspace, 'jobs'),
@@ -165,6 +170,10 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'datasets:setOrientation': async ({ datasetId, orientation }) => {
       await writeDatasetOrientation(options.workspace, datasets.entry(datasetId).dataset.root, orientation);
       return orientation;
+    },
+    'datasets:suggestOrientation': async ({ datasetId }) => {
+      const { vote } = await datasetAnatomy(datasets.entry(datasetId).dataset, new Set(datasets.list(datasetId).map((s) => s.id)));
+      return { orientation: vote.orientation ?? null, votes: vote.votes, sampled: vote.sampled, abstained: vote.abstained };
     },
     'slices:list': async ({ datasetId }) => datasets.list(datasetId),
     'slices:get': async ({ datasetId, sliceId }) => datasets.pixels(datasetId, sliceId),

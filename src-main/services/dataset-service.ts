@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { IDENTITY_ORIENTATION, type Orientation } from '../../src-shared/orientation';
 import type { DatasetOpenProgress, DatasetReportView, OpenedDataset, SliceListItem, SlicePixels } from '../../src-shared/contract';
 import { inspectDataset } from '../engine/datasets/check-dataset';
 import type { SliceSummary } from '../engine/datasets/scan-dataset';
@@ -37,6 +38,8 @@ export class DatasetService {
     private readonly access: FileAccess,
     /** Scan progress of a dataset being opened (2,729 slices take seconds). */
     private readonly onProgress: (progress: DatasetOpenProgress) => void = () => undefined,
+    /** The display orientation saved for a dataset: PNG slices are checked as they are shown. */
+    private readonly savedOrientation: (root: string) => Promise<Orientation> = async () => IDENTITY_ORIENTATION,
   ) {}
 
   async openFolder(path: string): Promise<OpenedDataset> {
@@ -44,6 +47,7 @@ export class DatasetService {
     await this.access.confineTree(root);
     let last = 0;
     const { dataset: opened, scan, report } = await inspectDataset(root, {
+      orientation: await this.savedOrientation(root),
       onProgress: (done, total) => {
         const now = Date.now();
         if (done < total && now - last < PROGRESS_INTERVAL_MS) return;

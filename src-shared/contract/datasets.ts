@@ -49,6 +49,17 @@ export interface FolderListing {
   folders: { name: string; path: string; /** The folder holds a dataset layout (frames/+masks/, images/+labels/, DICOM). */ dataset: boolean }[];
 }
 
+/** What the anatomy of sampled slices says about how to show a dataset (spine at the bottom, heart on the screen's right). */
+export interface OrientationSuggestion {
+  /** The orientation most sampled slices agree on; null when there is no clear majority. */
+  orientation: Orientation | null;
+  /** Votes per orientation (`rot90+flipH` ...), most first. */
+  votes: { orientation: string; slices: number }[];
+  sampled: number;
+  /** Sampled slices whose anatomy gave no answer (lungs, spine or heart not clear). */
+  abstained: number;
+}
+
 export const datasetsCommands = {
   /**
    * Opens and checks a dataset folder (server: only under the allowed roots). The path is trimmed and a
@@ -72,6 +83,8 @@ export const datasetsCommands = {
   setOrientation: command<z.ZodObject<{ datasetId: z.ZodString; orientation: typeof orientationSchema }>, Orientation>(
     z.object({ datasetId: z.string().min(1).max(4096), orientation: orientationSchema }),
   ),
+  /** The orientation the anatomy of up to 24 sampled slices says (spine posterior, heart on the patient's left); sets nothing. */
+  suggestOrientation: command<z.ZodObject<{ datasetId: z.ZodString }>, OrientationSuggestion>(z.object({ datasetId: z.string().min(1).max(4096) })),
 };
 /** Pushed while a dataset opens: slices checked so far (throttled; the last has done = total). */
 export interface DatasetOpenProgress {

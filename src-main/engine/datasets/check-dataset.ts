@@ -1,7 +1,9 @@
+import { canonicalOrientation } from '../imaging/anatomical-orientation';
+import { formatOrientation, IDENTITY_ORIENTATION, type Orientation } from '../../../src-shared/orientation';
 import type { DicomSeriesInfo } from './dicom-series';
 import { openDataset } from './open-dataset';
 import type { NiftiOptions } from './nifti-dataset';
-import { rotationProblem } from './rotation-check';
+import { datasetAnatomy, orientationProblem } from './rotation-check';
 import { scanDataset, type DatasetScan, type SliceSummary } from './scan-dataset';
 import type { Dataset, DatasetFormat, DatasetProblem } from './types';
 
@@ -35,6 +37,11 @@ export interface DatasetReport {
   duplicates: number;
   /** DICOM datasets: every series found (slices, size, spacing, gaps, duplicates; why one is left out). */
   series?: DicomSeriesInfo[];
+  /**
+   * PNG datasets: how they are shown (the saved display orientation) and what the anatomy of up to
+   * 24 sampled slices says (anatomical-orientation.ts): the majority, when clear, and every vote.
+   */
+  orientation?: { shown: string; anatomy?: string; votes: { orientation: string; slices: number }[]; sampled: number; abstained: number };
   problems: DatasetProblem[];
   errors: number;
   warnings: number;
@@ -70,24 +77,26 @@ function duplicateProblems(summaries: SliceSummary[]): DatasetProblem[] {
   return problems;
 }
 
+export interface CheckOptions extends NiftiOptions {
+  onProgress?: (done: number, total: number) => void;
+  /** How the dataset is shown (its saved display orientation; identity when absent): PNG slices are checked as shown. */
+  orientation?: Orientation;
+}
+
 /** Opens and validates a dataset folder, reading every slice once. */
-export async function checkDataset(
-  root: string,
-  options: NiftiOptions & { onProgress?: (done: number, total: number) => void } = {},
-): Promise<DatasetReport> {
+export async function checkDataset(root: string, options: CheckOptions = {}): Promise<DatasetReport> {
   return (await inspectDataset(root, options)).report;
 }
 
 /** {@link checkDataset} that also hands back the opened dataset and its scan, for callers that need them. */
-export async function inspectDataset(
-  root: string,
-  options: NiftiOptions & { onProgress?: (done: number, total: number) => void } = {},
-): Promise<{ dataset: Dataset; scan: DatasetScan; report: DatasetReport }> {
+export async function inspectDataset(root: string, options: CheckOptions = {}): Promise<{ dataset: Dataset; scan: DatasetScan; report: DatasetReport }> {
   const dataset = await openDataset(root, options);
   const scan = await scanDataset(dataset, options.onProgress);
   const problems = [...scan.problems, ...duplicateProblems(scan.summaries)];
   const valid = scan.summaries.filter((s) => s.valid);
-  const rotated = await rotationProblem(dataset, new Set(valid.map((s) => s.id)));
+  const saved = options.orientation ?? IDENTITY_ORIENTATION;
+  const anatomy = dataset.format === 'png-pairs' && valid.length > 0 ? await datasetAnatomy(dataset, new Set(valid.map((s) => s.id))) : undefined;
+  const rotated = anatomy && orientationProblem(root, anatomy, saved);
   if (rotated) problems.push(rotated);
   if (dataset.slices.length === 0) {
     problems.push({
@@ -127,6 +136,16 @@ export async function inspectDataset(
     report.height.min = 0;
   }
   if (dataset.series) report.series = dataset.series;
+  if (anatomy) {
+    const { vote } = anatomy;
+    report.orientation = {
+      shown: formatOrientation(canonicalOrientation(saved)),
+      ...(vote.orientation ? { anatomy: formatOrientation(vote.orientation) } : {}),
+      votes: vote.votes,
+      sampled: vote.sampled,
+      abstained: vote.abstained,
+    };
+  }
   if (labelled.length > 0) {
     report.classes = {
       labelledSlices: labelled.length,

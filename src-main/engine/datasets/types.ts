@@ -65,7 +65,9 @@ export type ProblemCode =
   | 'dicom-duplicate-position'
   | 'dicom-gap'
   | 'empty-dataset'
-  | 'looks-rotated';
+  | 'looks-rotated'
+  | 'looks-mirrored'
+  | 'looks-upside-down';
 
 /** A problem found in a dataset: which file, what is wrong, and what to do about it. */
 export interface DatasetProblem {

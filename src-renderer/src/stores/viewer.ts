@@ -200,6 +200,31 @@ export const useViewerStore = defineStore('viewer', () => {
       error.value = (e as Error).message;
     }
   }
+  /** What "from anatomy" last said, shown beside the orientation (cleared with the dataset). */
+  const orientationSuggestion = ref<string | null>(null);
+  const suggesting = ref(false);
+  /** Sets the orientation the anatomy of sampled slices says (spine at the bottom, heart on the right), when it is clear. */
+  async function orientFromAnatomy() {
+    if (!datasets.datasetId || suggesting.value) return;
+    suggesting.value = true;
+    orientationSuggestion.value = 'reading the anatomy…';
+    try {
+      const s = unwrap(await useApi().datasets.suggestOrientation({ datasetId: datasets.datasetId }));
+      const decided = s.votes.reduce((n, v) => n + v.slices, 0);
+      if (s.orientation) {
+        await setOrientation(s.orientation);
+        orientationSuggestion.value = `anatomy: ${s.votes[0]!.orientation} (${s.votes[0]!.slices} of ${decided} decided slices, ${s.sampled} sampled)`;
+      } else {
+        const votes = s.votes.map((v) => `${v.orientation} ×${v.slices}`).join(', ');
+        orientationSuggestion.value = `anatomy unclear (${votes || 'no slice decided'}; ${s.abstained} of ${s.sampled} undecided): turn until the spine is at the bottom and the heart on the right`;
+      }
+    } catch (e) {
+      orientationSuggestion.value = null;
+      error.value = (e as Error).message;
+    } finally {
+      suggesting.value = false;
+    }
+  }
   const rotate = () => setOrientation(rotateClockwise(orientation.value));
   const flip = (axis: 'flipH' | 'flipV') => setOrientation({ ...orientation.value, [axis]: !orientation.value[axis] });
 
@@ -281,6 +306,7 @@ export const useViewerStore = defineStore('viewer', () => {
       thumbnails.value = new Map();
       wanted = [];
       index.value = 0;
+      orientationSuggestion.value = null;
       void loadOrientation();
       // Scores, splits and predictions are per dataset: ask again for the new one.
       if (runId.value) void chooseRun(runId.value).catch((e: Error) => (error.value = e.message));
@@ -324,6 +350,9 @@ export const useViewerStore = defineStore('viewer', () => {
     zoomBy,
     resetView,
     setOrientation,
+    orientationSuggestion,
+    suggesting,
+    orientFromAnatomy,
     rotate,
     flip,
     chooseRun,

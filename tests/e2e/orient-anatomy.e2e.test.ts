@@ -1,0 +1,85 @@
+/// <reference lib="dom" />
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDatasetOrientation } from '../../src-main/engine/datasets/dataset-orientation';
+import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
+import { serve } from '../../src-main/server';
+import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { HAVE_REAL_DATA, REAL_DATA_DIR } from '../fixtures/real-data';
+import { REAL_DATA_SHOTS, SHOTS } from '../fixtures/screenshots';
+
+async function openFolder(page: Page, path: string, slices: number): Promise<void> {
+  await page.click('[data-tab="datasets"]');
+  await page.fill('[data-testid="dataset-path"]', path);
+  await page.press('[data-testid="dataset-path"]', 'Enter');
+  await expect.poll(() => page.getByTestId('slice-count').textContent(), { timeout: 60_000 }).toMatch(new RegExp(`${slices} valid of ${slices} slices`));
+}
+
+const shownOrientation = (page: Page) => page.getByTestId('orientation').textContent();
+
+describe.skipIf(!HAVE_CHROMIUM)('orientation from anatomy in Chromium against covseg serve', () => {
+  let server: Awaited<ReturnType<typeof serve>>;
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+  let turned: string;
+
+  beforeAll(async () => {
+    workspace = await mkdtemp(join(tmpdir(), 'covseg-e2e-orient-'));
+    await mkdir(SHOTS, { recursive: true });
+    await mkdir(REAL_DATA_SHOTS, { recursive: true });
+    // A synthetic sample stored turned a quarter clockwise (as a scanner export might): the anatomy says rot270.
+    const upright = join(workspace, 'upright');
+    await writeSyntheticSample(upright, { count: 12, size: 160, seed: 3 });
+    turned = join(workspace, 'data', 'turned');
+    for (const folder of ['frames', 'masks', 'labels']) {
+      await mkdir(join(turned, folder), { recursive: true });
+      for (const name of await readdir(join(upright, folder))) await sharp(join(upright, folder, name)).rotate(90).toFile(join(turned, folder, name));
+    }
+    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: HAVE_REAL_DATA ? [join(workspace, 'data'), REAL_DATA_DIR] : [join(workspace, 'data')], workspace });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.goto(server.url);
+    await page.waitForURL((url) => !url.search.includes('token'));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
+  });
+
+  it('warns that a turned PNG dataset looks rotated, names the fix, and "from anatomy" turns it upright and back after a mirror', async () => {
+    await openFolder(page, turned, 12);
+    // The dataset report names the orientation the anatomy says.
+    await expect.poll(() => page.locator('body').textContent()).toMatch(/looks-rotated/);
+    expect(await page.locator('body').textContent()).toMatch(/--orientation rot270/);
+    await page.click('[data-tab="browser"]');
+    await expect.poll(() => shownOrientation(page)).toBe('none');
+    await page.getByTestId('orient-anatomy').click();
+    // Reading 12 slices' anatomy takes a moment on a loaded machine.
+    await expect.poll(() => shownOrientation(page), { timeout: 30_000 }).toBe('rot270');
+    await expect.poll(() => page.getByTestId('orientation-suggestion').textContent()).toMatch(/^anatomy: rot270 \(\d+ of \d+ decided slices, 12 sampled\)$/);
+    // Remembered in the workspace, where the CLI and `dataset check` read it.
+    await expect.poll(() => readDatasetOrientation(workspace, turned)).toEqual({ rotate: 270, flipH: false, flipV: false });
+    await page.screenshot({ path: join(SHOTS, 'slices-orient-from-anatomy.png') });
+    // Mirrored by hand (heart on the screen's left), "from anatomy" undoes it.
+    await page.keyboard.press('h');
+    await expect.poll(() => shownOrientation(page)).toBe('rot270+flipH');
+    await page.getByTestId('orient-anatomy').click();
+    await expect.poll(() => shownOrientation(page), { timeout: 30_000 }).toBe('rot270');
+  }, 120_000);
+
+  it.skipIf(!HAVE_REAL_DATA)('turns the real MedSeg slices as their anatomy says (screenshot to a temp folder only)', async () => {
+    await openFolder(page, REAL_DATA_DIR, 50);
+    await page.click('[data-tab="browser"]');
+    await expect.poll(() => page.locator('.viewer-canvas').getAttribute('data-slice-id')).toBe('medseg_tr000');
+    await page.getByTestId('orient-anatomy').click();
+    await expect.poll(() => shownOrientation(page), { timeout: 30_000 }).toBe('rot90+flipH');
+    await page.screenshot({ path: join(REAL_DATA_SHOTS, 'orient-from-anatomy-real.png') });
+  }, 120_000);
+});
