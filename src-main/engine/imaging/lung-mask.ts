@@ -493,7 +493,8 @@ function ribBoundedCavity(
   const out = Uint8Array.from(filled);
   const added = new Uint8Array(n);
   const reach = Math.hypot(width, height);
-  const rays = Math.min(4096, Math.ceil(2 * Math.PI * reach));
+  // About one ray per pixel of arc at the image's half-diagonal.
+  const rays = Math.min(2048, Math.ceil(Math.PI * reach));
   const medial = away ? Math.atan2(away.cy - c.cy, away.cx - c.cx) : undefined;
   // Per ray: its distance from the centroid to the outermost lung pixel, to the first bone beyond it
   // (Infinity when none within maxGap), and the pixels in between with their distances.
@@ -509,8 +510,8 @@ function ribBoundedCavity(
       if (diff > Math.PI) diff = 2 * Math.PI - diff;
       if (diff < (MEDIAL_CONE_DEG * Math.PI) / 180) continue;
     }
-    const dx = Math.cos(angle) * 0.5;
-    const dy = Math.sin(angle) * 0.5;
+    const dx = Math.cos(angle) * 0.7;
+    const dy = Math.sin(angle) * 0.7;
     path.length = 0;
     let last = -1;
     for (let s = 0; ; s++) {
