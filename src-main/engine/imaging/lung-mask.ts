@@ -11,16 +11,20 @@ import { borderConnectedZeros } from '../../../src-shared/border-background';
  *    component mostly inside the hull is kept whole (a lung that meets the image edge reaches past
  *    the hull); the air around the patient lies mostly outside it.
  * 3. The two largest 4-connected components (each >= 0.4 % of the slice and >= 8 % of the largest)
- *    are the lungs; the trachea, bowel gas and small pockets go.
+ *    are the lungs; the trachea, bowel gas and small pockets go. When no second lung-sized component
+ *    exists, the largest may be both lungs joined at a junction line: it is split there
+ *    ({@link splitAtJunction}).
  * 4. Radii are in mm: the known pixel size, or the body's larger extent taken as 34 cm. Each lung is
  *    closed with a disc of 17 mm and its holes are filled (vessels, airways, enclosed lesions).
  * 5. Dense lesion against the chest wall: each lung's convex hull is added where it lies in the
  *    body within 60 mm of its surface (the image edge counts as surface), never on the other lung;
  *    the heart's notch and the mediastinum lie deeper.
+ * 6. Dense lung between the aerated lung and the rib cage (consolidation in the dependent lung and
+ *    the paravertebral gutters): along rays from each lung's centroid, what lies between the lung
+ *    and the ribs, beyond the chest wall's usual thickness, is lung ({@link ribBoundedCavity}).
  *
- * Known limit: a lung nearly filled with consolidation leaves too little aerated lung to start from,
- * and two lungs touching at the anterior junction form one component (README, "The lung mask").
- * Masks are `[height, width]` row-major 0/1 bytes.
+ * Known limit: a lung nearly filled with consolidation leaves too little aerated lung to start from
+ * (README, "The lung mask"). Masks are `[height, width]` row-major 0/1 bytes.
  */
 export interface LungMask {
   width: number;
@@ -363,6 +367,7 @@ function boneMask(image: ArrayLike<number>, width: number, height: number, thres
   for (let i = 0; i < n; i++) bone[i] = inBody[i] && !seeds[i] && smooth[i]! >= level ? 1 : 0;
   return bone;
 }
+
 /** Largest half-width of the neck at which one dark component is split into two lungs. */
 export const JUNCTION_MM = 6;
 /** Largest gap between the aerated lung and a rib that is taken for dense lung (consolidation, effusion aside). */
@@ -371,7 +376,7 @@ export const RIB_GAP_MM = 80;
 const RIB_WINDOW_DEG = 6;
 /** Bands of added tissue thinner than this along the ribs are chest wall, not dense lung. */
 const THIN_BAND_MM = 16;
-/** A lung meets its ribs when this close: at least a tenth of its rays must (else it does not fill its cavity). */
+/** A lung meets its ribs when this close; CONTACT_SHARE of its rays must (else it does not fill its cavity). */
 const CONTACT_MM = 4;
 const CONTACT_SHARE = 0.2;
 /** Widest intercostal space bridged between rays that met a rib. */
@@ -469,11 +474,17 @@ export function splitAtJunction(
 }
 
 /**
- * Dense lung between the aerated lung and the rib cage (after Prasad et al. 2008, who make the lung
- * border follow the ribs): along rays from the lung's centroid, the stretch from the outermost lung
- * pixel to the first bone within `maxGap` pixels is lung, when it stays inside the body and off the
- * other lung. Rays toward the other lung (within 40 degrees of its direction) are not cast: the
- * mediastinum lies there. The result is closed (rib gaps) and returned with the lung.
+ * Dense lung between the aerated lung and the rib cage (after Prasad et al., Acad Radiol 2008, who
+ * make the lung border follow the ribs): the rib cage bounds each lung laterally and posteriorly,
+ * so tissue between the aerated lung and the ribs is consolidated lung, not chest wall, once it is
+ * thicker than the chest wall's own layers. Rays leave the lung's centroid (none within 40 degrees
+ * of the other lung: the mediastinum lies there); on each, the gap from the outermost lung pixel to
+ * the first bone within `maxGap` pixels is measured, and the cage at a ray is the nearest bone of
+ * its neighbours within 6 degrees (a ray through an intercostal space meets no rib, or the scapula).
+ * Then, only for a lung that meets its ribs within `contact` on at least a fifth of its rays (it
+ * fills its cavity where healthy; the synthetic sample's lungs do not), each ray's gap beyond the
+ * usual one (the 10th percentile) is lung. Bands thinner than `thinBand * 2` are chest wall and
+ * are opened away; gaps between rays are closed. Returns the lung with what was added.
  */
 function ribBoundedCavity(
   filled: Uint8Array,
