@@ -89,7 +89,7 @@ function mergedLungSlice(seed: number, size: number) {
 }
 
 describe('lung mask from the CT', () => {
-  it('finds the synthetic sample lungs it was drawn with (Dice >= 0.95 on every slice, upright and turned) and leaves the heart out', () => {
+  it('finds the synthetic sample lungs it was drawn with (Dice >= 0.95 on every slice, upright and, every other slice, turned) and leaves the heart out', () => {
     const root = createRandom(3);
     for (let p = 0; p < 3; p++) {
       const random = root.fork(`p${p}`);
@@ -106,7 +106,9 @@ describe('lung mask from the CT', () => {
         expect(lungArrangement(found)).toBe('side-by-side');
         // Image-left lung first.
         expect(found.lungs[0]!.cx).toBeLessThan(found.lungs[1]!.cx);
-        // The same slice turned by 90 degrees (as the MedSeg slices are): the same lungs, above each other.
+        // The same slice turned by 90 degrees (as the MedSeg slices are): the same lungs, above each
+        // other (every other slice, to keep the file fast).
+        if (s % 2) continue;
         const turned = lungMask(turn(image, 128), 128, 128);
         expect(dice(turned.mask, turn(slice.lungMask, 128)), `patient ${p} slice ${s} turned`).toBeGreaterThanOrEqual(0.95);
         expect(lungArrangement(turned)).toBe('stacked');
