@@ -11,16 +11,20 @@ import { borderConnectedZeros } from '../../../src-shared/border-background';
  *    component mostly inside the hull is kept whole (a lung that meets the image edge reaches past
  *    the hull); the air around the patient lies mostly outside it.
  * 3. The two largest 4-connected components (each >= 0.4 % of the slice and >= 8 % of the largest)
- *    are the lungs; the trachea, bowel gas and small pockets go.
+ *    are the lungs; the trachea, bowel gas and small pockets go. When no second lung-sized component
+ *    exists, the largest may be both lungs joined at a junction line: it is split there
+ *    ({@link splitAtJunction}).
  * 4. Radii are in mm: the known pixel size, or the body's larger extent taken as 34 cm. Each lung is
  *    closed with a disc of 17 mm and its holes are filled (vessels, airways, enclosed lesions).
  * 5. Dense lesion against the chest wall: each lung's convex hull is added where it lies in the
  *    body within 60 mm of its surface (the image edge counts as surface), never on the other lung;
  *    the heart's notch and the mediastinum lie deeper.
+ * 6. Dense lung between the aerated lung and the rib cage (consolidation in the dependent lung and
+ *    the paravertebral gutters): along rays from each lung's centroid, what lies between the lung
+ *    and the ribs, beyond the chest wall's usual thickness, is lung ({@link ribBoundedCavity}).
  *
- * Known limit: a lung nearly filled with consolidation leaves too little aerated lung to start from,
- * and two lungs touching at the anterior junction form one component (README, "The lung mask").
- * Masks are `[height, width]` row-major 0/1 bytes.
+ * Known limit: a lung nearly filled with consolidation leaves too little aerated lung to start from
+ * (README, "The lung mask"). Masks are `[height, width]` row-major 0/1 bytes.
  */
 export interface LungMask {
   width: number;
@@ -217,88 +221,379 @@ export const COSTAL_DEPTH_MM = 60;
 
 /** The lungs of one 8-bit windowed axial CT slice (lung or similar window). */
 export function lungMask(image: ArrayLike<number>, width: number, height: number, options: LungMaskOptions = {}): LungMask {
+  const n = width * height;
   const threshold = otsuThreshold(image);
   // The body: the bright components of some size (a slice cropped through a lung splits the chest wall
   // into several), and their convex hull. Air outside the hull is around the body.
-  const bright = new Uint8Array(width * height);
-  for (let i = 0; i < bright.length; i++) bright[i] = image[i]! > threshold ? 1 : 0;
+  const bright = new Uint8Array(n);
+  for (let i = 0; i < n; i++) bright[i] = image[i]! > threshold ? 1 : 0;
   const tissue = connectedComponents(bright, width, height);
   const largestTissue = tissue.sizes.reduce((a, b, label) => (label > 0 && b > a ? b : a), 0);
-  const isBody = tissue.sizes.map((size, label) => label > 0 && size >= 0.02 * largestTissue && size >= 0.0005 * width * height);
+  const isBody = tissue.sizes.map((size, label) => label > 0 && size >= 0.02 * largestTissue && size >= 0.0005 * n);
   const bodyPoints: [number, number][] = [];
-  for (let i = 0; i < bright.length; i++) if (isBody[tissue.labels[i]!]) bodyPoints.push([i % width, Math.floor(i / width)]);
-  const inBody = new Uint8Array(width * height);
+  for (let i = 0; i < n; i++) if (isBody[tissue.labels[i]!]) bodyPoints.push([i % width, Math.floor(i / width)]);
+  const inBody = new Uint8Array(n);
   fillConvexHull(bodyPoints, width, height, inBody, 1);
+  const mm = pixelSizeMm(options.spacing, bodyPoints);
   // Lung: darker than a level 60 % of the way from the dark class to the tissue class, so
   // ground-glass (between the two) counts as lung, fat and soft tissue do not.
   const [darkMean, brightMean] = classMeans(image, threshold);
   const lungLevel = darkMean + 0.6 * (brightMean - darkMean);
-  const dark = new Uint8Array(width * height);
-  for (let i = 0; i < dark.length; i++) dark[i] = image[i]! <= lungLevel && !isBody[tissue.labels[i]!] ? 1 : 0;
+  const dark = new Uint8Array(n);
+  for (let i = 0; i < n; i++) dark[i] = image[i]! <= lungLevel && !isBody[tissue.labels[i]!] ? 1 : 0;
   const { labels, sizes } = connectedComponents(dark, width, height);
   // A dark component mostly inside the body hull is kept whole: a lung that meets the image edge
   // reaches past the hull there, while the air around the patient lies mostly outside it.
   const insideHull = new Array<number>(sizes.length).fill(0);
-  for (let i = 0; i < labels.length; i++) if (labels[i] && inBody[i]) insideHull[labels[i]!]!++;
+  for (let i = 0; i < n; i++) if (labels[i] && inBody[i]) insideHull[labels[i]!]!++;
   const candidates: number[] = [];
-  for (let label = 1; label < sizes.length; label++) if (sizes[label]! >= 0.004 * width * height && insideHull[label]! >= 0.5 * sizes[label]!) candidates.push(label);
+  for (let label = 1; label < sizes.length; label++) if (sizes[label]! >= 0.004 * n && insideHull[label]! >= 0.5 * sizes[label]!) candidates.push(label);
   candidates.sort((a, b) => sizes[b]! - sizes[a]!);
   const largest = candidates.length > 0 ? sizes[candidates[0]!]! : 0;
   const kept = candidates.filter((label) => sizes[label]! >= 0.08 * largest).slice(0, 2);
-  for (let i = 0; i < labels.length; i++) if (labels[i] && kept.includes(labels[i]!)) inBody[i] = 1;
-  const points = new Map<number, [number, number][]>(kept.map((label) => [label, []]));
-  for (let i = 0; i < labels.length; i++) {
-    const list = points.get(labels[i]!);
-    if (list) list.push([i % width, Math.floor(i / width)]);
-  }
-  const centroids = kept.map((label) => {
-    const list = points.get(label)!;
-    let sx = 0;
-    let sy = 0;
-    for (const [x, y] of list) {
-      sx += x;
-      sy += y;
-    }
-    return { label, cx: sx / list.length, cy: sy / list.length };
+  // seeds: 1-based index of the aerated lung each pixel belongs to.
+  const seeds = new Uint8Array(n);
+  kept.forEach((label, k) => {
+    for (let i = 0; i < n; i++) if (labels[i] === label) seeds[i] = k + 1;
   });
-  centroids.sort((a, b) => a.cx - b.cx);
-  const mm = pixelSizeMm(options.spacing, bodyPoints);
+  let seedCount = kept.length;
+  // Both lungs in one component (they touch at the anterior or posterior junction line): no second
+  // lung-sized component. Split it at its narrowest neck.
+  if (kept.length >= 1 && (kept.length < 2 || sizes[kept[1]!]! < 0.25 * largest)) {
+    const one = Uint8Array.from(seeds, (v) => (v === 1 ? 1 : 0));
+    const halves = splitAtJunction(one, image, width, height, lungLevel, darkMean, JUNCTION_MM / mm);
+    if (halves) {
+      seeds.fill(0);
+      seeds.set(halves);
+      seedCount = 2;
+    }
+  }
+  for (let i = 0; i < n; i++) if (seeds[i]) inBody[i] = 1;
+  const centroids = centroidsOf(seeds, seedCount, width);
   // Depth of each pixel below the body surface (the image edge counts as surface: slices cropped to the body).
   const outside = Uint8Array.from(inBody, (v) => 1 - v);
   const depth = distanceTo(outside, width, height);
-  for (let i = 0; i < depth.length; i++) {
+  for (let i = 0; i < n; i++) {
     const x = i % width;
     const y = (i - x) / width;
     depth[i] = Math.min(depth[i]!, x + 1, y + 1, width - x, height - y);
   }
+  const bone = boneMask(image, width, height, threshold, inBody, seeds);
   const radius = Math.max(2, CLOSING_RADIUS_MM / mm);
   const costal = COSTAL_DEPTH_MM / mm;
-  const lungLabels = new Uint8Array(width * height);
-  centroids.forEach((c, k) => {
-    const one = new Uint8Array(width * height);
-    for (let i = 0; i < one.length; i++) if (labels[i] === c.label) one[i] = 1;
+  const lungLabels = new Uint8Array(n);
+  const grown: Uint8Array[] = [];
+  centroids.forEach((c) => {
+    const one = new Uint8Array(n);
+    for (let i = 0; i < n; i++) if (seeds[i] === c.seed) one[i] = 1;
     // Closing and hole filling: vessels, airways and lesions enclosed by aerated lung.
     const filled = fillHoles(closeMask(one, width, height, radius), width, height);
     // Dense lesion against the chest wall leaves a flat or concave stretch of the aerated lung's
     // outline: its convex hull restores the outline, but only near the body surface, so the heart's
     // notch and the mediastinum (deep inside the body) stay out.
     const hullPoints: [number, number][] = [];
-    for (let i = 0; i < filled.length; i++) if (filled[i]) hullPoints.push([i % width, Math.floor(i / width)]);
-    const hull = new Uint8Array(width * height);
+    for (let i = 0; i < n; i++) if (filled[i]) hullPoints.push([i % width, Math.floor(i / width)]);
+    const hull = new Uint8Array(n);
     fillConvexHull(hullPoints, width, height, hull, 1);
-    const other = centroids.find((o) => o !== c);
-    for (let i = 0; i < hull.length; i++) if (hull[i] && !filled[i] && inBody[i] && depth[i]! <= costal && (!other || labels[i] !== other.label)) filled[i] = 1;
-    for (let i = 0; i < filled.length; i++) if (filled[i] && !lungLabels[i]) lungLabels[i] = k + 1;
+    for (let i = 0; i < n; i++) if (hull[i] && !filled[i] && inBody[i] && depth[i]! <= costal && (seeds[i] === 0 || seeds[i] === c.seed)) filled[i] = 1;
+    grown.push(filled);
   });
-  const mask = new Uint8Array(width * height);
+  centroids.forEach((c, k) => {
+    const filled = grown[k]!;
+    const others = new Uint8Array(n);
+    grown.forEach((g, j) => {
+      if (j !== k) for (let i = 0; i < n; i++) if (g[i]) others[i] = 1;
+    });
+    const away = centroids.find((o) => o !== c);
+    const cavity = ribBoundedCavity(filled, others, bone, inBody, c, away, width, height, RIB_GAP_MM / mm, RIB_SPACE_MM / 2 / mm, THIN_BAND_MM / 2 / mm, CONTACT_MM / mm);
+    for (let i = 0; i < n; i++) if (cavity[i] && !lungLabels[i]) lungLabels[i] = k + 1;
+  });
+  const mask = new Uint8Array(n);
   const counts = centroids.map(() => 0);
-  for (let i = 0; i < mask.length; i++) {
+  for (let i = 0; i < n; i++) {
     if (lungLabels[i]) {
       mask[i] = 1;
       counts[lungLabels[i]! - 1]!++;
     }
   }
   return { width, height, mask, labels: lungLabels, lungs: centroids.map((c, k) => ({ pixels: counts[k]!, cx: c.cx, cy: c.cy, label: k + 1 })), threshold };
+}
+
+/** Soft tissue this bright (or brighter) leaves no room for bone above it: the window is too narrow to tell them apart. */
+const SATURATED_TISSUE = 245;
+
+/**
+ * Bone (ribs, vertebra, sternum): brighter than soft tissue, halfway from its level to white, on the
+ * image smoothed over 3 x 3 pixels (JPEG noise in soft tissue reaches white pixel by pixel). Soft
+ * tissue's level is the mode of the bright class: muscle, heart and vessels dominate it. Windows vary
+ * from slice to slice (soft tissue from about 190 to 250 on the MedSeg slices); where soft tissue
+ * itself is nearly white, bone cannot be told from it and none is returned.
+ */
+function boneMask(image: ArrayLike<number>, width: number, height: number, threshold: number, inBody: Uint8Array, seeds: Uint8Array): Uint8Array {
+  const n = width * height;
+  const smooth = new Float32Array(n);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let sum = 0;
+      let count = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= height) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= width) continue;
+          sum += image[yy * width + xx]!;
+          count++;
+        }
+      }
+      smooth[y * width + x] = sum / count;
+    }
+  }
+  const histogram = new Float64Array(256);
+  for (let i = 0; i < n; i++) if (inBody[i] && smooth[i]! > threshold) histogram[Math.round(smooth[i]!)]!++;
+  let mode = 0;
+  let best = -1;
+  for (let v = 0; v < 256; v++) {
+    let sum = 0;
+    for (let k = Math.max(0, v - 3); k <= Math.min(255, v + 3); k++) sum += histogram[k]!;
+    if (sum > best) {
+      best = sum;
+      mode = v;
+    }
+  }
+  const bone = new Uint8Array(n);
+  if (mode >= SATURATED_TISSUE) return bone;
+  const level = mode + 0.5 * (255 - mode);
+  for (let i = 0; i < n; i++) bone[i] = inBody[i] && !seeds[i] && smooth[i]! >= level ? 1 : 0;
+  return bone;
+}
+
+/** Largest half-width of the neck at which one dark component is split into two lungs. */
+export const JUNCTION_MM = 6;
+/** Largest gap between the aerated lung and a rib that is taken for dense lung (consolidation, effusion aside). */
+export const RIB_GAP_MM = 80;
+/** Angular window (each side) over which a ray takes the nearest rib of its neighbours. */
+const RIB_WINDOW_DEG = 6;
+/** Bands of added tissue thinner than this along the ribs are chest wall, not dense lung. */
+const THIN_BAND_MM = 16;
+/** A lung meets its ribs when this close; CONTACT_SHARE of its rays must (else it does not fill its cavity). */
+const CONTACT_MM = 4;
+const CONTACT_SHARE = 0.2;
+/** Widest intercostal space bridged between rays that met a rib. */
+const RIB_SPACE_MM = 24;
+/** Rays toward the other lung, within this angle of its direction, are not cast: the mediastinum lies there. */
+const MEDIAL_CONE_DEG = 40;
+/** The percentile of the lung-to-rib gaps taken as the chest wall's own thickness. */
+const USUAL_GAP_PERCENTILE = 0.1;
+
+/** Centroids of the seeds 1..count, left to right in the image. */
+function centroidsOf(seeds: Uint8Array, count: number, width: number): { seed: number; cx: number; cy: number }[] {
+  const sums = Array.from({ length: count }, () => ({ n: 0, x: 0, y: 0 }));
+  for (let i = 0; i < seeds.length; i++) {
+    const s = seeds[i]!;
+    if (!s) continue;
+    const sum = sums[s - 1]!;
+    sum.n++;
+    sum.x += i % width;
+    sum.y += Math.floor(i / width);
+  }
+  return sums
+    .map((sum, k) => ({ seed: k + 1, cx: sum.x / Math.max(1, sum.n), cy: sum.y / Math.max(1, sum.n), n: sum.n }))
+    .filter((c) => c.n > 0)
+    .sort((a, b) => a.cx - b.cx)
+    .map(({ seed, cx, cy }) => ({ seed, cx, cy }));
+}
+
+/**
+ * Splits one component that holds both lungs, joined at a junction line, into two (after Hu, Hoffman
+ * & Reinhardt 2001, who look for the junction where the joined lungs are thinnest and brightest):
+ * the junction line is four pleural layers, a little brighter than the lungs beside it, and the
+ * lungs are narrow there. So the component is thresholded ever lower (from `level` toward
+ * `darkest`) and eroded a little (distance to its outside, up to `maxHalfWidth` pixels) until two
+ * cores of lung size appear (the smaller at least a fifth of both); every pixel of the component
+ * then goes to the core it reaches first inside the component (a geodesic Voronoi split).
+ * Returns seeds 1 and 2, or undefined when the component does not part so.
+ */
+export function splitAtJunction(
+  component: Uint8Array,
+  image: ArrayLike<number>,
+  width: number,
+  height: number,
+  level: number,
+  darkest: number,
+  maxHalfWidth: number,
+): Uint8Array | undefined {
+  let total = 0;
+  for (let i = 0; i < component.length; i++) total += component[i]!;
+  if (total === 0) return undefined;
+  const steps = 8;
+  for (let step = 0; step <= steps; step++) {
+    const cut = level - ((level - darkest) * step) / (steps + 2);
+    const dark = Uint8Array.from(component, (v, i) => (v && image[i]! <= cut ? 1 : 0));
+    const inside = distanceTo(Uint8Array.from(dark, (v) => 1 - v), width, height);
+    for (let t = 0; t <= maxHalfWidth; t++) {
+      const core = Uint8Array.from(inside, (d, i) => (dark[i] && d > t ? 1 : 0));
+      const { labels, sizes } = connectedComponents(core, width, height);
+      const order = sizes
+        .map((s, label) => ({ s, label }))
+        .filter((o) => o.label > 0)
+        .sort((a, b) => b.s - a.s);
+      if (order.length < 2) {
+        if (order.length === 0) break;
+        continue;
+      }
+      if (order[1]!.s < 0.2 * (order[0]!.s + order[1]!.s)) continue;
+      const out = new Uint8Array(component.length);
+      const queue: number[] = [];
+      for (let i = 0; i < labels.length; i++) {
+        if (labels[i] === order[0]!.label) out[i] = 1;
+        else if (labels[i] === order[1]!.label) out[i] = 2;
+        if (out[i]) queue.push(i);
+      }
+      for (let head = 0; head < queue.length; head++) {
+        const i = queue[head]!;
+        const x = i % width;
+        const visit = (j: number) => {
+          if (component[j] && !out[j]) {
+            out[j] = out[i]!;
+            queue.push(j);
+          }
+        };
+        if (x > 0) visit(i - 1);
+        if (x < width - 1) visit(i + 1);
+        if (i >= width) visit(i - width);
+        if (i + width < out.length) visit(i + width);
+      }
+      let a = 0;
+      for (let i = 0; i < out.length; i++) if (out[i] === 1) a++;
+      if (Math.min(a, total - a) < 0.2 * total) return undefined;
+      return out;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Dense lung between the aerated lung and the rib cage (after Prasad et al., Acad Radiol 2008, who
+ * make the lung border follow the ribs): the rib cage bounds each lung laterally and posteriorly,
+ * so tissue between the aerated lung and the ribs is consolidated lung, not chest wall, once it is
+ * thicker than the chest wall's own layers. Rays leave the lung's centroid (none within 40 degrees
+ * of the other lung: the mediastinum lies there); on each, the gap from the outermost lung pixel to
+ * the first bone within `maxGap` pixels is measured, and the cage at a ray is the nearest bone of
+ * its neighbours within 6 degrees (a ray through an intercostal space meets no rib, or the scapula).
+ * Then, only for a lung that meets its ribs within `contact` on at least a fifth of its rays (it
+ * fills its cavity where healthy; the synthetic sample's lungs do not), each ray's gap beyond the
+ * usual one (the 10th percentile) is lung. Bands thinner than `thinBand * 2` are chest wall and
+ * are opened away; gaps between rays are closed. Returns the lung with what was added.
+ */
+function ribBoundedCavity(
+  filled: Uint8Array,
+  others: Uint8Array,
+  bone: Uint8Array,
+  inBody: Uint8Array,
+  c: { cx: number; cy: number },
+  away: { cx: number; cy: number } | undefined,
+  width: number,
+  height: number,
+  maxGap: number,
+  ribGapClose: number,
+  thinBand: number,
+  contact: number,
+): Uint8Array {
+  const n = width * height;
+  const out = Uint8Array.from(filled);
+  const added = new Uint8Array(n);
+  const reach = Math.hypot(width, height);
+  // About one ray per pixel of arc at the image's half-diagonal.
+  const rays = Math.min(2048, Math.ceil(Math.PI * reach));
+  const medial = away ? Math.atan2(away.cy - c.cy, away.cx - c.cx) : undefined;
+  // Per ray: its distance from the centroid to the outermost lung pixel, to the first bone beyond it
+  // (Infinity when none within maxGap), and the pixels in between with their distances.
+  const rayLung = new Float64Array(rays).fill(NaN);
+  const rayBone = new Float64Array(rays).fill(Infinity);
+  const segments: { pixels: number[]; dist: number[] }[] = [];
+  const path: number[] = [];
+  for (let r = 0; r < rays; r++) {
+    segments.push({ pixels: [], dist: [] });
+    const angle = (2 * Math.PI * r) / rays;
+    if (medial !== undefined) {
+      let diff = Math.abs(angle - medial) % (2 * Math.PI);
+      if (diff > Math.PI) diff = 2 * Math.PI - diff;
+      if (diff < (MEDIAL_CONE_DEG * Math.PI) / 180) continue;
+    }
+    const dx = Math.cos(angle) * 0.7;
+    const dy = Math.sin(angle) * 0.7;
+    path.length = 0;
+    let last = -1;
+    for (let s = 0; ; s++) {
+      const x = Math.round(c.cx + dx * s);
+      const y = Math.round(c.cy + dy * s);
+      if (x < 0 || y < 0 || x >= width || y >= height) break;
+      const i = y * width + x;
+      if (path.length > 0 && path[path.length - 1] === i) continue;
+      if (!inBody[i]) break;
+      path.push(i);
+      if (filled[i]) last = path.length - 1;
+    }
+    if (last < 0) continue;
+    const at = (i: number) => Math.hypot((i % width) - c.cx, Math.floor(i / width) - c.cy);
+    const edge = at(path[last]!);
+    rayLung[r] = edge;
+    const segment = segments[r]!;
+    for (let k = last + 1; k < path.length; k++) {
+      const i = path[k]!;
+      const d = at(i);
+      if (d - edge > maxGap || others[i]) break;
+      if (bone[i]) {
+        rayBone[r] = d;
+        break;
+      }
+      segment.pixels.push(i);
+      segment.dist.push(d);
+    }
+  }
+  // The rib cage's inner outline: a ray through an intercostal space meets no rib, or bone far
+  // beyond (scapula, arm); its neighbours within the window meet the ribs. The nearest of them is the cage there.
+  const window = Math.max(1, Math.round((RIB_WINDOW_DEG / 360) * rays));
+  const cage = new Float64Array(rays).fill(Infinity);
+  for (let r = 0; r < rays; r++) {
+    if (Number.isNaN(rayLung[r]!)) continue;
+    for (let k = -window; k <= window; k++) cage[r] = Math.min(cage[r]!, rayBone[(r + k + rays) % rays]!);
+  }
+  const gapsSeen: number[] = [];
+  for (let r = 0; r < rays; r++) if (Number.isFinite(rayBone[r]!)) gapsSeen.push(rayBone[r]! - rayLung[r]!);
+  if (gapsSeen.length === 0) return out;
+  // Where the lung is healthy it meets the ribs but for pleura and intercostal muscle: the usual gap,
+  // a low percentile over the rays, is chest wall and stays out; only the excess is dense lung.
+  gapsSeen.sort((a, b) => a - b);
+  const usual = gapsSeen[Math.floor(USUAL_GAP_PERCENTILE * (gapsSeen.length - 1))]!;
+  // The prior holds only for a lung that fills its cavity where it is healthy: some of it must meet the ribs.
+  if (gapsSeen[Math.floor(CONTACT_SHARE * (gapsSeen.length - 1))]! > contact) return out;
+  let any = false;
+  for (let r = 0; r < rays; r++) {
+    if (!Number.isFinite(cage[r]!)) continue;
+    const segment = segments[r]!;
+    for (let k = 0; k < segment.pixels.length; k++) {
+      if (segment.dist[k]! > cage[r]! - usual) break;
+      added[segment.pixels[k]!] = 1;
+      any = true;
+    }
+  }
+  if (!any) return out;
+  // A thin even band along the ribs is chest wall (pleura, fat, intercostal muscle) that the usual
+  // gap did not take out; dense lung is thicker. Opening keeps only what a disc fits in.
+  if (thinBand > 0) {
+    const core = distanceTo(Uint8Array.from(added, (v) => 1 - v), width, height);
+    const eroded = Uint8Array.from(core, (d) => (d > thinBand ? 1 : 0));
+    const toCore = distanceTo(eroded, width, height);
+    for (let i = 0; i < n; i++) added[i] = added[i] && toCore[i]! <= thinBand ? 1 : 0;
+  }
+  for (let i = 0; i < n; i++) if (added[i]) out[i] = 1;
+  // Rays through an intercostal space find no rib: close the band across such gaps, near what the rays added.
+  const closed = closeMask(out, width, height, ribGapClose);
+  const nearAdded = distanceTo(added, width, height);
+  for (let i = 0; i < n; i++) if (closed[i] && !out[i] && inBody[i] && !bone[i] && !others[i] && nearAdded[i]! <= ribGapClose) out[i] = 1;
+  return out;
 }
 
 /**
