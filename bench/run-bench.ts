@@ -2,6 +2,8 @@
 // Shapes: U-Net depth 4, base 16 filters, batch 4, BCE, Adam — training at 128 and 256 px,
 // inference of one 256-px slice (tfjs and, when installed, ONNX Runtime); where the time goes (per kernel); ratios
 // against every PyTorch present: Debian's python3-torch and COVSEG_PYTHON's (a reference only, never a test).
+// The training steps of ours and PyTorch's run interleaved round by round (bench/unet-train-interleaved.ts):
+// this VM drifts too much for ratios of figures taken minutes apart.
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend, type BackendChoice } from '../src-main/engine/backend/select-backend';
 import { createLoss } from '../src-main/engine/losses/segmentation-losses';
@@ -13,42 +15,18 @@ import { composeRecipe, PRESET_RECIPES } from '../src-main/engine/transforms/rec
 import { sampleFromBytes } from '../src-main/engine/transforms/sample';
 import { createRandom } from '../src-main/engine/random/seeded-random';
 import { createAdamState } from '../src-main/engine/training/adam';
-import { batchArrays, type PreparedSlices } from '../src-main/engine/training/slice-cache';
-import { parallelStepEngine, resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
+import { batchArrays } from '../src-main/engine/training/slice-cache';
+import { resolveWorkers, singleStepEngine } from '../src-main/engine/training/step-engine';
 import { benchGan, type GanPresetTimes } from './gan-bench';
 import { machineDescription } from './machine';
 import { scalingCeiling } from './scaling-ceiling';
 import { benchSegformer, segformerTorchRatios } from './segformer-bench';
-import { runTorchScript, torchPythons } from './torch-reference';
+import { startTorchServer, torchPythons } from './torch-reference';
+import { describeInterleaved, interleavedUnetSteps, randomSlices, ratioSpread, spread, type InterleavedSteps } from './unet-train-interleaved';
 
 const backendFlag = process.argv.indexOf('--backend');
 const backendChoice = (process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] ?? (backendFlag >= 0 ? process.argv[backendFlag + 1] : undefined) ?? 'auto') as BackendChoice;
 const quick = process.argv.includes('--quick');
-
-/** Random CT-like slices in the trainer's in-memory form. */
-function randomSlices(size: number, count: number): PreparedSlices {
-  const random = createRandom(size);
-  const images = Array.from({ length: count }, () => Uint8Array.from({ length: size * size }, () => random.int(256)));
-  const masks = Array.from({ length: count }, () => Uint8Array.from({ length: size * size }, () => (random.next() > 0.8 ? 1 : 0)));
-  return { ids: images.map((_, k) => String(k)), size, images, masks };
-}
-
-/** The trainer's own step (gradients, JS Adam, weight assignment) on one or two replicas. */
-async function stepTimer(size: number, workers: number, warmup: number, runs: number): Promise<number> {
-  const model = buildUnet({ depth: 4, baseFilters: 16 });
-  const loss = createLoss('bce');
-  const slices = randomSlices(size, 4);
-  const optimizer = createAdamState(model.trainableWeights.map((w) => w.read().size));
-  const engine = workers > 1 ? await parallelStepEngine(model, optimizer, size, loss, { backend: backendChoice, loss: 'bce', lossOptions: {} }) : singleStepEngine(model, optimizer, size, loss);
-  const batch = { ...batchArrays(slices, [0, 1, 2, 3]), count: 4 };
-  for (let i = 0; i < warmup; i++) await engine.step(batch, 1e-3);
-  const start = performance.now();
-  for (let i = 0; i < runs; i++) await engine.step(batch, 1e-3);
-  const ms = (performance.now() - start) / runs;
-  await engine.dispose();
-  model.dispose();
-  return ms;
-}
 
 // Async: the webgpu backend can only read results back asynchronously in Node.
 async function timeIt(fn: () => Promise<unknown>, warmup: number, runs: number): Promise<number> {
@@ -78,19 +56,26 @@ async function kernelProfile(size: number): Promise<{ kernel: string; ms: number
     .map(([kernel, ms]) => ({ kernel, ms: Math.round(ms * 10) / 10, share: Math.round((ms / total) * 1000) / 10 }));
 }
 
-/** The same U-Net in one PyTorch at a thread count (bench/torch_unet.py). */
-function torchReference(python: string, threads: number): Record<string, number> | undefined {
-  return runTorchScript<Record<string, number>>(python, 'torch_unet.py', [String(threads)]);
-}
-
 const backend = await selectBackend(backendChoice);
-const runs128 = quick ? 2 : 5;
-const runs256 = quick ? 1 : 3;
-const train128 = await stepTimer(128, 1, 2, runs128);
-const train256 = await stepTimer(256, 1, 1, runs256);
 const workers = resolveWorkers(0, backend);
-const parallel128 = workers > 1 ? await stepTimer(128, 2, 2, runs128) : undefined;
-const parallel256 = workers > 1 ? await stepTimer(256, 2, 1, runs256) : undefined;
+// Every PyTorch present (Debian's python3-torch, COVSEG_PYTHON's): versions differ in speed here.
+const torchServers = quick ? [] : torchPythons().map((t) => startTorchServer(t, 'torch_unet.py'));
+const interleaved = {
+  px128: await interleavedUnetSteps(128, quick ? 2 : 6, 2, { backend: backendChoice, workers, torch: torchServers }),
+  px256: await interleavedUnetSteps(256, quick ? 1 : 3, 1, { backend: backendChoice, workers, torch: torchServers }),
+};
+const median = (values: number[]) => spread(values, 1).median;
+const train128 = median(interleaved.px128.oneWorker);
+const train256 = median(interleaved.px256.oneWorker);
+const parallel128 = interleaved.px128.twoWorkers && median(interleaved.px128.twoWorkers);
+const parallel256 = interleaved.px256.twoWorkers && median(interleaved.px256.twoWorkers);
+/** PyTorch's inference of one 256-px slice: mean of 10 after 2 untimed, as bench/torch_unet.py alone. */
+const torchInference = async (server: (typeof torchServers)[number], threads: number) => {
+  const { ms } = await server.request<{ ms: number[] }>({ op: 'infer', size: 256, threads, steps: 12 });
+  return ms.slice(2).reduce((a, b) => a + b, 0) / (ms.length - 2);
+};
+const torchInfer = await Promise.all(torchServers.map(async (server) => ({ one: await torchInference(server, 1), two: await torchInference(server, 2) })));
+torchServers.forEach((server) => server.close());
 // What two replicas could reach on this machine at best (shared core, cache or memory bandwidth).
 const ceiling = workers > 1 && !quick ? await scalingCeiling() : undefined;
 // The path `covseg predict` and evaluation take: batch norm folded into the convolutions.
@@ -141,9 +126,23 @@ async function augmentationRate(name: string): Promise<number> {
 }
 const augmentation = Object.fromEntries(await Promise.all(['fliprot+elastic', 'fliprot+mixup+jpeg', 'mixup+jpeg'].map(async (name) => [name, Math.round(await augmentationRate(name))] as const)));
 const consumed256 = 4000 / (parallel256 ?? train256);
-// Every PyTorch present (Debian's python3-torch, COVSEG_PYTHON's): versions differ in speed here.
-const torches = quick ? [] : torchPythons().map(({ python, version }) => ({ version, one: torchReference(python, 1), two: torchReference(python, 2) })).filter((t) => t.one);
 const r2 = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : null);
+/** Each PyTorch's medians (training, interleaved with ours) and inference, as the ratios below use them. */
+const torches = torchServers.map((server, k) => {
+  const of = (steps: InterleavedSteps) => steps.torch[k]!;
+  return {
+    version: server.version,
+    one: { train128: median(of(interleaved.px128).oneThread), train256: median(of(interleaved.px256).oneThread), infer256: torchInfer[k]!.one },
+    two: { train128: median(of(interleaved.px128).twoThreads), train256: median(of(interleaved.px256).twoThreads), infer256: torchInfer[k]!.two },
+    /** Ratios within each round, median and range: what survives this VM's drift. */
+    perRound: {
+      train128VsOneThread: ratioSpread(interleaved.px128.oneWorker, of(interleaved.px128).oneThread),
+      train256VsOneThread: ratioSpread(interleaved.px256.oneWorker, of(interleaved.px256).oneThread),
+      ...(interleaved.px128.twoWorkers ? { train128TwoWorkersVsTwoThreads: ratioSpread(interleaved.px128.twoWorkers, of(interleaved.px128).twoThreads) } : {}),
+      ...(interleaved.px256.twoWorkers ? { train256TwoWorkersVsTwoThreads: ratioSpread(interleaved.px256.twoWorkers, of(interleaved.px256).twoThreads) } : {}),
+    },
+  };
+});
 
 const machine = machineDescription();
 const result = {
@@ -158,8 +157,8 @@ const result = {
   train256: { msPerStep: Math.round(train256), imagesPerSecond: Math.round((4000 / train256) * 10) / 10 },
   dataParallel2: parallel128 && parallel256
     ? {
-        train128: { msPerStep: Math.round(parallel128), imagesPerSecond: Math.round((4000 / parallel128) * 10) / 10, speedup: Math.round((train128 / parallel128) * 100) / 100 },
-        train256: { msPerStep: Math.round(parallel256), imagesPerSecond: Math.round((4000 / parallel256) * 10) / 10, speedup: Math.round((train256 / parallel256) * 100) / 100 },
+        train128: { msPerStep: Math.round(parallel128), imagesPerSecond: Math.round((4000 / parallel128) * 10) / 10, speedup: Math.round((train128 / parallel128) * 100) / 100, speedupPerRound: ratioSpread(interleaved.px128.oneWorker, interleaved.px128.twoWorkers!) },
+        train256: { msPerStep: Math.round(parallel256), imagesPerSecond: Math.round((4000 / parallel256) * 10) / 10, speedup: Math.round((train256 / parallel256) * 100) / 100, speedupPerRound: ratioSpread(interleaved.px256.oneWorker, interleaved.px256.twoWorkers!) },
         idealSpeedup: 2,
         machineCeiling: ceiling ?? 'not measured with --quick',
       }
@@ -179,20 +178,23 @@ const result = {
   kernelProfile128: profile,
   segformerB0: { px128: segformer128, ...(segformer256 ? { px256: segformer256 } : {}), pytorch: segformerTorch.length ? segformerTorch : 'no PyTorch found (python3-torch, or COVSEG_PYTHON=a Python with torch)' },
   pix2pix128: gan128,
+  trainingStepsPerRound: interleaved,
   pytorch: torches.length
-    ? torches.map(({ version, one, two }) => ({
+    ? torches.map(({ version, one, two, perRound }) => ({
         version,
         oneThread: one,
         twoThreads: two,
+        ratiosPerRound: perRound,
+        // Of the medians: for the training steps, prefer ratiosPerRound.
         ratios: {
-          train128VsOneThread: r2(train128, one!.train128),
-          train256VsOneThread: r2(train256, one!.train256),
-          inference256VsOneThread: r2(infer256, one!.infer256),
-          inference256VsTwoThreads: r2(infer256, two?.infer256),
-          onnxInference256VsOneThread: onnx1 ? r2(onnx1.msPerSlice, one!.infer256) : null,
-          onnxInference256VsTwoThreads: onnx2 ? r2(onnx2.msPerSlice, two?.infer256) : null,
-          train128TwoWorkersVsTwoThreads: parallel128 ? r2(parallel128, two?.train128) : null,
-          train256TwoWorkersVsTwoThreads: parallel256 ? r2(parallel256, two?.train256) : null,
+          train128VsOneThread: r2(train128, one.train128),
+          train256VsOneThread: r2(train256, one.train256),
+          inference256VsOneThread: r2(infer256, one.infer256),
+          inference256VsTwoThreads: r2(infer256, two.infer256),
+          onnxInference256VsOneThread: onnx1 ? r2(onnx1.msPerSlice, one.infer256) : null,
+          onnxInference256VsTwoThreads: onnx2 ? r2(onnx2.msPerSlice, two.infer256) : null,
+          train128TwoWorkersVsTwoThreads: parallel128 ? r2(parallel128, two.train128) : null,
+          train256TwoWorkersVsTwoThreads: parallel256 ? r2(parallel256, two.train256) : null,
         },
       }))
     : 'no PyTorch found: no reference ratios (apt-get install python3-torch, or COVSEG_PYTHON=a Python with torch)',
@@ -221,10 +223,8 @@ for (const t of Array.isArray(gan128.pytorchOneThread) ? (gan128.pytorchOneThrea
   console.log(`pix2pix vs PyTorch ${t.version}, 1 thread: ${Object.entries(t.ratios).map(([preset, r]) => `${preset} train ${r.train}x, generation ${r.generate}x`).join('; ')}`);
 }
 console.log(`augmentation 256 px (images/s): ${Object.entries(augmentation).map(([k, v]) => `${k} ${v}`).join(', ')}; a 256-px training step consumes ${consumed256.toFixed(1)} images/s (${Object.entries(result.augmentation256.headroom).map(([k, v]) => `${k} ${v}x`).join(', ')})`);
+for (const steps of [interleaved.px128, interleaved.px256]) console.log(describeInterleaved(steps).join('\n'));
 for (const { version, one, two } of torches) {
   const r = (result.pytorch as { version: string; ratios: Record<string, number | null> }[]).find((p) => p.version === version)!.ratios;
-  console.log(`PyTorch ${version} 1 thread: train128 ${one!.train128!.toFixed(0)} ms, train256 ${one!.train256!.toFixed(0)} ms, infer256 ${one!.infer256!.toFixed(0)} ms`);
-  if (two) console.log(`PyTorch ${version} 2 threads: train128 ${two.train128!.toFixed(0)} ms, train256 ${two.train256!.toFixed(0)} ms, infer256 ${two.infer256!.toFixed(0)} ms`);
-  console.log(`ratios to PyTorch ${version}, 1 core each: train128 ${r.train128VsOneThread}x, train256 ${r.train256VsOneThread}x, inference ${r.inference256VsOneThread}x, ONNX Runtime inference ${r.onnxInference256VsOneThread}x`);
-  if (two) console.log(`ratios to PyTorch ${version}, 2 cores each (2 workers / 2 threads): train128 ${r.train128TwoWorkersVsTwoThreads}x, train256 ${r.train256TwoWorkersVsTwoThreads}x, inference (1 worker) ${r.inference256VsTwoThreads}x, ONNX Runtime ${r.onnxInference256VsTwoThreads}x`);
+  console.log(`PyTorch ${version} inference 256 px: 1 thread ${one.infer256.toFixed(0)} ms, 2 threads ${two.infer256.toFixed(0)} ms; ratios: ours ${r.inference256VsOneThread}x (1 thread), ${r.inference256VsTwoThreads}x (2 threads), ONNX Runtime ${r.onnxInference256VsOneThread}x, ${r.onnxInference256VsTwoThreads}x`);
 }

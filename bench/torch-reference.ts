@@ -2,7 +2,8 @@
 // python3-torch (/usr/bin/python3) and the Python named by COVSEG_PYTHON (e.g. a venv with pip's
 // torch 2.x). Versions differ in speed on the same cores (~1.7x here), so ratios are reported
 // against each, never against "PyTorch" in general. References only, never tests.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -35,4 +36,32 @@ export function runTorchScript<T>(python: string, script: string, args: string[]
 
 export function ratio(ours: number, reference: number | undefined): number | null {
   return reference ? Math.round((ours / reference) * 100) / 100 : null;
+}
+
+/** A bench/*.py script running `--serve`: one JSON command per line in, one JSON answer per line out. */
+export interface TorchServer {
+  version: string;
+  request<T>(command: Record<string, unknown>): Promise<T>;
+  close(): void;
+}
+
+/** Starts `script --serve` with `python`; the process idles (no CPU) between requests. */
+export function startTorchServer(torch: TorchPython, script: string): TorchServer {
+  const proc = spawn(torch.python, [join(import.meta.dirname, script), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    version: torch.version,
+    request: <T>(command: Record<string, unknown>) => {
+      const answer = queue.then(async () => {
+        proc.stdin.write(`${JSON.stringify(command)}\n`);
+        const line = await lines.next();
+        if (line.done) throw new Error(`${script} with ${torch.python} ended early (exit ${proc.exitCode})`);
+        return JSON.parse(line.value) as T;
+      });
+      queue = answer.catch(() => {});
+      return answer;
+    },
+    close: () => proc.stdin.end(),
+  };
 }

@@ -2,6 +2,11 @@
 
 Prints one JSON object: train ms/step at each size (batch 4) and inference ms for one 256-px slice,
 for the thread count given as the first argument. Not part of the product.
+
+With `--serve`, times on request instead, so that the bench can interleave PyTorch's steps with its
+own (bench/unet-train-interleaved.ts): one JSON command per stdin line,
+`{"op": "train" | "infer", "size": 128, "threads": 1, "steps": 1}`, one JSON answer per line,
+`{"ms": [per step]}`; the models stay warm between commands.
 """
 import json
 import sys
@@ -48,19 +53,51 @@ class UNet(nn.Module):
         return self.head(x)
 
 
-def train_ms(size, steps):
+def trainer(size):
+    """One training step of batch 4 at `size` px per call."""
     model = UNet()
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     x = torch.rand(4, 1, size, size)
     y = (torch.rand(4, 1, size, size) > 0.8).float()
     loss_fn = nn.BCEWithLogitsLoss()
-    for i in range(steps + 2):
-        if i == 2:
-            start = time.perf_counter()
+
+    def step():
         opt.zero_grad()
         loss_fn(model(x), y).backward()
         opt.step()
+    return step
+
+
+def train_ms(size, steps):
+    step = trainer(size)
+    for i in range(steps + 2):
+        if i == 2:
+            start = time.perf_counter()
+        step()
     return (time.perf_counter() - start) * 1000 / steps
+
+
+def serve():
+    trainers = {}
+    inferers = {}
+    for line in sys.stdin:
+        command = json.loads(line)
+        torch.set_num_threads(command["threads"])
+        size = command["size"]
+        times = []
+        if command["op"] == "train":
+            step = trainers.setdefault(size, trainer(size))
+        else:
+            model, x = inferers.setdefault(size, (UNet().eval(), torch.rand(1, 1, size, size)))
+
+            def step():
+                with torch.no_grad():
+                    model(x)
+        for _ in range(command["steps"]):
+            start = time.perf_counter()
+            step()
+            times.append((time.perf_counter() - start) * 1000)
+        print(json.dumps({"ms": times, "torch": torch.__version__}), flush=True)
 
 
 def infer_ms(size, steps):
@@ -74,7 +111,10 @@ def infer_ms(size, steps):
     return (time.perf_counter() - start) * 1000 / steps
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and "--serve" in sys.argv:
+    torch.manual_seed(0)
+    serve()
+elif __name__ == "__main__":
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     torch.set_num_threads(threads)
     torch.manual_seed(0)

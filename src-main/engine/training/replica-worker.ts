@@ -1,5 +1,6 @@
 import type { BackendChoice } from '../backend/select-backend';
 import { startWorker } from '../concurrency/start-worker';
+import type { PhaseMark } from '../concurrency/thread-clock';
 import type { AdamSettings } from './adam';
 import type { FromReplica, ReplicaSetup, ReplicaWork, ToReplica } from './parallel/replica-protocol';
 import type { SharedTrainingMemory } from './parallel/shared-training';
@@ -36,13 +37,21 @@ export interface ReplicaWorker {
 /**
  * Starts a replica worker on `backend`, builds its copy of the model(s) from `setup` on `memory`
  * and waits until it is ready. `adam`: the replica also applies Adam to `range` of the trainable
- * values on `update` (the memory must have been made with shared moments).
+ * values on `update` (the memory must have been made with shared moments). `trace`: receives the
+ * worker's phase marks (bench/step-timeline.ts).
  */
-export async function startReplicaWorker(backend: BackendChoice, setup: ReplicaSetup, memory: SharedTrainingMemory, adam?: { settings: AdamSettings; range: [number, number] }): Promise<ReplicaWorker> {
+export async function startReplicaWorker(
+  backend: BackendChoice,
+  setup: ReplicaSetup,
+  memory: SharedTrainingMemory,
+  adam?: { settings: AdamSettings; range: [number, number] },
+  trace?: (marks: PhaseMark[]) => void,
+): Promise<ReplicaWorker> {
   // Started from this module, in training/: the CLI bundle places the worker at the same relative path.
   const worker = startWorker('./parallel/gradient-replica', import.meta.url);
   let pending: { resolve: (m: FromReplica) => void; reject: (e: Error) => void } | undefined;
   worker.on('message', (message: FromReplica) => {
+    if (message.marks) trace?.(message.marks);
     const waiting = pending;
     pending = undefined;
     if (message.type === 'error') waiting?.reject(new Error(`training worker failed: ${message.message}`));
@@ -58,7 +67,7 @@ export async function startReplicaWorker(backend: BackendChoice, setup: ReplicaS
       worker.postMessage(message, transfer);
     });
   try {
-    await request({ type: 'init', backend, setup, memory, ...(adam ? { adam } : {}) });
+    await request({ type: 'init', backend, setup, memory, ...(adam ? { adam } : {}), ...(trace ? { trace: true } : {}) });
   } catch (error) {
     await worker.terminate();
     throw error;

@@ -2,10 +2,12 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendChoice, BackendInfo } from '../backend/select-backend';
+import { threadMoment, type PhaseMark } from '../concurrency/thread-clock';
 import { CovsegError } from '../errors';
 import type { LossOptions, SegmentationLoss } from '../losses/segmentation-losses';
 import { positionDraws } from '../models/random-draws';
 import { ADAM_DEFAULTS, adamStep, adamStepRange, type AdamSettings, type AdamState } from './adam';
+import type { MarkPhase } from './parallel/replica-protocol';
 import { flatAdamArrays, sharedTrainingMemory } from './parallel/shared-training';
 import { readWeightsFrom, splitFlat, weightSizes, writeFlat } from './parallel/shared-weights';
 import { ownShare, startReplicaWorker } from './replica-worker';
@@ -27,10 +29,11 @@ export interface StepEngine {
   dispose(): Promise<void>;
 }
 
-/** Rows `[from, to)` of a batch, copied (they may be transferred to a worker). */
-function rows(batch: Batch, from: number, to: number, plane: number): Batch {
+/** Rows `[from, to)` of a batch: views, or with `copy` fresh arrays (to transfer to a worker). */
+function rows(batch: Batch, from: number, to: number, plane: number, copy: boolean): Batch {
   const channels = batch.y.length / batch.x.length;
-  return { x: batch.x.slice(from * plane, to * plane), y: batch.y.slice(from * plane * channels, to * plane * channels), count: to - from };
+  const part = (a: Float32Array, start: number, end: number) => (copy ? a.slice(start, end) : a.subarray(start, end));
+  return { x: part(batch.x, from * plane, to * plane), y: part(batch.y, from * plane * channels, to * plane * channels), count: to - from };
 }
 
 /**
@@ -90,7 +93,7 @@ export async function gradientsOf(
 
 /**
  * Like {@link gradientsOf}, but writes the gradients one after another into `target` (shared
- * memory), straight from the backend's buffers where it can; resolves to the loss.
+ * memory), straight from the backend's buffers where it can; resolves to the loss. `mark`: phases, for tracing.
  */
 export async function gradientsInto(
   target: Float32Array,
@@ -100,9 +103,13 @@ export async function gradientsInto(
   batch: Batch,
   loss: SegmentationLoss,
   draws: { step: number; replica: number },
+  mark: MarkPhase = () => {},
 ): Promise<number> {
+  mark('forward and backward');
   const result = lossAndGradients(model, variables, size, batch, loss, draws);
+  mark('loss read');
   const value = (await result.value.data())[0]!;
+  mark('gradient write');
   writeFlat(target, result.grads);
   tf.dispose([result.value, ...result.grads]);
   return value;
@@ -131,22 +138,43 @@ export function singleStepEngine(model: tfl.LayersModel, optimizer: AdamState, s
 
 
 /**
+ * Share of the trainable values whose Adam update the trainer's thread applies (the worker takes the
+ * rest). Per element both threads run the same code; around it, the trainer also averages the
+ * batch-norm statistics and waits for the worker's answer, the worker answers and waits for the
+ * trainer's range. bench/step-timeline.ts measures both threads' phases: see README, Speed per CPU.
+ */
+export const TRAINER_ADAM_SHARE = 0.5;
+
+/** Options of {@link parallelStepEngine}. */
+export interface ParallelSetup {
+  backend: BackendChoice;
+  loss: string;
+  lossOptions: LossOptions;
+  adam?: AdamSettings;
+  /** Receives the phase marks of both threads, for a step timeline (bench/step-timeline.ts); off when absent. */
+  trace?: (marks: PhaseMark[]) => void;
+  /** Overrides {@link TRAINER_ADAM_SHARE} (benches measure the balance with it). */
+  adamShare?: number;
+  /**
+   * Benches only: the schedule before issue #14's third round, the worker loading the new weights
+   * only after this thread has loaded them (the same results; bench/step-timeline.ts measures what
+   * loading at once saves).
+   */
+  serialLoads?: boolean;
+}
+
+/**
  * Data-parallel over two threads (Li et al. 2020, PyTorch DDP's scheme) on a replica worker
  * (replica-worker.ts, the machinery GANs train on too): this thread and the worker each compute the
  * gradient of half the batch into shared memory. The Adam step on their mean (weighted by sample
  * counts: the full batch's gradient up to float rounding) is sharded as ZeRO-1 does (Rajbhandari
- * et al. 2020): each thread updates part of the weights and moments in shared memory at once, so
- * the part of a step that runs on one thread alone shrinks to part of an Adam step and the weight
- * assignment. Both replicas load the same new weights, so they stay identical. Batch norm sees
- * per-replica batch statistics (as DDP without SyncBN); its moving averages are averaged.
+ * et al. 2020): each thread updates part of the weights and moments in shared memory at once. Then
+ * both replicas load the same new weights at once (the worker as soon as this thread publishes its
+ * range, see SharedTrainingMemory.published), so they stay identical and neither waits for the
+ * other's load. Batch norm sees per-replica batch statistics (as DDP without SyncBN); its moving
+ * averages are averaged.
  */
-export async function parallelStepEngine(
-  model: tfl.LayersModel,
-  optimizer: AdamState,
-  size: number,
-  loss: SegmentationLoss,
-  setup: { backend: BackendChoice; loss: string; lossOptions: LossOptions; adam?: AdamSettings },
-): Promise<StepEngine> {
+export async function parallelStepEngine(model: tfl.LayersModel, optimizer: AdamState, size: number, loss: SegmentationLoss, setup: ParallelSetup): Promise<StepEngine> {
   const adam = setup.adam ?? ADAM_DEFAULTS;
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const stateVariables = model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
@@ -158,6 +186,8 @@ export async function parallelStepEngine(
   const flat = flatAdamArrays(memory);
   const sharedWeights = new Float32Array(memory.weights);
   writeFlat(sharedWeights, [...variables, ...stateVariables]);
+  const published = new Int32Array(memory.published);
+  Atomics.store(published, 0, optimizer.step);
   // The moments move into shared memory; the optimizer state keeps views of them, so checkpoints
   // read the current values.
   writeFlat(flat.m, optimizer.m);
@@ -166,43 +196,62 @@ export async function parallelStepEngine(
   splitFlat(flat.v, trainableSizes).forEach((view, k) => (optimizer.v[k] = view));
   const ownState = new Float32Array(sharedWeights.buffer, 4 * trainableTotal, stateTotal);
   const workerState = new Float32Array(memory.state, 0, stateTotal);
-  // This thread also assigns the weights and averages batch-norm statistics while the worker is
-  // idle, so the worker takes the larger share of Adam.
-  const split = Math.floor(trainableTotal * 0.45);
+  const split = Math.floor(trainableTotal * (setup.adamShare ?? TRAINER_ADAM_SHARE));
+  const trace = setup.trace;
+  const mark: MarkPhase = trace ? (phase) => trace([{ thread: 'main', phase, at: threadMoment() }]) : () => {};
   const replica = await startReplicaWorker(
     setup.backend,
     { kind: 'layers', topology: JSON.stringify(model.toJSON(null, false)), loss: setup.loss, lossOptions: setup.lossOptions, size },
     memory,
     { settings: adam, range: [split, trainableTotal] },
+    trace,
   );
+  /** Makes this thread's writes of step `step` (its range, the state) visible to the worker, which waits for them to load. */
+  const publish = (step: number) => {
+    Atomics.store(published, 0, step);
+    Atomics.notify(published, 0);
+  };
 
   return {
     workers: 2,
     step: async (batch, learningRate) => {
+      mark('split rows');
       const plane = size * size;
       const ownCount = ownShare(batch.count);
-      const own = rows(batch, 0, ownCount, plane);
-      const theirs = rows(batch, ownCount, batch.count, plane);
-      // The rows are fresh copies: moved to the worker, not cloned again.
+      const own = rows(batch, 0, ownCount, plane, false);
+      // Fresh copies: moved to the worker, not cloned again.
+      const theirs = rows(batch, ownCount, batch.count, plane, true);
+      mark('post step');
       const reply = theirs.count > 0 ? replica.step({ kind: 'layers', x: theirs.x, y: theirs.y, count: theirs.count, draws: { step: optimizer.step, replica: 1 } }, [theirs.x.buffer as ArrayBuffer, theirs.y.buffer as ArrayBuffer]) : undefined;
-      let value = await gradientsInto(flat.gradients[0], model, variables, size, own, loss, { step: optimizer.step, replica: 0 });
+      let value = await gradientsInto(flat.gradients[0], model, variables, size, own, loss, { step: optimizer.step, replica: 0 }, mark);
       const step = optimizer.step + 1;
       if (reply) {
+        mark('wait worker gradient');
         const theirLoss = (await reply)[0] ?? NaN;
         const share: [number, number] = [own.count / batch.count, theirs.count / batch.count];
         value = share[0] * value + share[1] * theirLoss;
+        mark('post update');
         const updated = replica.update(step, learningRate, share);
-        adamStepRange(flat, 0, split, step, learningRate, share, adam);
+        mark('state average');
         writeFlat(ownState, stateVariables);
         for (let i = 0; i < stateTotal; i++) ownState[i] = 0.5 * (ownState[i]! + workerState[i]!);
+        mark('adam');
+        adamStepRange(flat, 0, split, step, learningRate, share, adam);
+        if (!setup.serialLoads) publish(step);
+        mark('wait worker adam');
         await updated;
       } else {
-        // A one-sample batch: this replica's gradient alone, the whole update here.
+        // A one-sample batch: this replica's gradient alone, the whole update here; the worker loads it before its next step.
+        mark('adam');
         adamStepRange({ ...flat, gradients: [flat.gradients[0], flat.gradients[0]] }, 0, trainableTotal, step, learningRate, [1, 0], adam);
         writeFlat(ownState, stateVariables);
+        publish(step);
       }
       optimizer.step = step;
+      mark('load weights');
       readWeightsFrom(sharedWeights, model);
+      if (reply && setup.serialLoads) publish(step);
+      mark('end');
       return value;
     },
     dispose: () => replica.close(),

@@ -17,6 +17,12 @@ export interface SharedTrainingMemory {
   gradients: [SharedArrayBuffer, SharedArrayBuffer];
   /** The worker replica's non-trainable weights after its step. */
   state: SharedArrayBuffer;
+  /**
+   * One Int32: the Adam step whose update the trainer has finished writing into `weights` (its
+   * range of the trainable values and the averaged state). The worker compares it with the step it
+   * last loaded, so it loads each new set of weights once, as early as it can.
+   */
+  published: SharedArrayBuffer;
 }
 
 const floats = (n: number) => new SharedArrayBuffer(4 * Math.max(1, n));
@@ -29,7 +35,7 @@ const floats = (n: number) => new SharedArrayBuffer(4 * Math.max(1, n));
  */
 export function sharedTrainingMemory(trainable: number, state: number, shardedAdam = true): SharedTrainingMemory {
   const adam = shardedAdam ? trainable : 0;
-  return { trainable, weights: floats(trainable + state), m: floats(adam), v: floats(adam), gradients: [floats(adam), floats(trainable)], state: floats(state) };
+  return { trainable, weights: floats(trainable + state), m: floats(adam), v: floats(adam), gradients: [floats(adam), floats(trainable)], state: floats(state), published: new SharedArrayBuffer(4) };
 }
 
 /** Views of the memory Adam updates: the trainable weights, the moments, both gradients (sharded memory only). */
