@@ -225,21 +225,24 @@ describe.skipIf(!HAVE_CHROMIUM)('the slice browser in Chromium', () => {
     await expect.poll(() => page.getByTestId('orientation').textContent()).toBe('none');
   });
 
-  it.skipIf(!HAVE_REAL_DATA)('turns the rotated real slices upright, remembers it for the dataset, and says they looked rotated', async () => {
+  it.skipIf(!HAVE_REAL_DATA)('turns the rotated real slices upright as their anatomy says (rot90+flipH: transposed), remembers it for the dataset, and says they looked rotated', async () => {
     await openFolder(page, REAL_DATA_DIR, 50);
     await page.click('[data-tab="datasets"]');
-    expect(await page.locator('body').textContent()).toMatch(/looks-rotated|look turned by 90 degrees/);
+    const report = (await page.locator('body').textContent()) ?? '';
+    expect(report).toMatch(/looks-rotated|look turned by 90 degrees/);
+    // The fix named is the anatomy's (spine at the bottom, heart on the screen's right), not a plain quarter turn.
+    expect(report).toMatch(/--orientation rot90\+flipH/);
     await page.click('[data-tab="browser"]');
     await expect.poll(() => page.locator('.viewer-canvas').getAttribute('data-slice-id')).toBe('medseg_tr000');
     const box0 = await canvasHash(page);
-    await page.keyboard.press('r');
-    await expect.poll(() => page.getByTestId('orientation').textContent()).toBe('rot90');
+    await page.getByTestId('orient-anatomy').click();
+    await expect.poll(() => page.getByTestId('orientation').textContent(), { timeout: 60_000 }).toBe('rot90+flipH');
     await expect.poll(() => canvasHash(page)).not.toBe(box0);
     // Remembered in the workspace (where the CLI reads it too), and after a reload.
-    await expect.poll(() => readDatasetOrientation(workspace, REAL_DATA_DIR)).toEqual({ rotate: 90, flipH: false, flipV: false });
+    await expect.poll(() => readDatasetOrientation(workspace, REAL_DATA_DIR)).toEqual({ rotate: 90, flipH: true, flipV: false });
     await page.reload();
     await openFolder(page, REAL_DATA_DIR, 50);
-    await expect.poll(() => page.getByTestId('orientation').textContent()).toBe('rot90');
+    await expect.poll(() => page.getByTestId('orientation').textContent()).toBe('rot90+flipH');
     await page.keyboard.press('4');
     await page.screenshot({ path: join(REAL_DATA_SHOTS, 'slices-real-1440x900.png') });
     await page.setViewportSize({ width: 1280, height: 720 });
