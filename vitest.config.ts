@@ -15,5 +15,8 @@ export default defineConfig({
     globalSetup: ['tests/fixtures/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // expect.poll's default of 1 s is shorter than one answer of a busy server on a loaded machine (a
+    // click, a request, a locked write, a re-render): polls wait up to 15 s unless a test says otherwise.
+    expect: { poll: { timeout: 15_000 } },
   },
 });
