@@ -21,7 +21,7 @@ import { describeBackend, selectBackend } from '../engine/backend/select-backend
 import { readDatasetOrientation, writeDatasetOrientation } from '../engine/datasets/dataset-orientation';
 import { datasetAnatomy } from '../engine/datasets/rotation-check';
 import { measureDataset, measurementsCsv } from '../engine/measure/measure-dataset';
-import { writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
+import { BUILT_IN_SAMPLE, writeSyntheticSample } from '../engine/datasets/synthetic/write-sample';
 import { CovsegError } from '../engine/errors';
 import { AnnotationService } from './annotation-service';
 import { AugmentService } from './augment-service';
@@ -157,7 +157,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       return picked;
     },
     'datasets:openSample': async () => {
-      if (!existsSync(join(samplePath, 'sample.json'))) await writeSyntheticSample(samplePath, { count: 120, size: 256, seed: 1 });
+      if (!existsSync(join(samplePath, 'sample.json'))) await writeSyntheticSample(samplePath, BUILT_IN_SAMPLE);
       return openAndRemember(samplePath);
     },
     'datasets:measure': async ({ datasetId, runId }) => {

@@ -1,15 +1,13 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import { readRun } from '../../src-main/engine/runs/read-run';
 import { train } from '../../src-main/engine/training/trainer';
-import { serve } from '../../src-main/server';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
 import { openSampleToAnnotate, stroke, version } from '../fixtures/annotate-page';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { SHOTS } from '../fixtures/screenshots';
 import { tinyConfig } from '../fixtures/tiny-sample';
 
@@ -49,7 +47,7 @@ async function waitSaved(page: Page, expected: string, after: number): Promise<v
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('the annotation loop in Chromium: prediction, correction, review queue, fine-tuning, kill-safe strokes', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -65,25 +63,17 @@ describe.skipIf(!HAVE_CHROMIUM)('the annotation loop in Chromium: prediction, co
   };
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-annotate-assist-'));
-    await mkdir(SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-annotate-assist-', { builtInSample: false });
     // The app's built-in sample, smaller than the 120 slices it writes by itself (it keeps an existing one).
     const sample = join(workspace, 'sample');
     await writeSyntheticSample(sample, { count: DOCS ? 36 : 12, size: 256, seed: 1 });
     // The "current model": a tiny U-Net trained on the sample, as the Training tab would make it.
     const base = DOCS ? { epochs: 20, size: 64, lr: 3e-3, loss: 'bce+dice', model: { name: 'unet', options: { depth: 3, baseFilters: 8 } } } : { epochs: 2, size: 32 };
     await train({ runDir: join(workspace, 'runs', BASE_RUN), config: tinyConfig(sample, base) });
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [], workspace });
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1440, height: 1040 } });
-    page = await context.newPage();
+    ({ server, browser, context, page } = await openApp({ workspace, dataRoots: [], viewport: { width: 1440, height: 1040 }, load: false }));
   }, DOCS ? 900_000 : 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await rm(workspace, { recursive: true, force: true, maxRetries: 5 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   it('starts from the prediction, corrects it with the brush, reviews, goes to the next slice of the queue, fine-tunes, and shows the new prediction', async () => {
     await openSampleToAnnotate(page, server.url);

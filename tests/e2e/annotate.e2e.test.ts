@@ -1,11 +1,9 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { writePair } from '../fixtures/gray-png';
 import { hashTree } from '../fixtures/tree-hash';
 import { SHOTS } from '../fixtures/screenshots';
@@ -55,7 +53,7 @@ async function waitSaved(page: Page, version: number): Promise<void> {
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('annotating in Chromium against covseg serve', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
@@ -63,24 +61,15 @@ describe.skipIf(!HAVE_CHROMIUM)('annotating in Chromium against covseg serve', (
   let before: Record<string, string>;
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-annotate-e2e-'));
-    await mkdir(SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-annotate-e2e-');
     data = join(workspace, 'data', 'ct');
     // Three 512x512 slices without any lesion in their own labels, so every coloured pixel is painted here.
     for (const name of ['p1_a', 'p1_b', 'p2_a']) await writePair(data, name, SIZE, 0, true);
     before = await hashTree(data);
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: [join(workspace, 'data')], viewport: { width: 1400, height: 900 } }));
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await rm(workspace, { recursive: true, force: true, maxRetries: 5 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   it('paints with the mouse, switches label and size with keys, undoes and redoes, and finds the edits after a reload', async () => {
     await openDataset(page, data);

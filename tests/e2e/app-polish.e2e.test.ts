@@ -1,13 +1,12 @@
 /// <reference lib="dom" />
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { contrast } from '../fixtures/contrast';
 import { writeGrayPng } from '../fixtures/gray-png';
 import { writeNifti } from '../fixtures/nifti-writer';
@@ -33,9 +32,8 @@ async function unnamedControls(page: Page): Promise<string[]> {
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('app polish in Chromium against covseg serve', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let workspace: string;
   let volumes: string;
@@ -46,8 +44,7 @@ describe.skipIf(!HAVE_CHROMIUM)('app polish in Chromium against covseg serve', (
     );
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-polish-'));
-    await mkdir(SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-polish-');
     await mkdir(join(process.env.TMPDIR ?? '/tmp', 'covseg-e2e-shots'), { recursive: true });
     volumes = join(workspace, 'data', 'volumes');
     await mkdir(join(volumes, 'images'), { recursive: true });
@@ -69,18 +66,10 @@ describe.skipIf(!HAVE_CHROMIUM)('app polish in Chromium against covseg serve', (
     }
     // Half a dataset: frames/ without masks/.
     await mkdir(join(workspace, 'data', 'half', 'frames'), { recursive: true });
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: [join(workspace, 'data')], viewport: { width: 1440, height: 900 }, load: false }));
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    // The app may still be writing its start-up sample into the workspace: retry until it is done.
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   it('keeps the dataset the user opened while the start-up sample is still being made (newest request wins)', async () => {
     // The sample's answer is held back 4 s, as a first start writing it on a slow disk would.

@@ -1,12 +1,11 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { writeNifti } from '../fixtures/nifti-writer';
 import { SHOTS } from '../fixtures/screenshots';
 
@@ -35,7 +34,7 @@ async function fillTraining(page: Page, values: Record<string, string>): Promise
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
@@ -44,8 +43,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
 
   beforeAll(async () => {
     // Lives for the whole suite (the per-test temp folders are removed after each test).
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-e2e-'));
-    await mkdir(SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-e2e-');
     // A small CT volume with labels, under the one folder the server may open.
     const volumes = join(workspace, 'data', 'volumes');
     await mkdir(join(volumes, 'images'), { recursive: true });
@@ -55,22 +53,18 @@ describe.skipIf(!HAVE_CHROMIUM)('the app in Chromium against covseg serve', () =
     const labels = new Uint8Array(n * n * 3).map((_, v) => ((v % n) > 10 && (v % n) < 20 && Math.floor(v / n) % n > 10 && Math.floor(v / n) % n < 20 ? 1 : 0));
     await writeNifti(join(volumes, 'images', 'case1.nii.gz'), { shape: [n, n, 3], values: hu, datatype: 'int16' });
     await writeNifti(join(volumes, 'labels', 'case1.nii.gz'), { shape: [n, n, 3], values: labels, datatype: 'uint8' });
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1300, height: 820 } });
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    ({ server, browser, page } = await openApp({
+      workspace,
+      dataRoots: [join(workspace, 'data')],
+      viewport: { width: 1300, height: 820 },
+      beforeLoad: (p) =>
+        p.on('console', (message) => {
+          if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+        }),
+    }));
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    // The app may still be writing its start-up sample into the workspace: retry until it is done.
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   it('exchanges the URL token for a cookie: the address bar and history keep no token', async () => {
     expect(server.url).toMatch(/\?token=/);

@@ -1,6 +1,5 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,8 +18,8 @@ import { selectBackend } from '../../src-main/engine/backend/select-backend';
 import { predictSliceWithEngine } from '../../src-main/engine/training/predict-mask';
 import { train } from '../../src-main/engine/training/trainer';
 import { PRESET_RECIPES } from '../../src-main/engine/transforms/recipes';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { writeNifti } from '../fixtures/nifti-writer';
 import { HAVE_REAL_DATA, REAL_DATA_DIR } from '../fixtures/real-data';
 import { REAL_DATA_SHOTS, SHOTS } from '../fixtures/screenshots';
@@ -165,7 +164,7 @@ function expectColumn(shown: Awaited<ReturnType<typeof measureColumn>>, source: 
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('compare mode of the slice browser in Chromium', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
@@ -178,9 +177,7 @@ describe.skipIf(!HAVE_CHROMIUM)('compare mode of the slice browser in Chromium',
 
   beforeAll(async () => {
     const started = Date.now();
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-compare-e2e-'));
-    await mkdir(SHOTS, { recursive: true });
-    await mkdir(REAL_DATA_SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-compare-e2e-', { builtInSample: false });
     // The synthetic sample (24 slices, not the app's 120, to keep this quick), written where the app
     // looks for its built-in sample: it opens at start-up, and the runs below are trained on it.
     sample = join(workspace, 'sample');
@@ -214,21 +211,12 @@ describe.skipIf(!HAVE_CHROMIUM)('compare mode of the slice browser in Chromium',
     await writeNifti(join(volumes, 'images', 'case1.nii.gz'), { shape: [n, n, 3], values: hu, datatype: 'int16', sform });
     await writeNifti(join(volumes, 'labels', 'case1.nii.gz'), { shape: [n, n, 3], values: labels, datatype: 'uint8', sform });
     console.log(`[compare e2e] engine views: ${Date.now() - started} ms`);
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: HAVE_REAL_DATA ? [join(workspace, 'data'), REAL_DATA_DIR] : [join(workspace, 'data')], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: HAVE_REAL_DATA ? [join(workspace, 'data'), REAL_DATA_DIR] : [join(workspace, 'data')], viewport: { width: 1440, height: 900 }, beforeLoad: (p) => p.on('pageerror', (error) => pageErrors.push(error.message)) }));
     await page.click('[data-tab="browser"]');
     await page.getByTestId('current-slice').getByText('synth_p001_s01').waitFor({ timeout: 60_000 });
   }, 300_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   it('shows two runs side by side: the engine’s masks and Dice in each pane, zoom and pan shared, paging moves both', async () => {
     // The slice where the two runs disagree most (both predict something there), and the one after it.

@@ -1,22 +1,21 @@
 /// <reference lib="dom" />
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src-main/engine/experiments/experiment-file';
 import { writeExperimentReport } from '../../src-main/engine/experiments/report/write-report';
 import { runExperiment } from '../../src-main/engine/experiments/run-experiment';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import { SHOTS } from '../fixtures/screenshots';
 
 const BUILT = existsSync(resolve(import.meta.dirname, '../../out/renderer/index.html'));
 
 describe.skipIf(!HAVE_CHROMIUM || !BUILT)('the Experiments view in Chromium against covseg serve', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
@@ -24,31 +23,21 @@ describe.skipIf(!HAVE_CHROMIUM || !BUILT)('the Experiments view in Chromium agai
 
   beforeAll(async () => {
     // Lives for the whole suite (tempDir folders are removed after each test).
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-e2e-exp-'));
+    workspace = await e2eWorkspace('covseg-e2e-exp-');
     // A tiny three-class grid (2 recipes x 2 seeds) made in the workspace's experiments folder, as the app would.
     const data = join(workspace, 'data', 'tiny');
     await writeSyntheticSample(data, { count: 16, size: 32, seed: 7 });
     const expDir = join(workspace, 'experiments', experimentId);
     await mkdir(expDir, { recursive: true });
-    await mkdir(SHOTS, { recursive: true });
     const file = join(expDir, 'grid.json');
     await writeFile(file, JSON.stringify({ name: 'classes', dataset: data, splitOptions: { val: 0.25, test: 0.25, seed: 1 }, axes: { recipes: ['origin', 'fliprot+elastic'], models: ['unet'], losses: ['ce+dice'], seeds: [1, 2], classes: ['ggo-consolidation'] }, fixed: { epochs: 2, size: 32, depth: 2, baseFilters: 4, batch: 4, backend: 'wasm' } }));
     const outcome = await runExperiment(await loadExperiment(file), { expDir, parallel: 2, cores: 2 });
     expect(outcome.ran).toBe(4);
     await writeExperimentReport(expDir);
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1250 } });
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: [join(workspace, 'data')], viewport: { width: 1400, height: 1250 } }));
   }, 240_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    // The app writes its built-in sample on first load, possibly still going: retry while it ends.
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 500 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   it('lists the experiment and shows the paper-style table (mean ± sd, Holm p, per-class columns), the bar chart and a run comparison', async () => {
     await page.click('[data-tab="experiments"]');

@@ -1,5 +1,4 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -7,25 +6,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import { checkPairs } from '../../src-main/engine/gan/check-pairs';
 import { readPairs } from '../../src-main/engine/gan/pairs-file';
-import { serve } from '../../src-main/server';
 import { train } from '../../src-main/engine/training/trainer';
 import { resolveTrainConfig } from '../../src-main/engine/training/train-config';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { writePairsFolder, type PairSpec } from '../fixtures/generated-pairs';
 import { SHOTS } from '../fixtures/screenshots';
 
 // Screenshots: into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
 
 describe.skipIf(!HAVE_CHROMIUM)('the GAN gallery in Chromium against covseg serve', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
   let pairsDir: string;
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-gallery-e2e-'));
-    await mkdir(SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-gallery-e2e-');
     const real = join(workspace, 'data', 'real');
     await writeSyntheticSample(real, { count: 24, size: 64, seed: 7 });
     const ids = (await readdirIds(real)).sort();
@@ -44,19 +42,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the GAN gallery in Chromium against covseg serv
     const { report } = await checkPairs(pairsDir, { data: real, model: runDir, backend: 'wasm', tstr: { epochs: 1, size: 32, batch: 4, seed: 1, unet: { depth: 2, baseFilters: 4 } } });
     expect(report.gans.map((g) => g.tstr?.trainPairs)).toEqual([4, 4]);
     for (const g of report.gans) expect(g.tstr!.testSlices).toBeGreaterThan(0);
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1700 } });
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: [join(workspace, 'data')], viewport: { width: 1400, height: 1700 } }));
   }, 240_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    // The app writes the built-in sample in the background on first load; retry while it finishes.
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   const decisionOf = (id: string) => page.getAttribute(`[data-pair="${id}"]`, 'data-decision');
 

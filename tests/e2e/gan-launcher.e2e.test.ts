@@ -1,38 +1,27 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { contrast, effectiveBackground } from '../fixtures/contrast';
 import { SHOTS } from '../fixtures/screenshots';
 
 // Screenshots into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
 
 describe.skipIf(!HAVE_CHROMIUM)('the GAN launcher in Chromium against covseg serve', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-gan-e2e-'));
-    await mkdir(SHOTS, { recursive: true });
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    workspace = await e2eWorkspace('covseg-gan-e2e-');
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: [], viewport: { width: 1300, height: 900 } }));
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    // The app may still be writing its start-up sample into the workspace: retry until it is done.
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   it('launches a tiny pix2pix training from the GAN tab and shows live G/D losses and the epoch sample grid', async () => {
     // The app opens the built-in sample on start.

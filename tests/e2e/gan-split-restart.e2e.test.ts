@@ -1,8 +1,7 @@
 /// <reference lib="dom" />
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,13 +11,14 @@ import { scanDataset } from '../../src-main/engine/datasets/scan-dataset';
 import { splitDataset, writeSplit } from '../../src-main/engine/datasets/split-dataset';
 import { readGanRecord } from '../../src-main/engine/gan/gan-record';
 import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { SHOTS } from '../fixtures/screenshots';
 
 // Screenshots into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
 
 describe.skipIf(!HAVE_CHROMIUM)('the GAN tab: split picker, and a training followed again after covseg serve restarts', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
@@ -32,18 +32,13 @@ describe.skipIf(!HAVE_CHROMIUM)('the GAN tab: split picker, and a training follo
   const points = () => page.evaluate(() => Number(document.querySelector('[data-testid="gan-losses"]')?.getAttribute('data-points') ?? 0));
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-gan-restart-e2e-'));
-    await mkdir(SHOTS, { recursive: true });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
-    await startServer();
+    workspace = await e2eWorkspace('covseg-gan-restart-e2e-');
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: [], viewport: { width: 1300, height: 1000 } }));
   }, 180_000);
 
   afterAll(async () => {
     if (pid !== undefined && processAlive(pid)) process.kill(pid, 'SIGKILL');
-    await browser?.close();
-    await server?.close();
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
+    await closeApp({ browser, server }, workspace);
   });
 
   it('trains on the chosen split file, and after a restart the tab shows it running with its losses and cancels it', async () => {

@@ -1,6 +1,5 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
@@ -13,8 +12,8 @@ import { samplePatientAnatomy } from '../../src-main/engine/datasets/synthetic/p
 import { renderChestSlice } from '../../src-main/engine/datasets/synthetic/render-chest';
 import { lungMask } from '../../src-main/engine/imaging/lung-mask';
 import { createRandom } from '../../src-main/engine/random/seeded-random';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { writeNifti } from '../fixtures/nifti-writer';
 import { HAVE_REAL_DATA, REAL_DATA_DIR } from '../fixtures/real-data';
 import { REAL_DATA_SHOTS, SHOTS } from '../fixtures/screenshots';
@@ -46,16 +45,14 @@ const cells = async (page: Page) => ({
 });
 
 describe.skipIf(!HAVE_CHROMIUM)('lung measurements in Chromium against covseg serve', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
   let volumes: string;
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-e2e-lungs-'));
-    await mkdir(SHOTS, { recursive: true });
-    await mkdir(REAL_DATA_SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-e2e-lungs-');
     // A synthetic NIfTI study: slices of one synthetic patient in HU, its lesion classes as the label volume.
     volumes = join(workspace, 'data', 'volumes');
     await mkdir(join(volumes, 'images'), { recursive: true });
@@ -78,18 +75,10 @@ describe.skipIf(!HAVE_CHROMIUM)('lung measurements in Chromium against covseg se
     }
     await writeNifti(join(volumes, 'images', 'patient11.nii.gz'), { shape: [SIZE, SIZE, DEPTH], values: hu, datatype: 'float32', sform: SFORM });
     await writeNifti(join(volumes, 'labels', 'patient11.nii.gz'), { shape: [SIZE, SIZE, DEPTH], values: labels, datatype: 'uint8', sform: SFORM });
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: HAVE_REAL_DATA ? [join(workspace, 'data'), REAL_DATA_DIR] : [join(workspace, 'data')], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: HAVE_REAL_DATA ? [join(workspace, 'data'), REAL_DATA_DIR] : [join(workspace, 'data')], viewport: { width: 1440, height: 900 } }));
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   it('measures a NIfTI slice in mm² with the patient\'s right and left lung from the affine, whatever the display', async () => {
     await openFolder(page, volumes, DEPTH);

@@ -1,6 +1,5 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,8 +9,8 @@ import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/w
 import { readGray } from '../../src-main/engine/imaging/png-io';
 import { loadOnnxRuntime } from '../../src-main/engine/onnx/segmentation-engine';
 import { train } from '../../src-main/engine/training/trainer';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { writeNifti } from '../fixtures/nifti-writer';
 import { tinyConfig } from '../fixtures/tiny-sample';
 import { SHOTS } from '../fixtures/screenshots';
@@ -32,14 +31,13 @@ async function colouredPixels(page: Page): Promise<number> {
 
 describe.skipIf(!HAVE_CHROMIUM)('predict this study, in Chromium against covseg serve', async () => {
   const ort = await loadOnnxRuntime();
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-e2e-study-'));
-    await mkdir(SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-e2e-study-');
     // A trained run in the workspace, and a NIfTI study made of synthetic CT slices (HU through the inverse lung window).
     const sample = join(workspace, 'data', 'sample');
     await writeSyntheticSample(sample, { count: 12, size: SIZE, seed: 7 });
@@ -58,19 +56,10 @@ describe.skipIf(!HAVE_CHROMIUM)('predict this study, in Chromium against covseg 
     const sform = [[-0.7, 0, 0, 90], [0, 0.7, 0, -120], [0, 0, 5, 30]];
     await writeNifti(join(volumes, 'images', 'patient7.nii.gz'), { shape: [SIZE, SIZE, DEPTH], values, datatype: 'float32', sform });
     await writeNifti(join(volumes, 'labels', 'patient7.nii.gz'), { shape: [SIZE, SIZE, DEPTH], values: new Uint8Array(SIZE * SIZE * DEPTH), datatype: 'uint8', sform });
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: [join(workspace, 'data')], viewport: { width: 1300, height: 900 } }));
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    // The app may still be writing its start-up sample into the workspace: retry until it is done.
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   it('predicts the open study with the chosen run, shows its labels as the overlay and the lesion burden', async () => {
     await page.click('[data-tab="datasets"]');

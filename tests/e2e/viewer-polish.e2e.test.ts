@@ -1,6 +1,4 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,8 +6,8 @@ import { writeJsonAtomic } from '../../src-main/engine/files/atomic-write';
 import { readGray } from '../../src-main/engine/imaging/png-io';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import { train } from '../../src-main/engine/training/trainer';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { SHOTS } from '../fixtures/screenshots';
 import { tinyConfig } from '../fixtures/tiny-sample';
 
@@ -51,33 +49,24 @@ const isGroundGlass = ([r, g, b]: number[]) => Math.abs(r! - g!) < 20 && g! - b!
 const isConsolidation = ([r, g, b]: number[]) => r! - g! > 40 && g! - b! > 15;
 
 describe.skipIf(!HAVE_CHROMIUM)('viewer polish in Chromium: Lab classes, both weathering schedules, waiting indicator', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
   let data: string;
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-viewer-polish-e2e-'));
-    await mkdir(SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-viewer-polish-e2e-', { builtInSample: false });
     data = join(workspace, 'data', 'sample');
     await writeSyntheticSample(data, SAMPLE);
     await train({ runDir: join(workspace, 'runs', 'classes'), config: tinyConfig(data, { classes: 'ggo-consolidation', ...RUN }) });
     // Start-up opens the last dataset: this one, instead of writing the built-in sample first.
     await writeJsonAtomic(join(workspace, 'settings', 'recent-datasets.json'), { recentDatasets: [{ path: data, format: 'png-pairs', slices: SAMPLE.count, openedAt: new Date().toISOString() }] });
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: [join(workspace, 'data')], viewport: { width: 1440, height: 900 } }));
     await page.waitForFunction((count) => document.querySelector('[data-testid="slice-count"]')?.textContent?.includes(`${count} valid of ${count}`), SAMPLE.count, { timeout: 60_000 });
   }, DOCS ? 1_800_000 : 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   it('Augmentation Lab: ground-glass and consolidation are drawn in the slice browser palette where the flip puts them', async () => {
     // The slice with the most ground-glass and consolidation well inside their outlines.

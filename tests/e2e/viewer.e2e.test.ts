@@ -1,14 +1,13 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDatasetOrientation } from '../../src-main/engine/datasets/dataset-orientation';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import { train } from '../../src-main/engine/training/trainer';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { writeGrayPng } from '../fixtures/gray-png';
 import { writeNifti } from '../fixtures/nifti-writer';
 import { HAVE_REAL_DATA, REAL_DATA_DIR } from '../fixtures/real-data';
@@ -48,7 +47,7 @@ async function openFolder(page: Page, path: string, slices: number): Promise<voi
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('the slice browser in Chromium', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
@@ -57,10 +56,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the slice browser in Chromium', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-viewer-e2e-'));
+    workspace = await e2eWorkspace('covseg-viewer-e2e-');
     data = join(workspace, 'data');
-    await mkdir(SHOTS, { recursive: true });
-    await mkdir(REAL_DATA_SHOTS, { recursive: true });
     // Many small slices without labels (thumbnail flood, legend without classes, empty filter).
     const many = join(data, 'many');
     const names = Array.from({ length: MANY }, (_, k) => k);
@@ -96,26 +93,23 @@ describe.skipIf(!HAVE_CHROMIUM)('the slice browser in Chromium', () => {
     const small = join(data, 'small');
     await writeSyntheticSample(small, { count: 24, size: 64, seed: 7 });
     await train({ runDir: join(workspace, 'runs', 'tiny'), config: tinyConfig(small, { epochs: 1 }) });
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: HAVE_REAL_DATA ? [data, REAL_DATA_DIR] : [data], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    ({ server, browser, page } = await openApp({
+      workspace,
+      dataRoots: HAVE_REAL_DATA ? [data, REAL_DATA_DIR] : [data],
+      viewport: { width: 1440, height: 900 },
+      beforeLoad: (p) => {
+        p.on('pageerror', (error) => pageErrors.push(error.message));
+        p.on('console', (message) => {
+          if (message.type() === 'error') consoleErrors.push(message.text());
+        });
+      },
+    }));
     await page.getByTestId('slice-count').waitFor({ timeout: 120_000 });
     await page.click('[data-tab="browser"]');
     await page.getByTestId('current-slice').getByText('synth_p001_s01').waitFor({ timeout: 60_000 });
   }, 300_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    // The app may still be writing its start-up sample into the workspace: retry until it is done.
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   it('fills the window: the canvas is whole at 1280x720 and larger at 1440x900', async () => {
     await page.setViewportSize({ width: 1280, height: 720 });

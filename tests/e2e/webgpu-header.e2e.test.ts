@@ -1,13 +1,11 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeAdapter } from '../../src-main/engine/backend/webgpu-adapter';
 import { writeJsonAtomic } from '../../src-main/engine/files/atomic-write';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { writePair } from '../fixtures/gray-png';
 import { SHOTS } from '../fixtures/screenshots';
 // Sets VK_ICD_FILENAMES to SwiftShader for this test process only, when it can.
@@ -18,32 +16,23 @@ const WHY_SKIPPED = NO_SWIFTSHADER ?? (probe && !probe.found ? probe.reason : un
 if (WHY_SKIPPED) console.warn(`[tests] the WebGPU header test is skipped: ${WHY_SKIPPED}.`);
 
 describe.skipIf(!HAVE_CHROMIUM || WHY_SKIPPED !== undefined)('the header names the WebGPU adapter (SwiftShader) in Chromium', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-webgpu-header-e2e-'));
-    await mkdir(SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-webgpu-header-e2e-', { builtInSample: false });
     // A two-slice dataset the app reopens at start, so it does not write the built-in sample meanwhile.
     const data = join(workspace, 'data');
     for (const name of ['a', 'b']) await writePair(data, name);
     await writeJsonAtomic(join(workspace, 'settings', 'recent-datasets.json'), { recentDatasets: [{ path: data, format: 'png-pairs', slices: 2, openedAt: new Date().toISOString() }] });
     // What `COVSEG_BACKEND=webgpu covseg serve` does: the server computes on WebGPU.
     process.env.COVSEG_BACKEND = 'webgpu';
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [workspace], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: [workspace], viewport: { width: 1280, height: 720 } }));
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
-  });
+  afterAll(() => closeApp({ browser, server }, workspace));
 
   it('shows the backend and the adapter vendor, architecture and description, whole and inside the window', async () => {
     const adapter = probe!.found ? probe!.adapter : undefined;

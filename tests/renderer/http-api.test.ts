@@ -4,11 +4,14 @@ import type { TrainingProgress } from '../../src-shared/contract';
 import { createHttpApi } from '../../src-renderer/src/api/http-api';
 import { startHttpTransport } from '../../src-main/http/http-transport';
 import { createAppServices } from '../../src-main/services/app-services';
+import { seedBuiltInSample } from '../fixtures/sample-cache';
 import { tempDir } from '../fixtures/temp-dir';
 
 describe('the renderer HTTP/WebSocket client against the real server', () => {
   it('calls commands, gets errors as values, receives pushed events, and is refused without the token', async () => {
     const workspace = await tempDir();
+    // The built-in sample as the app's first start leaves it: this test is about the transport.
+    await seedBuiltInSample(workspace);
     const server = await startHttpTransport((emit) => createAppServices({ transport: 'http', workspace, allowedRoots: [], emit }), {
       host: '127.0.0.1',
       port: 0,

@@ -5,6 +5,7 @@ import { useDatasetsStore } from '../../src-renderer/src/stores/datasets';
 import { useTrainingStore } from '../../src-renderer/src/stores/training';
 import { useViewerStore } from '../../src-renderer/src/stores/viewer';
 import { inProcessApi } from '../fixtures/in-process-api';
+import { seedBuiltInSample } from '../fixtures/sample-cache';
 import { tempDir } from '../fixtures/temp-dir';
 
 async function until(condition: () => boolean, ms = 120_000): Promise<void> {
@@ -15,10 +16,17 @@ async function until(condition: () => boolean, ms = 120_000): Promise<void> {
   }
 }
 
+/** A workspace holding the built-in sample already, as after the app's first start. */
+async function workspaceWithSample(): Promise<string> {
+  const workspace = await tempDir();
+  await seedBuiltInSample(workspace);
+  return workspace;
+}
+
 describe('renderer stores against the real services', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
-  it('datasets: opens the sample, lists slices, reports a bad path as an actionable error', async () => {
+  it('datasets: writes and opens the sample on first start, lists slices, reports a bad path as an actionable error', async () => {
     const allowed = await tempDir();
     const { api, services } = inProcessApi(await tempDir(), [allowed]);
     setApi(api);
@@ -35,7 +43,7 @@ describe('renderer stores against the real services', () => {
   });
 
   it('viewer: steps, toggles layers, sorts by lesion size and filters, loads pixels of the current slice', async () => {
-    const { api, services } = inProcessApi(await tempDir());
+    const { api, services } = inProcessApi(await workspaceWithSample());
     setApi(api);
     const datasets = useDatasetsStore();
     await datasets.openSample();
@@ -65,7 +73,7 @@ describe('renderer stores against the real services', () => {
   });
 
   it('training: starts a run, receives progress events, lists the finished run', async () => {
-    const { api, services } = inProcessApi(await tempDir());
+    const { api, services } = inProcessApi(await workspaceWithSample());
     setApi(api);
     const datasets = useDatasetsStore();
     await datasets.openSample();

@@ -4,11 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { COMMAND_CHANNELS, EVENT_CHANNELS, createApi, type CommandChannel } from '../../../src-shared/contract';
 import { startHttpTransport } from '../../../src-main/http/http-transport';
 import { createAppServices } from '../../../src-main/services/app-services';
+import { seedBuiltInSample } from '../../fixtures/sample-cache';
 import { tempDir } from '../../fixtures/temp-dir';
 
 describe('every contract key is bound everywhere', () => {
   it('has a main handler, a preload/renderer method and an HTTP route for each command', async () => {
     const workspace = await tempDir();
+    // The probe below reaches datasets:openSample too: with the sample in place it opens it instead of writing it (~10 s).
+    await seedBuiltInSample(workspace);
     const services = createAppServices({ transport: 'http', workspace, allowedRoots: [], emit: () => {} });
     expect(Object.keys(services.handlers).sort()).toEqual([...COMMAND_CHANNELS].sort());
 

@@ -36,6 +36,9 @@ export interface SampleSummary {
 export const SAMPLE_WINDOW: HuWindow = { level: -300, width: 1400 };
 export const SAMPLE_GENERATOR_VERSION = 1;
 
+/** The options of the built-in sample the app writes into its workspace on first start. */
+export const BUILT_IN_SAMPLE = { count: 120, size: 256, seed: 1 } as const;
+
 /**
  * Writes the built-in synthetic CT sample in the Kaggle layout: `frames/`, `masks/` (0/255) and
  * `labels/` (0/1/2) PNGs named `synth_pNNN_sNN.png`, several slices per synthetic patient, plus

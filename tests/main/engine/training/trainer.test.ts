@@ -18,13 +18,15 @@ async function finalWeights(runDir: string, which: 'last' | 'best' = 'last'): Pr
 
 describe('trainer', () => {
   it('really learns: validation and test Dice far above the all-background baseline', async () => {
-    // About a minute on wasm: 96 synthetic slices at 64 px, 40 epochs of a 3-level U-Net.
-    const data = await tinySample(96, 64);
+    // 48 synthetic slices at 64 px, 15 epochs of a 2-level U-Net with 8 filters (a 3-level one for 40
+    // epochs on 96 slices took a minute); one worker, so the weights are the same on every machine.
+    // Measured: best validation Dice 0.48 (above 0.3 from epoch 5 on), test Dice 0.39.
+    const data = await tinySample(48, 64);
     const runDir = join(await tempDir(), 'run');
     const logs: EpochLog[] = [];
     const summary = await train({
       runDir,
-      config: tinyConfig(data, { epochs: 40, size: 64, lr: 2e-3, loss: 'bce+dice', model: { name: 'unet', options: { depth: 3, baseFilters: 8 } } }),
+      config: tinyConfig(data, { epochs: 15, size: 64, workers: 1, loss: 'bce+dice', model: { name: 'unet', options: { depth: 2, baseFilters: 8 } } }),
       hooks: [{ onEpochEnd: (log) => void logs.push(log) }],
     });
     expect(summary.status).toBe('completed');
@@ -36,10 +38,10 @@ describe('trainer', () => {
     expect(new Set(logs.map((l) => l.tensors)).size).toBe(1);
     const run = await readRun(runDir);
     expect(run.status.state).toBe('completed');
-    expect(run.metrics.map((m) => m.epoch)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(run.metrics.map((m) => m.epoch)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
     expect(run.record.backend.name).toBe('wasm');
     expect(run.record.dataset.contentHash).toMatch(/^[0-9a-f]{64}$/);
-    // A guard, not a speed target: the run takes about a minute alone, several on a loaded machine.
+    // A guard, not a speed target: the run takes seconds alone, a minute on a loaded machine.
   }, 360_000);
 
   it('saves checkpoints that load back to identical predictions', async () => {
