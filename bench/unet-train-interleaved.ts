@@ -81,6 +81,8 @@ export async function interleavedUnetSteps(size: number, rounds: number, warmup:
   // The 2-worker step's tail (the worker loading the new weights) overlaps the next step, so each
   // timed step of ours follows an untimed one, as steps follow each other in training.
   const ours = async (e: StepEngine) => {
+    // PyTorch's OpenMP threads spin a while after its step: let them go to sleep before ours is timed.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     if (e.workers > 1) await e.step(batch, 1e-3);
     const start = performance.now();
     await e.step(batch, 1e-3);
