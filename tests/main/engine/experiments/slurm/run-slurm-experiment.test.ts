@@ -110,6 +110,8 @@ describe.skipIf(SLURM_SKIP_REASON !== undefined)('covseg experiment run --execut
     const runDir = join(expDir, 'runs', 'origin__unet__bce__s1');
     for (let waited = 0; waited < 90_000 && !(stderr.includes('failed:') && existsSync(join(runDir, 'metrics.jsonl'))); waited += 100) await sleep(100);
     expect(stderr).toMatch(/cell origin\+gan__unet__bce__s1 failed: Slurm task \d+_0 FAILED, exit 1:0[^:]*: error: recipe "origin\+gan" trains on GAN-generated pairs/);
+    // The CLI prints a failed cell as it settles it and saves the state after that poll's cells are settled.
+    await expect.poll(async () => (await readState(expDir))?.records['origin+gan__unet__bce__s1']?.state, { timeout: 15_000 }).toBe('failed');
     const gan = (await readState(expDir))!.records['origin+gan__unet__bce__s1']!;
     const logs = /\(log (\S+); Slurm's log (\S+)\)$/.exec(gan.error ?? '');
     expect(logs?.[1]).toBe(join(expDir, 'logs', 'origin+gan__unet__bce__s1.log'));
