@@ -9,6 +9,7 @@ import { writeExperimentReport } from '../../src-main/engine/experiments/report/
 import { runExperiment } from '../../src-main/engine/experiments/run-experiment';
 import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
 import { HAVE_CHROMIUM } from '../fixtures/browser';
+import { canvasPixelsOfColour, contrast, effectiveBackground } from '../fixtures/contrast';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import { SHOTS } from '../fixtures/screenshots';
 
@@ -72,6 +73,20 @@ describe.skipIf(!HAVE_CHROMIUM || !BUILT)('the Experiments view in Chromium agai
     const painted = await page.locator('[data-testid="compare-curves"]').evaluate((c: HTMLCanvasElement) => c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0));
     expect(painted).toBe(true);
     await page.screenshot({ path: join(SHOTS, 'screen-experiments.png'), fullPage: true });
+    // Both charts draw their legend, ticks and titles in the theme's text colour, at WCAG AA on their background.
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe(scheme);
+      const muted = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--muted').trim());
+      for (const chart of ['[data-testid="experiment-bars"]', '[data-testid="compare-curves"]']) {
+        await expect.poll(() => page.getAttribute(chart, 'data-text-colour')).toBe(muted);
+        const background = await effectiveBackground(page, chart);
+        expect(contrast(muted, background), `${chart} text ${muted} on ${background} (${scheme})`).toBeGreaterThanOrEqual(4.5);
+        expect(await canvasPixelsOfColour(page, chart, muted, 40), `${chart} legend pixels in ${muted} (${scheme})`).toBeGreaterThan(10);
+      }
+      await page.locator('[data-testid="experiment-bars"]').screenshot({ path: join(SHOTS, `experiment-bars-${scheme}.png`) });
+    }
+    await page.emulateMedia({ colorScheme: null });
   }, 60_000);
 
   it('starts a grid from the form, shows its progress, and cancels it', async () => {

@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
 import { HAVE_CHROMIUM } from '../fixtures/browser';
-import { contrast, effectiveBackground } from '../fixtures/contrast';
+import { canvasPixelsOfColour, contrast, effectiveBackground } from '../fixtures/contrast';
 import { SHOTS } from '../fixtures/screenshots';
 
 // Screenshots into docs/images with COVSEG_SCREENSHOTS=docs, else a temp folder.
@@ -68,20 +68,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the GAN launcher in Chromium against covseg ser
       const background = await effectiveBackground(page, chart);
       expect(contrast(muted, background), `GAN chart text ${muted} on ${background} (${scheme})`).toBeGreaterThanOrEqual(4.5);
       // The legend (top rows of the canvas) is really drawn in it: glyph cores of that colour (antialiased 12-px text has few).
-      const legendPixels = await page.evaluate(
-        ({ sel, colour }) => {
-          const canvas = document.querySelector<HTMLCanvasElement>(sel)!;
-          const probe = document.createElement('canvas').getContext('2d')!;
-          probe.fillStyle = colour;
-          probe.fillRect(0, 0, 1, 1);
-          const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
-          const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, 30).data;
-          let n = 0;
-          for (let i = 0; i < data.length; i += 4) if (data[i + 3]! >= 200 && Math.abs(data[i]! - r!) + Math.abs(data[i + 1]! - g!) + Math.abs(data[i + 2]! - b!) <= 40) n++;
-          return n;
-        },
-        { sel: chart, colour: muted },
-      );
+      const legendPixels = await canvasPixelsOfColour(page, chart, muted, 30);
       expect(legendPixels, `legend pixels in ${muted} (${scheme})`).toBeGreaterThan(10);
       await page.locator('[data-testid="gan-live"]').screenshot({ path: join(SHOTS, `gan-chart-${scheme}.png`) });
     }
