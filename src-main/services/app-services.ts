@@ -172,7 +172,9 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       return orientation;
     },
     'datasets:suggestOrientation': async ({ datasetId }) => {
-      const { vote } = await datasetAnatomy(datasets.entry(datasetId).dataset, new Set(datasets.list(datasetId).map((s) => s.id)));
+      // PNG datasets were sampled when opened (the same valid slices); others are sampled now.
+      const entry = datasets.entry(datasetId);
+      const { vote } = entry.anatomy ?? (await datasetAnatomy(entry.dataset, new Set(datasets.list(datasetId).map((s) => s.id))));
       return { orientation: vote.orientation ?? null, votes: vote.votes, sampled: vote.sampled, abstained: vote.abstained };
     },
     'slices:list': async ({ datasetId }) => datasets.list(datasetId),

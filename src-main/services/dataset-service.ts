@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { IDENTITY_ORIENTATION, type Orientation } from '../../src-shared/orientation';
 import type { DatasetOpenProgress, DatasetReportView, OpenedDataset, SliceListItem, SlicePixels } from '../../src-shared/contract';
 import { inspectDataset } from '../engine/datasets/check-dataset';
+import type { DatasetAnatomy } from '../engine/datasets/rotation-check';
 import type { SliceSummary } from '../engine/datasets/scan-dataset';
 import type { Dataset, SliceRef } from '../engine/datasets/types';
 import { CovsegError } from '../engine/errors';
@@ -15,6 +16,8 @@ interface OpenEntry {
   summaries: SliceSummary[];
   /** Content hash of the scan: a run trained on the same data recorded the same one. */
   contentHash: string;
+  /** PNG datasets: what the anatomy of the sampled slices said when the dataset was opened. */
+  anatomy?: DatasetAnatomy;
 }
 
 /** The files one slice is read from. */
@@ -46,7 +49,7 @@ export class DatasetService {
     const root = await this.access.check(path);
     await this.access.confineTree(root);
     let last = 0;
-    const { dataset: opened, scan, report } = await inspectDataset(root, {
+    const { dataset: opened, scan, report, anatomy } = await inspectDataset(root, {
       orientation: await this.savedOrientation(root),
       onProgress: (done, total) => {
         const now = Date.now();
@@ -79,7 +82,7 @@ export class DatasetService {
       errors: report.errors,
       warnings: report.warnings,
     };
-    this.open.set(root, { dataset, report: view, summaries: scan.summaries, contentHash: scan.contentHash });
+    this.open.set(root, { dataset, report: view, summaries: scan.summaries, contentHash: scan.contentHash, ...(anatomy ? { anatomy } : {}) });
     return { id: root, report: view };
   }
 

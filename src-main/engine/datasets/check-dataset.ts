@@ -3,7 +3,7 @@ import { formatOrientation, IDENTITY_ORIENTATION, type Orientation } from '../..
 import type { DicomSeriesInfo } from './dicom-series';
 import { openDataset } from './open-dataset';
 import type { NiftiOptions } from './nifti-dataset';
-import { datasetAnatomy, orientationProblem } from './rotation-check';
+import { datasetAnatomy, orientationProblem, type DatasetAnatomy } from './rotation-check';
 import { scanDataset, type DatasetScan, type SliceSummary } from './scan-dataset';
 import type { Dataset, DatasetFormat, DatasetProblem } from './types';
 
@@ -89,7 +89,7 @@ export async function checkDataset(root: string, options: CheckOptions = {}): Pr
 }
 
 /** {@link checkDataset} that also hands back the opened dataset and its scan, for callers that need them. */
-export async function inspectDataset(root: string, options: CheckOptions = {}): Promise<{ dataset: Dataset; scan: DatasetScan; report: DatasetReport }> {
+export async function inspectDataset(root: string, options: CheckOptions = {}): Promise<{ dataset: Dataset; scan: DatasetScan; report: DatasetReport; anatomy?: DatasetAnatomy }> {
   const dataset = await openDataset(root, options);
   const scan = await scanDataset(dataset, options.onProgress);
   const problems = [...scan.problems, ...duplicateProblems(scan.summaries)];
@@ -156,5 +156,5 @@ export async function inspectDataset(root: string, options: CheckOptions = {}): 
       },
     };
   }
-  return { dataset, scan, report };
+  return { dataset, scan, report, ...(anatomy ? { anatomy } : {}) };
 }
