@@ -26,21 +26,16 @@ import { connectedComponents, lungArrangement, lungMask, type LungMask } from '.
 /** The 8 distinct display orientations, each in one canonical spelling (no flipV: flipV = rot180 + flipH). */
 export const ALL_ORIENTATIONS: readonly Orientation[] = ([0, 90, 180, 270] as const).flatMap((rotate) => [false, true].map((flipH) => ({ rotate, flipH, flipV: false })));
 
+const sameEdges = (a: EdgeLabels, b: EdgeLabels) => a.top === b.top && a.bottom === b.bottom && a.left === b.left && a.right === b.right;
+
 /** The canonical orientation that shows a slice whose stored edges are `edges` with `target` edges (default: radiologically). */
 export function orientationShowing(edges: EdgeLabels, target: EdgeLabels = RADIOLOGICAL_EDGES): Orientation | undefined {
-  return ALL_ORIENTATIONS.find((o) => {
-    const shown = orientEdges(edges, o);
-    return shown.top === target.top && shown.bottom === target.bottom && shown.left === target.left && shown.right === target.right;
-  });
+  return ALL_ORIENTATIONS.find((o) => sameEdges(orientEdges(edges, o), target));
 }
 
 /** The canonical spelling of an orientation (e.g. rot90+flipV becomes rot270+flipH): the same picture. */
 export function canonicalOrientation(o: Orientation): Orientation {
-  const edges = orientEdges({ top: 't', bottom: 'b', left: 'l', right: 'r' }, o);
-  return ALL_ORIENTATIONS.find((c) => {
-    const e = orientEdges({ top: 't', bottom: 'b', left: 'l', right: 'r' }, c);
-    return e.top === edges.top && e.left === edges.left && e.right === edges.right && e.bottom === edges.bottom;
-  })!;
+  return orientationShowing({ top: 't', bottom: 'b', left: 'l', right: 'r' }, orientEdges({ top: 't', bottom: 'b', left: 'l', right: 'r' }, o))!;
 }
 
 export type Edge = keyof EdgeLabels;

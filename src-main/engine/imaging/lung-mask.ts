@@ -202,6 +202,14 @@ export function closeMask(mask: Uint8Array, width: number, height: number, radiu
   return closed;
 }
 
+/** Morphological opening with a disc of `radius` pixels: removes parts narrower than the disc, keeps the rest as it was. */
+export function openMask(mask: Uint8Array, width: number, height: number, radius: number): Uint8Array {
+  const toOutside = distanceTo(Uint8Array.from(mask, (v) => 1 - v), width, height);
+  const eroded = Uint8Array.from(toOutside, (d) => (d > radius ? 1 : 0));
+  const toCore = distanceTo(eroded, width, height);
+  return Uint8Array.from(mask, (v, i) => (v && toCore[i]! <= radius ? 1 : 0));
+}
+
 /** Fills holes: background pixels not connected to the image border become foreground. */
 export function fillHoles(mask: Uint8Array, width: number, height: number): Uint8Array {
   return Uint8Array.from(borderConnectedZeros(mask, width, height), (o) => (o ? 0 : 1));
@@ -582,12 +590,7 @@ function ribBoundedCavity(
   if (!any) return out;
   // A thin even band along the ribs is chest wall (pleura, fat, intercostal muscle) that the usual
   // gap did not take out; dense lung is thicker. Opening keeps only what a disc fits in.
-  if (thinBand > 0) {
-    const core = distanceTo(Uint8Array.from(added, (v) => 1 - v), width, height);
-    const eroded = Uint8Array.from(core, (d) => (d > thinBand ? 1 : 0));
-    const toCore = distanceTo(eroded, width, height);
-    for (let i = 0; i < n; i++) added[i] = added[i] && toCore[i]! <= thinBand ? 1 : 0;
-  }
+  if (thinBand > 0) added.set(openMask(added, width, height, thinBand));
   for (let i = 0; i < n; i++) if (added[i]) out[i] = 1;
   // Rays through an intercostal space find no rib: close the band across such gaps, near what the rays added.
   const closed = closeMask(out, width, height, ribGapClose);
