@@ -1,13 +1,11 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
-import { serve } from '../../src-main/server';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
 import { journalEntries, openSampleToAnnotate, stroke, version } from '../fixtures/annotate-page';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { SHOTS } from '../fixtures/screenshots';
 
 const SIZE = 256;
@@ -27,7 +25,7 @@ async function shownLabels(page: Page): Promise<{ ggo: number; cons: number }> {
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('the annotation journal replayed after another tab saved the slice, in Chromium', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let context: BrowserContext;
   let workspace: string;
@@ -77,20 +75,16 @@ describe.skipIf(!HAVE_CHROMIUM)('the annotation journal replayed after another t
   }
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-annotate-journal-'));
-    await mkdir(SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-annotate-journal-', { builtInSample: false });
     // The app's built-in sample, small (it keeps an existing one).
     datasetId = join(workspace, 'sample');
     await writeSyntheticSample(datasetId, { count: 6, size: SIZE, seed: 1 });
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [], workspace });
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1440, height: 1040 } });
+    // Each tab of this test is a new page of the context: the app is loaded by the tabs themselves.
+    ({ server, browser, context } = await openApp({ workspace, dataRoots: [], viewport: { width: 1440, height: 1040 }, load: false }));
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await rm(workspace, { recursive: true, force: true, maxRetries: 5 });
+    await closeApp({ browser, server }, workspace);
   });
 
   it('replays killed tabs’ strokes onto slices saved elsewhere since: reported apart, never overwriting, then kept or dropped as asked', async () => {

@@ -1,14 +1,13 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDatasetOrientation } from '../../src-main/engine/datasets/dataset-orientation';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { SHOTS } from '../fixtures/screenshots';
 
 async function openFolder(page: Page, path: string, slices: number): Promise<void> {
@@ -21,15 +20,14 @@ async function openFolder(page: Page, path: string, slices: number): Promise<voi
 const shownOrientation = (page: Page) => page.getByTestId('orientation').textContent();
 
 describe.skipIf(!HAVE_CHROMIUM)('orientation from anatomy in Chromium against covseg serve', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
   let turned: string;
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-e2e-orient-'));
-    await mkdir(SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-e2e-orient-');
     // A synthetic sample stored turned a quarter clockwise (as a scanner export might): the anatomy says rot270.
     const upright = join(workspace, 'upright');
     await writeSyntheticSample(upright, { count: 12, size: 160, seed: 3 });
@@ -38,17 +36,11 @@ describe.skipIf(!HAVE_CHROMIUM)('orientation from anatomy in Chromium against co
       await mkdir(join(turned, folder), { recursive: true });
       for (const name of await readdir(join(upright, folder))) await sharp(join(upright, folder, name)).rotate(90).toFile(join(turned, folder, name));
     }
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [join(workspace, 'data')], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: [join(workspace, 'data')], viewport: { width: 1280, height: 720 } }));
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
+    await closeApp({ browser, server }, workspace);
   });
 
   it('warns that a turned PNG dataset looks rotated, names the fix, and "from anatomy" turns it upright and back after a mirror', async () => {

@@ -1,14 +1,12 @@
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import { readRun } from '../../src-main/engine/runs/read-run';
 import { train } from '../../src-main/engine/training/trainer';
-import { serve } from '../../src-main/server';
-import { HAVE_CHROMIUM, launchChromium } from '../fixtures/browser';
+import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
+import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { SHOTS } from '../fixtures/screenshots';
 import { tinyConfig } from '../fixtures/tiny-sample';
 
@@ -16,31 +14,24 @@ const PARENT = 'base-unet';
 const CHILD = 'base-unet-finetuned';
 
 describe.skipIf(!HAVE_CHROMIUM)('the Runs view names a fine-tuned run’s parent, in Chromium against covseg serve', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Served;
   let browser: Browser;
   let page: Page;
   let workspace: string;
 
   beforeAll(async () => {
-    workspace = await mkdtemp(join(tmpdir(), 'covseg-lineage-e2e-'));
-    await mkdir(SHOTS, { recursive: true });
+    workspace = await e2eWorkspace('covseg-lineage-e2e-', { builtInSample: false });
     // The app's built-in sample, small (it keeps an existing one), and two one-epoch 32-px runs on it:
     // a parent, and a child fine-tuned from it as `covseg train --init-from` does.
     const sample = join(workspace, 'sample');
     await writeSyntheticSample(sample, { count: 12, size: 64, seed: 1 });
     await train({ runDir: join(workspace, 'runs', PARENT), config: tinyConfig(sample, { epochs: 1 }) });
     await train({ runDir: join(workspace, 'runs', CHILD), config: tinyConfig(sample, { epochs: 1, seed: 2, initFrom: join(workspace, 'runs', PARENT) }) });
-    server = await serve({ host: '127.0.0.1', port: 0, dataRoots: [], workspace });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(server.url);
-    await page.waitForURL((url) => !url.search.includes('token'));
+    ({ server, browser, page } = await openApp({ workspace, dataRoots: [], viewport: { width: 1440, height: 900 } }));
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await rm(workspace, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
+    await closeApp({ browser, server }, workspace);
   });
 
   it('shows "fine-tuned from" with a link to the parent in the row and the run page, and plain text once the parent is gone', async () => {

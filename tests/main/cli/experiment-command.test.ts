@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HAVE_CHROMIUM, launchChromium } from '../../fixtures/browser';
-import { runCli } from '../../fixtures/run-cli';
+import { runCli, startCovsegBinary } from '../../fixtures/run-cli';
 import { tempDir } from '../../fixtures/temp-dir';
 import { tinySample } from '../../fixtures/tiny-sample';
 
@@ -73,15 +73,12 @@ describe('covseg experiment', () => {
     const expDir = join(dir, 'exp');
     const file = join(dir, 'one.json');
     await writeFile(file, JSON.stringify({ name: 'one', dataset: data, axes: { recipes: ['origin'], models: ['unet'], losses: ['bce'], seeds: [1] }, fixed: { epochs: 50, size: 32, depth: 2, baseFilters: 4, backend: 'wasm' } }));
-    const child = spawn(process.execPath, [BIN, 'experiment', 'run', file, '--out', expDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const cli = startCovsegBinary(['experiment', 'run', file, '--out', expDir]);
     const runDir = join(expDir, 'runs', 'origin__unet__bce__s1');
     for (let waited = 0; waited < 60_000 && !existsSync(join(runDir, 'metrics.jsonl')); waited += 100) await sleep(100);
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    expect(stdout).toMatch(/0 ran now, 0 failed; stopped — run the same command again to continue/);
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout).toMatch(/0 ran now, 0 failed; stopped — run the same command again to continue/);
     const state = JSON.parse(await readFile(join(expDir, 'experiment.json'), 'utf8')) as { records: Record<string, { state: string }> };
     expect(state.records['origin__unet__bce__s1']!.state).toBe('pending');
     expect(JSON.parse(await readFile(join(runDir, 'status.json'), 'utf8')).state).toBe('cancelled');

@@ -7,6 +7,7 @@ import type { ExperimentState } from '../../../../../src-main/engine/experiments
 import { loadExperiment } from '../../../../../src-main/engine/experiments/experiment-file';
 import { writeExperimentReport } from '../../../../../src-main/engine/experiments/report/write-report';
 import { runExperiment } from '../../../../../src-main/engine/experiments/run-experiment';
+import { startCovsegBinary } from '../../../../fixtures/run-cli';
 import { holdNewJobs, queuedTaskIds, SLURM_SKIP_REASON } from '../../../../fixtures/slurm';
 import { tempDir } from '../../../../fixtures/temp-dir';
 import { tinySample } from '../../../../fixtures/tiny-sample';
@@ -62,18 +63,13 @@ describe.skipIf(SLURM_SKIP_REASON !== undefined)('covseg experiment run --execut
       // The jobs do not belong to the CLI: they are still queued without it.
       expect(queuedTaskIds()).toEqual(expect.arrayContaining(tasks));
 
-      const second = spawn(process.execPath, [BIN, 'experiment', 'run', file, '--out', slurmDir, ...slurmFlags(1)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      second.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      second.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((r) => second.once('exit', (code) => r(code)));
-      for (let waited = 0; waited < 60_000 && !/re-attached/.test(stderr) && second.exitCode === null; waited += 100) await sleep(100);
-      expect(stderr).toMatch(/re-attached to 2 cell\(s\) still in Slurm's queue \(job \d+\)/);
+      const second = startCovsegBinary(['experiment', 'run', file, '--out', slurmDir, ...slurmFlags(1)]);
+      for (let waited = 0; waited < 60_000 && !/re-attached/.test(second.stderr) && second.child.exitCode === null; waited += 100) await sleep(100);
+      expect(second.stderr).toMatch(/re-attached to 2 cell\(s\) still in Slurm's queue \(job \d+\)/);
       release();
-      expect(await exited, stderr).toBe(0);
-      expect(stderr).not.toMatch(/submitted Slurm job/);
-      expect(stdout).toMatch(/experiment grid: 0 cell\(s\) already finished, 2 ran now, 0 failed/);
+      expect(await second.exited, second.stderr).toBe(0);
+      expect(second.stderr).not.toMatch(/submitted Slurm job/);
+      expect(second.stdout).toMatch(/experiment grid: 0 cell\(s\) already finished, 2 ran now, 0 failed/);
     } finally {
       release();
     }
@@ -101,15 +97,10 @@ describe.skipIf(SLURM_SKIP_REASON !== undefined)('covseg experiment run --execut
     // origin+gan fails (no generated pairs); origin runs long enough to be cancelled.
     await writeFile(file, JSON.stringify({ name: 'cancel', dataset: data, axes: { recipes: ['origin+gan', 'origin'], models: ['unet'], losses: ['bce'], seeds: [1] }, fixed: { epochs: 60, ...TINY } }));
     const expDir = join(dir, 'exp');
-    const child = spawn(process.execPath, [BIN, 'experiment', 'run', file, '--out', expDir, ...slurmFlags(1)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const cli = startCovsegBinary(['experiment', 'run', file, '--out', expDir, ...slurmFlags(1)]);
     const runDir = join(expDir, 'runs', 'origin__unet__bce__s1');
-    for (let waited = 0; waited < 90_000 && !(stderr.includes('failed:') && existsSync(join(runDir, 'metrics.jsonl'))); waited += 100) await sleep(100);
-    expect(stderr).toMatch(/cell origin\+gan__unet__bce__s1 failed: Slurm task \d+_0 FAILED, exit 1:0[^:]*: error: recipe "origin\+gan" trains on GAN-generated pairs/);
+    for (let waited = 0; waited < 90_000 && !(cli.stderr.includes('failed:') && existsSync(join(runDir, 'metrics.jsonl'))); waited += 100) await sleep(100);
+    expect(cli.stderr).toMatch(/cell origin\+gan__unet__bce__s1 failed: Slurm task \d+_0 FAILED, exit 1:0[^:]*: error: recipe "origin\+gan" trains on GAN-generated pairs/);
     // The CLI prints a failed cell as it settles it and saves the state after that poll's cells are settled.
     await expect.poll(async () => (await readState(expDir))?.records['origin+gan__unet__bce__s1']?.state, { timeout: 15_000 }).toBe('failed');
     const gan = (await readState(expDir))!.records['origin+gan__unet__bce__s1']!;
@@ -119,11 +110,11 @@ describe.skipIf(SLURM_SKIP_REASON !== undefined)('covseg experiment run --execut
     expect(existsSync(logs![2]!)).toBe(true);
     const task = (await readState(expDir))!.records['origin__unet__bce__s1']!.slurmTask!;
 
-    child.kill('SIGINT');
-    expect(await exited).toBe(1);
-    expect(stderr).toMatch(/cancelling Slurm job \d+: running cells save a checkpoint/);
-    expect(stderr).toMatch(/cancelled Slurm job \d+; run the same command again/);
-    expect(stdout).toMatch(/0 ran now, 1 failed; stopped/);
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr).toMatch(/cancelling Slurm job \d+: running cells save a checkpoint/);
+    expect(cli.stderr).toMatch(/cancelled Slurm job \d+; run the same command again/);
+    expect(cli.stdout).toMatch(/0 ran now, 1 failed; stopped/);
     expect(queuedTaskIds()).not.toContain(task);
     expect((await readState(expDir))!.records['origin__unet__bce__s1']!.state).toBe('pending');
     // covseg train got the SIGINT through scancel and stopped the way Ctrl-C stops it.
