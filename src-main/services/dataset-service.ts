@@ -43,6 +43,8 @@ export class DatasetService {
     private readonly onProgress: (progress: DatasetOpenProgress) => void = () => undefined,
     /** The display orientation saved for a dataset: PNG slices are checked as they are shown. */
     private readonly savedOrientation: (root: string) => Promise<Orientation> = async () => IDENTITY_ORIENTATION,
+    /** A person's lung correction saved for a slice (the workspace's lung-mask store), else undefined. */
+    private readonly correctedLung: (root: string, sliceId: string) => Promise<Uint8Array | undefined> = async () => undefined,
   ) {}
 
   async openFolder(path: string): Promise<OpenedDataset> {
@@ -111,8 +113,17 @@ export class DatasetService {
     if (slice.hu) out.hu = toBase64(new Uint8Array(slice.hu.buffer, slice.hu.byteOffset, slice.hu.byteLength));
     if (slice.edges) out.edges = slice.edges;
     if (slice.spacing) out.spacing = slice.spacing;
-    out.lung = toBase64(lungMask(slice.image, slice.width, slice.height, { spacing: slice.spacing ?? null }).labels);
+    const corrected = await this.correctedLung(this.entry(datasetId).dataset.root, sliceId);
+    const usable = corrected && corrected.length === slice.width * slice.height ? corrected : undefined;
+    out.lung = toBase64(usable ?? lungMask(slice.image, slice.width, slice.height, { spacing: slice.spacing ?? null }).labels);
+    out.lungSource = usable ? 'corrected' : 'computed';
     return out;
+  }
+
+  /** The lung mask computed from the slice's CT (engine/imaging/lung-mask.ts), whatever correction exists. */
+  async computedLung(datasetId: string, sliceId: string): Promise<{ width: number; height: number; labels: Uint8Array }> {
+    const slice = await this.entry(datasetId).dataset.load(this.ref(datasetId, sliceId));
+    return { width: slice.width, height: slice.height, labels: lungMask(slice.image, slice.width, slice.height, { spacing: slice.spacing ?? null }).labels };
   }
 
   async thumbnail(datasetId: string, sliceId: string, size: number): Promise<string> {
