@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LungCorrections } from '../../src-main/engine/annotations/lung-corrections';
 import { openDataset } from '../../src-main/engine/datasets/open-dataset';
@@ -8,7 +8,7 @@ import { lungMask } from '../../src-main/engine/imaging/lung-mask';
 import { edgesFromDisplay, lungSides } from '../../src-shared/lung-sides';
 import { IDENTITY_ORIENTATION } from '../../src-shared/orientation';
 import { measureSlice } from '../../src-shared/slice-measurements';
-import { at, stroke } from '../fixtures/annotate-page';
+import { at, openSampleToAnnotate, stroke } from '../fixtures/annotate-page';
 import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
 import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { SHOTS } from '../fixtures/screenshots';
@@ -20,6 +20,7 @@ const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)}
 describe.skipIf(!HAVE_CHROMIUM)('correcting the lung mask in Chromium against covseg serve', () => {
   let server: Served;
   let browser: Browser;
+  let context: BrowserContext;
   let page: Page;
   let workspace: string;
   let sampleRoot: string;
@@ -51,7 +52,7 @@ describe.skipIf(!HAVE_CHROMIUM)('correcting the lung mask in Chromium against co
       break;
     }
     expect(target).toBeDefined();
-    ({ server, browser, page } = await openApp({ workspace, dataRoots: [], viewport: { width: 1440, height: 900 } }));
+    ({ server, browser, context, page } = await openApp({ workspace, dataRoots: [], viewport: { width: 1440, height: 900 } }));
   }, 120_000);
 
   afterAll(async () => {
@@ -157,5 +158,34 @@ describe.skipIf(!HAVE_CHROMIUM)('correcting the lung mask in Chromium against co
     await expect.poll(() => page.textContent('[data-testid="lung-source"]')).toContain('corrected by you');
     await page.waitForSelector('[data-testid="annotate-saved"]');
     expect((await (await LungCorrections.read(workspace, sampleRoot)).corrected(target.id))![y * 256 + x]).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('saves again a lung stroke whose tab was killed before its autosave', async () => {
+    const tab = await context.newPage();
+    await openSampleToAnnotate(tab, server.url);
+    await tab.click(`[data-testid="annotate-slices"] [data-slice="${target.id}"]`);
+    await tab.waitForSelector(`[data-testid="annotate-slice"]:has-text("${target.id}")`);
+    await tab.waitForSelector('[data-testid="annotate-saved"]');
+    const before = await (await LungCorrections.read(workspace, sampleRoot)).state(target.id);
+    await tab.keyboard.press('3');
+    await tab.click('[data-tool="brush"]');
+    const [x, y] = target.spot;
+    const cdp = await context.newCDPSession(tab);
+    await stroke(tab, [x - 3, y - 30], [x - 3, y - 20]);
+    const crashed = tab.waitForEvent('crash');
+    void cdp.send('Page.crash').catch(() => undefined);
+    await crashed;
+    // Killed within the 0.6 s autosave delay: only the journal holds the stroke.
+    expect((await (await LungCorrections.read(workspace, sampleRoot)).state(target.id)).version).toBe(before.version);
+
+    const next = await context.newPage();
+    await openSampleToAnnotate(next, server.url);
+    await expect.poll(() => next.locator('[data-testid="annotate-recovered"]').textContent()).toContain(`${target.id} (lung)`);
+    const after = await (await LungCorrections.read(workspace, sampleRoot)).state(target.id);
+    expect(after.version).toBe(before.version + 1);
+    expect(after.source).toBe('corrected');
+    expect(after.history.at(-1)!.tool).toMatch(/recovered/);
+    expect(after.lung!.labels[(y - 25) * 256 + x - 3]).toBeGreaterThan(0);
+    await next.close();
   }, 120_000);
 });

@@ -6,7 +6,7 @@ import { IDENTITY_ORIENTATION, type EdgeLabels, type Orientation } from '../../.
 import { addLesionToLung } from '../components/annotate/lung-edit';
 import { LabelHistory } from '../components/annotate/label-history';
 import { diffLabels, type LabelPatch } from '../components/annotate/label-tools';
-import { decodeRuns, EditJournal, encodeRuns } from '../components/annotate/edit-journal';
+import { decodeRuns, EditJournal, encodeRuns, LUNG_JOURNAL_PREFIX } from '../components/annotate/edit-journal';
 import { thresholdPrediction, type HeldPrediction } from '../components/annotate/prediction-labels';
 import { unwrap, useApi } from '../api/app-api';
 import { useDatasetsStore } from './datasets';
@@ -112,6 +112,8 @@ export const useAnnotateStore = defineStore('annotate', () => {
   const retrainRunId = ref<string | null>(null);
   /** Unsaved edits kept in localStorage on every stroke, so a killed or reloaded tab loses none. */
   const journal = new EditJournal();
+  /** The same for lung corrections: a killed tab's lung strokes are saved again on the next open. */
+  const lungJournal = new EditJournal(globalThis.localStorage, LUNG_JOURNAL_PREFIX);
   /** Why the browser refused to journal the last stroke (storage full or disabled), else null. */
   const journalFailed = ref<string | null>(null);
   /** Slices whose unsaved edits were found in the journal after a reload and saved again. */
@@ -257,6 +259,8 @@ export const useAnnotateStore = defineStore('annotate', () => {
     const datasetId = datasets.datasetId;
     if (!datasetId || replayedFor === datasetId) return;
     replayedFor = datasetId;
+    recovered.value = [];
+    recoveredConflicts.value = [];
     const found: SliceSession[] = [];
     for (const entry of await journal.orphans(datasetId)) {
       if (datasets.datasetId !== datasetId || !sliceIds.value.includes(entry.sliceId)) continue;
@@ -278,11 +282,46 @@ export const useAnnotateStore = defineStore('annotate', () => {
       markEdited(session);
       found.push(session);
     }
+    const lungFound = await replayLungJournal(datasetId);
+    if (lungFound.length > 0) {
+      await Promise.all(lungFound.map((session) => saveLung(session)));
+      if (datasets.datasetId !== datasetId) return;
+      recovered.value = [...recovered.value, ...lungFound.filter((s) => !s.lungEdit.conflict).map((s) => `${s.sliceId} (lung)`)];
+      recoveredConflicts.value = [...recoveredConflicts.value, ...lungFound.filter((s) => s.lungEdit.conflict).map((s) => s.sliceId)];
+    }
     if (found.length === 0) return;
     await Promise.all(found.map((session) => saveNow(session)));
     if (datasets.datasetId !== datasetId) return;
-    recovered.value = found.filter((session) => !session.conflict).map((session) => session.sliceId);
-    recoveredConflicts.value = found.filter((session) => session.conflict).map((session) => session.sliceId);
+    recovered.value = [...recovered.value, ...found.filter((session) => !session.conflict).map((session) => session.sliceId)];
+    recoveredConflicts.value = [...recoveredConflicts.value, ...found.filter((session) => session.conflict).map((session) => session.sliceId)];
+  }
+
+  /**
+   * The lung corrections a killed or reloaded tab left in the lung journal, re-applied (one undo step
+   * of the lung) on the version they started from: saved when nothing was saved since, else refused
+   * as "saved elsewhere" and left for the person to choose, as lesion edits are.
+   */
+  async function replayLungJournal(datasetId: string): Promise<SliceSession[]> {
+    const found: SliceSession[] = [];
+    for (const entry of await lungJournal.orphans(datasetId)) {
+      if (datasets.datasetId !== datasetId || !sliceIds.value.includes(entry.sliceId)) continue;
+      const session = await loadSession(entry.sliceId);
+      const lung = decodeRuns(entry.runs, session.width * session.height);
+      const patch = lung && entry.width === session.width ? diffLabels(session.lungEdit.lung, lung) : null;
+      if (!lung || !patch) {
+        lungJournal.remove(datasetId, entry.sliceId);
+        continue;
+      }
+      session.lungEdit.lung.set(lung);
+      session.lungEdit.history.push(patch);
+      session.lungEdit.version = entry.baseVersion;
+      for (const t of entry.tools) session.lungEdit.tools.add(t);
+      session.lungEdit.tools.add('recovered');
+      markLungEdited(session);
+      clearTimeout(lungTimers.get(session.sliceId));
+      found.push(session);
+    }
+    return found;
   }
 
   /** The patient's sides of the slice: a volume's affine, else the dataset's display orientation (lung-sides.ts). */
@@ -299,6 +338,18 @@ export const useAnnotateStore = defineStore('annotate', () => {
 
   function markLungEdited(session: SliceSession) {
     session.lungEdit.edits++;
+    lungJournal.write({
+      datasetId: datasets.datasetId!,
+      sliceId: session.sliceId,
+      baseVersion: session.lungEdit.version,
+      width: session.width,
+      height: session.height,
+      runs: encodeRuns(session.lungEdit.lung),
+      status: 'corrected',
+      source: 'manual',
+      tools: [...session.lungEdit.tools],
+    });
+    journalFailed.value = journal.failed ?? lungJournal.failed;
     unsaved.value = new Set(unsaved.value).add(session.sliceId);
     revision.value++;
     clearTimeout(lungTimers.get(session.sliceId));
@@ -337,6 +388,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
         }
         edit.savedEdits = edits;
         edit.tools.clear();
+        if (edit.edits === edit.savedEdits) lungJournal.remove(datasetId, session.sliceId);
         if (edit.edits === edit.savedEdits && session.edits === session.savedEdits) {
           const next = new Set(unsaved.value);
           next.delete(session.sliceId);
@@ -392,6 +444,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
     const got = unwrap(await useApi().annotations.lung({ datasetId: datasets.datasetId!, sliceId: session.sliceId }));
     Object.assign(session.lungEdit, { lung: decode(got.lung), version: got.version, source: got.source, versions: got.history, history: new LabelHistory(), conflict: null });
     session.lungEdit.savedEdits = session.lungEdit.edits;
+    lungJournal.remove(datasets.datasetId!, session.sliceId);
     if (session.edits === session.savedEdits) {
       const next = new Set(unsaved.value);
       next.delete(session.sliceId);
