@@ -174,6 +174,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       await writeDatasetOrientation(options.workspace, datasets.entry(datasetId).dataset.root, orientation);
       return orientation;
     },
+    'datasets:report': async ({ datasetId }) => datasets.report(datasetId),
     'datasets:suggestOrientation': async ({ datasetId }) => {
       // PNG datasets were sampled when opened (the same valid slices); others are sampled now.
       const entry = datasets.entry(datasetId);

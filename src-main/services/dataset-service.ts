@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { IDENTITY_ORIENTATION, type Orientation } from '../../src-shared/orientation';
 import type { DatasetOpenProgress, DatasetReportView, OpenedDataset, SliceListItem, SlicePixels } from '../../src-shared/contract';
 import { inspectDataset } from '../engine/datasets/check-dataset';
-import type { DatasetAnatomy } from '../engine/datasets/rotation-check';
+import { orientationProblem, type DatasetAnatomy } from '../engine/datasets/rotation-check';
 import type { SliceSummary } from '../engine/datasets/scan-dataset';
 import type { Dataset, SliceRef } from '../engine/datasets/types';
 import { CovsegError } from '../engine/errors';
@@ -26,6 +26,9 @@ function sourceFiles(ref: SliceRef): string[] {
   if (source.kind === 'png') return source.labels ? [source.frame, source.mask, source.labels] : [source.frame, source.mask];
   return [source.image, source.label];
 }
+
+/** The dataset-check warnings that depend on how the slices are shown. */
+const ORIENTATION_CODES = new Set(['looks-rotated', 'looks-mirrored', 'looks-upside-down']);
 
 /** Open progress is pushed at most this often (plus the last). */
 const PROGRESS_INTERVAL_MS = 125;
@@ -92,6 +95,25 @@ export class DatasetService {
     const found = this.open.get(datasetId);
     if (!found) throw new CovsegError('not-found', 'dataset is not open', { file: datasetId, fix: 'open it first (datasets:open)' });
     return found;
+  }
+
+  /**
+   * The dataset's report with its orientation warning read again for the orientation saved now
+   * (from the anatomy sampled when it was opened: no slice is read again).
+   */
+  async report(datasetId: string): Promise<DatasetReportView> {
+    const entry = this.entry(datasetId);
+    if (!entry.anatomy) return entry.report;
+    const root = entry.dataset.root;
+    const problem = orientationProblem(root, entry.anatomy, await this.savedOrientation(root));
+    const problems = [...entry.report.problems.filter((p) => !ORIENTATION_CODES.has(p.code)), ...(problem ? [problem] : [])];
+    entry.report = {
+      ...entry.report,
+      problems,
+      errors: problems.filter((p) => p.severity === 'error').length,
+      warnings: problems.filter((p) => p.severity === 'warning').length,
+    };
+    return entry.report;
   }
 
   list(datasetId: string): SliceListItem[] {
