@@ -101,11 +101,16 @@ describe.skipIf(!HAVE_CHROMIUM)('correcting the lung mask in Chromium against co
     await page.click('[data-tool="brush"]');
     const [x, y] = target.spot;
     await stroke(page, [x, y - 16], [x, y + 16]);
-    // Undo and redo work on the lung target.
-    await page.keyboard.press('Control+z');
-    await page.keyboard.press('Control+Shift+z');
     await expect.poll(() => page.textContent('[data-testid="lung-source"]'), { timeout: 15_000 }).toContain('corrected by you');
     await page.waitForSelector('[data-testid="annotate-saved"]');
+    // Undo takes the stroke back: the lung equals the computed one again and is saved as such; redo restores it.
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.textContent('[data-testid="lung-source"]')).toContain('computed from the CT');
+    await expect.poll(async () => (await LungCorrections.read(workspace, sampleRoot)).corrected(target.id)).toBeUndefined();
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => page.textContent('[data-testid="lung-source"]')).toContain('corrected by you');
+    await page.waitForSelector('[data-testid="annotate-saved"]');
+    await expect.poll(async () => (await (await LungCorrections.read(workspace, sampleRoot)).state(target.id)).version).toBe(3);
     const corrected = await expectedShare();
     // Stored as the stored picture has it: the patient's right lung, shown radiologically, is the image-left lung (1).
     expect((await (await LungCorrections.read(workspace, sampleRoot)).corrected(target.id))![y * 256 + x]).toBe(1);
@@ -138,6 +143,8 @@ describe.skipIf(!HAVE_CHROMIUM)('correcting the lung mask in Chromium against co
     await page.click('[data-testid="lung-reset"]');
     await expect.poll(() => page.textContent('[data-testid="lung-source"]')).toContain('computed from the CT');
     expect(await (await LungCorrections.read(workspace, sampleRoot)).corrected(target.id)).toBeUndefined();
+    // The history keeps every step: the stroke, its undo (saved as the computed lung), the redo, the reset.
+    expect((await (await LungCorrections.read(workspace, sampleRoot)).state(target.id)).history.map((v) => v.status)).toEqual(['corrected', 'unlabelled', 'corrected', 'unlabelled']);
     expect(await page.getByTestId('lung-history').textContent()).toMatch(/reset to computed/);
     await showInSlices();
     await expect.poll(() => ofLung(page)).toBe(target.computedShare);
