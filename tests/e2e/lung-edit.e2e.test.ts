@@ -93,10 +93,12 @@ describe.skipIf(!HAVE_CHROMIUM)('correcting the lung mask in Chromium against co
     await expect.poll(() => ofLung(page)).toBe(target.computedShare);
     expect(await page.textContent('[data-testid="lung-source"]')).toContain('computed');
 
-    // Annotate: target Lung (key 3), the patient's right lung, a brush stroke down the lung's lateral wall.
-    await openInAnnotate();
+    // "Correct the lung mask…" opens this slice in Annotate with the lung as the target (key 3 there),
+    // the patient's right lung, and a brush stroke down the lung's lateral wall.
+    await page.click('[data-testid="correct-lung"]');
+    await expect.poll(() => page.textContent('[data-testid="annotate-slice"]')).toContain(target.id);
+    await page.waitForSelector('[data-testid="lung-side"]');
     expect(await page.textContent('[data-testid="lung-source"]')).toContain('computed from the CT');
-    await page.keyboard.press('3');
     await page.selectOption('[data-testid="lung-side"]', 'right');
     await page.click('[data-tool="brush"]');
     const [x, y] = target.spot;
@@ -185,14 +187,14 @@ describe.skipIf(!HAVE_CHROMIUM)('correcting the lung mask in Chromium against co
     // Killed within the 0.6 s autosave delay: only the journal holds the stroke.
     expect((await (await LungCorrections.read(workspace, sampleRoot)).state(target.id)).version).toBe(before.version);
 
-    const next = await context.newPage();
-    await openSampleToAnnotate(next, server.url);
-    await expect.poll(() => next.locator('[data-testid="annotate-recovered"]').textContent()).toContain(`${target.id} (lung)`);
+    // The first page, reloaded (a new tab as far as the journal is concerned), replays it in Annotate.
+    await page.reload();
+    await page.click('[data-tab="annotate"]');
+    await expect.poll(() => page.locator('[data-testid="annotate-recovered"]').textContent()).toContain(`${target.id} (lung)`);
     const after = await (await LungCorrections.read(workspace, sampleRoot)).state(target.id);
     expect(after.version).toBe(before.version + 1);
     expect(after.source).toBe('corrected');
     expect(after.history.at(-1)!.tool).toMatch(/recovered/);
     expect(after.lung!.labels[(y - 25) * 256 + x - 3]).toBeGreaterThan(0);
-    await next.close();
   }, 120_000);
 });
