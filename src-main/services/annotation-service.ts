@@ -119,10 +119,10 @@ export class AnnotationService {
     return { sliceId: request.sliceId, source: 'corrected', version: entry.version, savedAt: entry.savedAt };
   }
 
-  async resetLung(datasetId: string, sliceId: string, baseVersion: number): Promise<LungMaskState> {
+  async resetLung(datasetId: string, sliceId: string, baseVersion: number, tool?: string): Promise<LungMaskState> {
     const computed = await this.datasets.computedLung(datasetId, sliceId);
     const store = await this.lungCorrections(this.datasets.entry(datasetId).dataset.root);
-    const entry = await store.reset(sliceId, computed, baseVersion);
+    const entry = await store.reset(sliceId, computed, baseVersion, undefined, tool);
     return { sliceId, source: 'computed', version: entry.version, savedAt: entry.savedAt };
   }
 

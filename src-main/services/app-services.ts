@@ -227,7 +227,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'annotations:export': async ({ datasetId }) => annotations.export(datasetId),
     'annotations:lung': async ({ datasetId, sliceId }) => annotations.lung(datasetId, sliceId),
     'annotations:saveLung': async (request) => annotations.saveLung(request),
-    'annotations:resetLung': async ({ datasetId, sliceId, baseVersion }) => annotations.resetLung(datasetId, sliceId, baseVersion),
+    'annotations:resetLung': async ({ datasetId, sliceId, baseVersion, tool }) => annotations.resetLung(datasetId, sliceId, baseVersion, tool),
   };
 
   async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {

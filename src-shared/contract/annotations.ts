@@ -134,7 +134,13 @@ export const saveLungRequest = z.object({
   tool: z.string().max(200).default('brush'),
   author: z.string().max(200).optional(),
 });
-const resetLungRequest = z.object({ datasetId, sliceId, baseVersion: z.number().int().min(0) });
+const resetLungRequest = z.object({
+  datasetId,
+  sliceId,
+  baseVersion: z.number().int().min(0),
+  /** What brought the lung back to the computed one (the reset button, or undoing every stroke). */
+  tool: z.string().max(200).default('reset to computed'),
+});
 const revertRequest = z.object({ datasetId, sliceId, version: z.number().int().min(1), baseVersion: z.number().int().min(0) });
 const predictionRequest = z.object({ runId: runIdSchema, datasetId, sliceId });
 const queueRequest = z.object({ runId: runIdSchema, datasetId, order: z.enum(['uncertainty', 'agreement']).default('uncertainty') });

@@ -146,7 +146,13 @@ describe.skipIf(!HAVE_CHROMIUM)('correcting the lung mask in Chromium against co
     await expect.poll(() => page.textContent('[data-testid="lung-source"]')).toContain('computed from the CT');
     expect(await (await LungCorrections.read(workspace, sampleRoot)).corrected(target.id)).toBeUndefined();
     // The history keeps every step: the stroke, its undo (saved as the computed lung), the redo, the reset.
-    expect((await (await LungCorrections.read(workspace, sampleRoot)).state(target.id)).history.map((v) => v.status)).toEqual(['corrected', 'unlabelled', 'corrected', 'unlabelled']);
+    const history = (await (await LungCorrections.read(workspace, sampleRoot)).state(target.id)).history;
+    expect(history.map((v) => [v.status, v.tool])).toEqual([
+      ['corrected', 'brush'],
+      ['unlabelled', 'undo (back to computed)'],
+      ['corrected', 'redo'],
+      ['unlabelled', 'reset to computed'],
+    ]);
     expect(await page.getByTestId('lung-history').textContent()).toMatch(/reset to computed/);
     await showInSlices();
     await expect.poll(() => ofLung(page)).toBe(target.computedShare);

@@ -68,7 +68,7 @@ export class LungCorrections {
   }
 
   /** Goes back to the computed mask: saves it as the next version with status `unlabelled` (the history keeps the correction). */
-  async reset(sliceId: string, computed: LabelMap, baseVersion: number, author?: string): Promise<StoredVersion> {
-    return this.writable().save(sliceId, computed, baseVersion, { tool: 'reset to computed', source: 'revert', status: 'unlabelled', ...(author ? { author } : {}) });
+  async reset(sliceId: string, computed: LabelMap, baseVersion: number, author?: string, tool = 'reset to computed'): Promise<StoredVersion> {
+    return this.writable().save(sliceId, computed, baseVersion, { tool, source: 'revert', status: 'unlabelled', ...(author ? { author } : {}) });
   }
 }

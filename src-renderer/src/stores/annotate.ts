@@ -380,7 +380,15 @@ export const useAnnotateStore = defineStore('annotate', () => {
           computed && edit.source === 'computed'
             ? null
             : computed
-              ? unwrap(await useApi().annotations.resetLung({ datasetId, sliceId: session.sliceId, baseVersion: edit.version }))
+              ? unwrap(
+                  await useApi().annotations.resetLung({
+                    datasetId,
+                    sliceId: session.sliceId,
+                    baseVersion: edit.version,
+                    // The reset button says so; strokes undone back to the computed lung name their tools.
+                    tool: edit.tools.has('reset') ? 'reset to computed' : `${[...edit.tools].join('+') || 'undo'} (back to computed)`,
+                  }),
+                )
               : unwrap(await useApi().annotations.saveLung({ datasetId, sliceId: session.sliceId, baseVersion: edit.version, lung: encode(edit.lung), tool: [...edit.tools].join('+') || 'brush' }));
         if (saved) {
           edit.version = saved.version;
