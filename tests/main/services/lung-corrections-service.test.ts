@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Result } from '../../../src-shared/contract';
@@ -59,6 +59,12 @@ describe('lung corrections through the contract', () => {
       const result = await runCli(['measure', data, '--out', out]);
       expect(result.code, result.stderr).toBe(0);
       expect(parse(await readFile(out, 'utf8')).find((r) => r.slice === 's1')).toMatchObject({ lung_source: 'corrected', lung_involved: (48 / 720).toFixed(4) });
+      // Named through a symbolic link, the dataset is the same one (the app keys it by its real path).
+      const link = join(await tempDir(), 'via-link');
+      await symlink(data, link);
+      const viaLink = join(await tempDir(), 'm.csv');
+      expect((await runCli(['measure', link, '--out', viaLink])).code).toBe(0);
+      expect(parse(await readFile(viaLink, 'utf8')).find((r) => r.slice === 's1')!.lung_source).toBe('corrected');
 
       // A save from the old base (another window saved since) is refused.
       expect(await api.annotations.saveLung({ datasetId, sliceId: 's1', baseVersion: 0, lung: b64(handLung()) })).toMatchObject({ ok: false, error: { code: 'busy' } });
