@@ -21,6 +21,8 @@ export type EditTarget = 'lesion' | 'lung';
  * lungs), with its own undo steps and autosave: the workspace's lung-correction store, beside the labels.
  */
 export interface LungSession {
+  /** The dataset the slice belongs to: a save still in its autosave delay when another dataset opens goes to this one. */
+  datasetId: string;
   lung: Uint8Array;
   /** The mask computed from the CT: "reset to computed", and what a lung equal to it saves as. */
   computed: Uint8Array;
@@ -168,6 +170,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
       conflict: null,
       edges: got.edges ?? null,
       lungEdit: {
+        datasetId,
         lung: decode(lung.lung),
         computed: decode(lung.computed),
         history: new LabelHistory(),
@@ -339,7 +342,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
   function markLungEdited(session: SliceSession) {
     session.lungEdit.edits++;
     lungJournal.write({
-      datasetId: datasets.datasetId!,
+      datasetId: session.lungEdit.datasetId,
       sliceId: session.sliceId,
       baseVersion: session.lungEdit.version,
       width: session.width,
@@ -373,7 +376,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
     const run = (edit.saving ?? Promise.resolve()).then(async () => {
       if (edit.conflict || edit.edits === edit.savedEdits) return;
       const edits = edit.edits;
-      const datasetId = datasets.datasetId!;
+      const datasetId = edit.datasetId;
       try {
         const computed = sameBytes(edit.lung, edit.computed);
         const saved =
@@ -449,10 +452,10 @@ export const useAnnotateStore = defineStore('annotate', () => {
   async function reloadLungAfterConflict() {
     const session = current.value;
     if (!session) return;
-    const got = unwrap(await useApi().annotations.lung({ datasetId: datasets.datasetId!, sliceId: session.sliceId }));
+    const got = unwrap(await useApi().annotations.lung({ datasetId: session.lungEdit.datasetId, sliceId: session.sliceId }));
     Object.assign(session.lungEdit, { lung: decode(got.lung), version: got.version, source: got.source, versions: got.history, history: new LabelHistory(), conflict: null });
     session.lungEdit.savedEdits = session.lungEdit.edits;
-    lungJournal.remove(datasets.datasetId!, session.sliceId);
+    lungJournal.remove(session.lungEdit.datasetId, session.sliceId);
     if (session.edits === session.savedEdits) {
       const next = new Set(unsaved.value);
       next.delete(session.sliceId);
