@@ -72,3 +72,22 @@ export function lungSides(lung: ArrayLike<number>, width: number, height: number
   const label: 1 | 2 = a ? 1 : 2;
   return one.along > 0 ? { right: label, left: null } : { right: null, left: label };
 }
+
+/**
+ * The lung label (1 or 2) to paint for the patient's `side` when correcting a lung map: the label
+ * {@link lungSides} already gives that side on this slice, else the one the computed mask would give
+ * a lung lying on that side (1 toward the image's left or top, 2 toward its right or bottom), so
+ * painted lung joins the right lung and both lungs keep their sides. Null when the edges do not say
+ * where the patient's right is.
+ */
+export function lungLabelForSide(side: 'right' | 'left', lung: ArrayLike<number>, width: number, height: number, edges: EdgeLabels): 1 | 2 | null {
+  const sides = lungSides(lung, width, height, edges);
+  const known = sides[side];
+  if (known) return known;
+  const other = sides[side === 'right' ? 'left' : 'right'];
+  if (other) return other === 1 ? 2 : 1;
+  // Along which image direction the patient's right lies: toward +x / +y means the right lung is label 2.
+  const rightTowardPositive = edges.right === 'R' || edges.bottom === 'R' ? true : edges.left === 'R' || edges.top === 'R' ? false : null;
+  if (rightTowardPositive === null) return null;
+  return (side === 'right') === rightTowardPositive ? 2 : 1;
+}

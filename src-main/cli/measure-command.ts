@@ -3,7 +3,8 @@ import { readDatasetOrientation } from '../engine/datasets/dataset-orientation';
 import { openDataset } from '../engine/datasets/open-dataset';
 import { defaultWorkspace } from '../engine/files/workspace';
 import { writeFileAtomic } from '../engine/files/atomic-write';
-import { guardOutputFile, refuseInsideInputs } from '../engine/files/output-guard';
+import { guardOutputFile, realPathOf, refuseInsideInputs } from '../engine/files/output-guard';
+import { LungCorrections } from '../engine/annotations/lung-corrections';
 import { measureDataset, measurementsCsv, type PredictMask } from '../engine/measure/measure-dataset';
 import { selectBackend } from '../engine/backend/select-backend';
 import { inferenceCopy } from '../engine/models/registry';
@@ -43,10 +44,14 @@ export function registerMeasureCommand(program: Command, io: CliContext): void {
       const dataset = await openDataset(dir);
       // PNG slices name the patient's right and left lung by the orientation the app shows them in.
       const orientation = await readDatasetOrientation(defaultWorkspace(), dir);
+      // Lung corrections made in the app (same workspace) replace the computed lung of their slices;
+      // the app keys them by the dataset's real path.
+      const corrections = await LungCorrections.read(defaultWorkspace(), await realPathOf(dataset.root));
       const predictor = options.run ? await runPredictor(options.run) : undefined;
       try {
         const rows = await measureDataset(dataset, {
           orientation,
+          correctedLung: (sliceId) => corrections.corrected(sliceId),
           ...(predictor ? { predict: predictor.predict } : {}),
           onProgress: (done, total) => {
             if (io.interactive && (done % 20 === 0 || done === total)) process.stderr.write(`\rmeasuring ${done}/${total}`);

@@ -9,7 +9,8 @@ import type {
   AnnotationSliceState,
   AnnotationStatus,
 } from '../../src-shared/contract';
-import type { saveAnnotationRequest } from '../../src-shared/contract/annotations';
+import type { LungMaskLabel, LungMaskState, saveAnnotationRequest, saveLungRequest } from '../../src-shared/contract/annotations';
+import { LungCorrections } from '../engine/annotations/lung-corrections';
 import { AnnotationStore } from '../engine/annotations/annotation-store';
 import { exportAnnotations } from '../engine/annotations/export-annotations';
 import { CovsegError } from '../engine/errors';
@@ -18,6 +19,7 @@ import type { FileAccess } from './file-access';
 import type { RunsService } from './runs-service';
 
 type SaveRequest = ReturnType<typeof saveAnnotationRequest.parse>;
+type SaveLungRequest = ReturnType<typeof saveLungRequest.parse>;
 
 const toBase64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
@@ -55,6 +57,7 @@ export function lesionDice(a: Uint8Array, b: Uint8Array): number | null {
  */
 export class AnnotationService {
   private readonly stores = new Map<string, Promise<AnnotationStore>>();
+  private readonly lungStores = new Map<string, Promise<LungCorrections>>();
 
   constructor(
     private readonly workspace: string,
@@ -72,6 +75,55 @@ export class AnnotationService {
       this.stores.set(root, store);
     }
     return store;
+  }
+
+  /** The lung corrections of a dataset root (the store opens on first use). */
+  lungCorrections(root: string): Promise<LungCorrections> {
+    let store = this.lungStores.get(root);
+    if (!store) {
+      store = LungCorrections.open(this.workspace, root);
+      store.catch(() => this.lungStores.delete(root));
+      this.lungStores.set(root, store);
+    }
+    return store;
+  }
+
+  /** The slice's lung mask as measurements use it (correction, else computed), the computed one and the history. */
+  async lung(datasetId: string, sliceId: string): Promise<LungMaskLabel> {
+    const root = this.datasets.entry(datasetId).dataset.root;
+    const [state, computed] = await Promise.all([(await this.lungCorrections(root)).state(sliceId), this.datasets.computedLung(datasetId, sliceId)]);
+    const usable = state.lung && state.lung.width === computed.width && state.lung.height === computed.height ? state.lung : undefined;
+    const last = state.history.at(-1);
+    return {
+      sliceId,
+      source: usable ? 'corrected' : 'computed',
+      version: state.version,
+      ...(last ? { savedAt: last.savedAt } : {}),
+      width: computed.width,
+      height: computed.height,
+      lung: toBase64(usable?.labels ?? computed.labels),
+      computed: toBase64(computed.labels),
+      history: state.history.map(({ sliceId: _s, width: _w, height: _h, ...version }) => version),
+    };
+  }
+
+  async saveLung(request: SaveLungRequest): Promise<LungMaskState> {
+    const item = this.datasets.list(request.datasetId).find((s) => s.id === request.sliceId);
+    if (!item) throw new CovsegError('not-found', `slice ${request.sliceId} cannot be read`, { file: request.datasetId, fix: 'check the dataset report' });
+    const lung = new Uint8Array(Buffer.from(request.lung, 'base64'));
+    if (lung.length !== item.width * item.height) {
+      throw new CovsegError('size-mismatch', `lung mask of ${request.sliceId} has ${lung.length} pixels, the slice ${item.width}x${item.height}`, { fix: 'reload the slice' });
+    }
+    const store = await this.lungCorrections(this.datasets.entry(request.datasetId).dataset.root);
+    const entry = await store.save(request.sliceId, { width: item.width, height: item.height, labels: lung }, request.baseVersion, request.tool, request.author);
+    return { sliceId: request.sliceId, source: 'corrected', version: entry.version, savedAt: entry.savedAt };
+  }
+
+  async resetLung(datasetId: string, sliceId: string, baseVersion: number, tool?: string): Promise<LungMaskState> {
+    const computed = await this.datasets.computedLung(datasetId, sliceId);
+    const store = await this.lungCorrections(this.datasets.entry(datasetId).dataset.root);
+    const entry = await store.reset(sliceId, computed, baseVersion, undefined, tool);
+    return { sliceId, source: 'computed', version: entry.version, savedAt: entry.savedAt };
   }
 
   async status(datasetId: string): Promise<AnnotationSliceState[]> {

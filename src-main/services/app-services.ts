@@ -85,10 +85,12 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   const samplePath = join(options.workspace, 'sample');
   const runsDir = join(options.workspace, 'runs');
   const access = new FileAccess([...options.allowedRoots, samplePath, runsDir]);
-  const datasets = new DatasetService(
+  const datasets: DatasetService = new DatasetService(
     access,
     (progress) => options.emit('datasets:progress', progress),
     (root) => readDatasetOrientation(options.workspace, root),
+    // The annotation service (made below, it needs the datasets) owns the lung-correction stores.
+    async (root: string, sliceId: string): Promise<Uint8Array | undefined> => (await annotations.lungCorrections(root)).corrected(sliceId),
   );
   const training = new TrainingService({
     runsDir,
@@ -119,7 +121,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     ...(options.launcher ? { launcher: options.launcher } : {}),
   });
   const gallery = new GalleryService(access);
-  const annotations = new AnnotationService(options.workspace, datasets, runs, access);
+  const annotations: AnnotationService = new AnnotationService(options.workspace, datasets, runs, access);
   const recent = new RecentDatasets(join(options.workspace, 'settings', 'recent-datasets.json'));
   /** Opens a folder and puts it first in the recent list. */
   async function openAndRemember(path: string) {
@@ -164,13 +166,15 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       const predict = runId ? await runs.predictor(runId) : undefined;
       const { dataset } = datasets.entry(datasetId);
       const orientation = await readDatasetOrientation(options.workspace, dataset.root);
-      return measurementsCsv(await measureDataset(dataset, { orientation, ...(predict ? { predict } : {}) }));
+      const corrections = await annotations.lungCorrections(dataset.root);
+      return measurementsCsv(await measureDataset(dataset, { orientation, correctedLung: (sliceId) => corrections.corrected(sliceId), ...(predict ? { predict } : {}) }));
     },
     'datasets:getOrientation': async ({ datasetId }) => readDatasetOrientation(options.workspace, datasets.entry(datasetId).dataset.root),
     'datasets:setOrientation': async ({ datasetId, orientation }) => {
       await writeDatasetOrientation(options.workspace, datasets.entry(datasetId).dataset.root, orientation);
       return orientation;
     },
+    'datasets:report': async ({ datasetId }) => datasets.report(datasetId),
     'datasets:suggestOrientation': async ({ datasetId }) => {
       // PNG datasets were sampled when opened (the same valid slices); others are sampled now.
       const entry = datasets.entry(datasetId);
@@ -221,6 +225,9 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     'annotations:prediction': async ({ runId, datasetId, sliceId }) => annotations.prediction(runId, datasetId, sliceId),
     'annotations:queue': async ({ runId, datasetId, order }) => annotations.queue(runId, datasetId, order),
     'annotations:export': async ({ datasetId }) => annotations.export(datasetId),
+    'annotations:lung': async ({ datasetId, sliceId }) => annotations.lung(datasetId, sliceId),
+    'annotations:saveLung': async (request) => annotations.saveLung(request),
+    'annotations:resetLung': async ({ datasetId, sliceId, baseVersion, tool }) => annotations.resetLung(datasetId, sliceId, baseVersion, tool),
   };
 
   async function dispatch(channel: string, request: unknown): Promise<Result<unknown>> {

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { IDENTITY_ORIENTATION, type Orientation } from '../../src-shared/orientation';
 import type { DatasetOpenProgress, DatasetReportView, OpenedDataset, SliceListItem, SlicePixels } from '../../src-shared/contract';
 import { inspectDataset } from '../engine/datasets/check-dataset';
-import type { DatasetAnatomy } from '../engine/datasets/rotation-check';
+import { orientationProblem, type DatasetAnatomy } from '../engine/datasets/rotation-check';
 import type { SliceSummary } from '../engine/datasets/scan-dataset';
 import type { Dataset, SliceRef } from '../engine/datasets/types';
 import { CovsegError } from '../engine/errors';
@@ -27,6 +27,9 @@ function sourceFiles(ref: SliceRef): string[] {
   return [source.image, source.label];
 }
 
+/** The dataset-check warnings that depend on how the slices are shown. */
+const ORIENTATION_CODES = new Set(['looks-rotated', 'looks-mirrored', 'looks-upside-down']);
+
 /** Open progress is pushed at most this often (plus the last). */
 const PROGRESS_INTERVAL_MS = 125;
 
@@ -43,6 +46,8 @@ export class DatasetService {
     private readonly onProgress: (progress: DatasetOpenProgress) => void = () => undefined,
     /** The display orientation saved for a dataset: PNG slices are checked as they are shown. */
     private readonly savedOrientation: (root: string) => Promise<Orientation> = async () => IDENTITY_ORIENTATION,
+    /** A person's lung correction saved for a slice (the workspace's lung-mask store), else undefined. */
+    private readonly correctedLung: (root: string, sliceId: string) => Promise<Uint8Array | undefined> = async () => undefined,
   ) {}
 
   async openFolder(path: string): Promise<OpenedDataset> {
@@ -92,6 +97,25 @@ export class DatasetService {
     return found;
   }
 
+  /**
+   * The dataset's report with its orientation warning read again for the orientation saved now
+   * (from the anatomy sampled when it was opened: no slice is read again).
+   */
+  async report(datasetId: string): Promise<DatasetReportView> {
+    const entry = this.entry(datasetId);
+    if (!entry.anatomy) return entry.report;
+    const root = entry.dataset.root;
+    const problem = orientationProblem(root, entry.anatomy, await this.savedOrientation(root));
+    const problems = [...entry.report.problems.filter((p) => !ORIENTATION_CODES.has(p.code)), ...(problem ? [problem] : [])];
+    entry.report = {
+      ...entry.report,
+      problems,
+      errors: problems.filter((p) => p.severity === 'error').length,
+      warnings: problems.filter((p) => p.severity === 'warning').length,
+    };
+    return entry.report;
+  }
+
   list(datasetId: string): SliceListItem[] {
     return this.entry(datasetId)
       .summaries.filter((s) => s.valid)
@@ -111,8 +135,17 @@ export class DatasetService {
     if (slice.hu) out.hu = toBase64(new Uint8Array(slice.hu.buffer, slice.hu.byteOffset, slice.hu.byteLength));
     if (slice.edges) out.edges = slice.edges;
     if (slice.spacing) out.spacing = slice.spacing;
-    out.lung = toBase64(lungMask(slice.image, slice.width, slice.height, { spacing: slice.spacing ?? null }).labels);
+    const corrected = await this.correctedLung(this.entry(datasetId).dataset.root, sliceId);
+    const usable = corrected && corrected.length === slice.width * slice.height ? corrected : undefined;
+    out.lung = toBase64(usable ?? lungMask(slice.image, slice.width, slice.height, { spacing: slice.spacing ?? null }).labels);
+    out.lungSource = usable ? 'corrected' : 'computed';
     return out;
+  }
+
+  /** The lung mask computed from the slice's CT (engine/imaging/lung-mask.ts), whatever correction exists. */
+  async computedLung(datasetId: string, sliceId: string): Promise<{ width: number; height: number; labels: Uint8Array }> {
+    const slice = await this.entry(datasetId).dataset.load(this.ref(datasetId, sliceId));
+    return { width: slice.width, height: slice.height, labels: lungMask(slice.image, slice.width, slice.height, { spacing: slice.spacing ?? null }).labels };
   }
 
   async thumbnail(datasetId: string, sliceId: string, size: number): Promise<string> {

@@ -81,6 +81,32 @@ export interface AnnotationExportResult {
   volumes: string[];
 }
 
+/** Where a slice's lung mask comes from: computed from the CT, or corrected by a person (and saved in the workspace). */
+export type LungMaskSource = 'computed' | 'corrected';
+
+/** A slice's lung mask in the lung-correction store. */
+export interface LungMaskState {
+  sliceId: string;
+  source: LungMaskSource;
+  /** The store's newest version (0: never corrected); a save names it as its base. */
+  version: number;
+  savedAt?: string;
+}
+
+/**
+ * A slice's lung mask to correct, in SOURCE pixel coordinates: base64 of row-major bytes, 0 outside,
+ * 1 and 2 the two lungs (as the computed mask numbers them: 1 on the image's left, 2 on its right).
+ */
+export interface LungMaskLabel extends LungMaskState {
+  width: number;
+  height: number;
+  /** The mask in use: the correction, or the computed one. */
+  lung: string;
+  /** The mask computed from the CT, for "reset to computed". */
+  computed: string;
+  history: AnnotationVersion[];
+}
+
 const datasetId = z.string().min(1).max(4096);
 const sliceId = z.string().min(1).max(1024);
 const base64 = z.string().max(64 * 1024 * 1024);
@@ -98,6 +124,23 @@ export const saveAnnotationRequest = z.object({
   author: z.string().max(200).optional(),
 });
 const sliceRequest = z.object({ datasetId, sliceId });
+export const saveLungRequest = z.object({
+  datasetId,
+  sliceId,
+  /** The version the correction started from (0: never corrected). */
+  baseVersion: z.number().int().min(0),
+  /** base64 of row-major bytes 0/1/2 (1 and 2 the two lungs). */
+  lung: base64,
+  tool: z.string().max(200).default('brush'),
+  author: z.string().max(200).optional(),
+});
+const resetLungRequest = z.object({
+  datasetId,
+  sliceId,
+  baseVersion: z.number().int().min(0),
+  /** What brought the lung back to the computed one (the reset button, or undoing every stroke). */
+  tool: z.string().max(200).default('reset to computed'),
+});
 const revertRequest = z.object({ datasetId, sliceId, version: z.number().int().min(1), baseVersion: z.number().int().min(0) });
 const predictionRequest = z.object({ runId: runIdSchema, datasetId, sliceId });
 const queueRequest = z.object({ runId: runIdSchema, datasetId, order: z.enum(['uncertainty', 'agreement']).default('uncertainty') });
@@ -121,5 +164,11 @@ export const annotationsCommands = {
   queue: command<typeof queueRequest, AnnotationQueueItem[]>(queueRequest),
   /** Exports the corrected and reviewed slices as a new dataset version in the workspace (frames/, masks/, labels/). */
   export: command<typeof datasetRequest, AnnotationExportResult>(datasetRequest),
+  /** The slice's lung mask (the saved correction, else the computed one), the computed one and the correction history. */
+  lung: command<typeof sliceRequest, LungMaskLabel>(sliceRequest),
+  /** Saves a corrected lung mask as a new version (`busy` when another window saved since `baseVersion`). */
+  saveLung: command<typeof saveLungRequest, LungMaskState>(saveLungRequest),
+  /** Goes back to the computed lung mask for the slice (a new version; the correction stays in the history). */
+  resetLung: command<typeof resetLungRequest, LungMaskState>(resetLungRequest),
 };
 export const annotationsEvents = {};

@@ -83,6 +83,11 @@ export const datasetsCommands = {
   setOrientation: command<z.ZodObject<{ datasetId: z.ZodString; orientation: typeof orientationSchema }>, Orientation>(
     z.object({ datasetId: z.string().min(1).max(4096), orientation: orientationSchema }),
   ),
+  /**
+   * The open dataset's report as it stands: its orientation warnings (`looks-rotated`, `looks-mirrored`,
+   * `looks-upside-down`) follow the orientation saved since it was opened, so turning the picture clears them.
+   */
+  report: command<z.ZodObject<{ datasetId: z.ZodString }>, DatasetReportView>(z.object({ datasetId: z.string().min(1).max(4096) })),
   /** The orientation the anatomy of up to 24 sampled slices says (spine posterior, heart on the patient's left); sets nothing. */
   suggestOrientation: command<z.ZodObject<{ datasetId: z.ZodString }>, OrientationSuggestion>(z.object({ datasetId: z.string().min(1).max(4096) })),
 };

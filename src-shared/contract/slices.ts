@@ -26,6 +26,8 @@ export interface SlicePixels {
   spacing?: [number, number, number];
   /** The lungs computed from the CT (engine/imaging/lung-mask.ts), base64 bytes: 0, 1 image-left lung, 2 image-right lung. */
   lung?: string;
+  /** Whether `lung` is the computed mask or a person's correction saved in the workspace (Annotate view, target "Lung"). */
+  lungSource?: 'computed' | 'corrected';
 }
 
 const datasetId = z.string().min(1).max(4096);

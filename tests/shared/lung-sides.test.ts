@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { edgesFromDisplay, lungSides, RADIOLOGICAL_EDGES } from '../../src-shared/lung-sides';
+import { edgesFromDisplay, lungLabelForSide, lungSides, RADIOLOGICAL_EDGES } from '../../src-shared/lung-sides';
 import { orientEdges, orientPixels, type Orientation } from '../../src-shared/orientation';
 
 const ALL: Orientation[] = [0, 90, 180, 270].flatMap((rotate) =>
@@ -63,5 +63,29 @@ describe('patient sides of the computed lungs', () => {
     const single = map.map((v) => (v === 2 ? 2 : 0));
     expect(lungSides(single, 30, 20, RADIOLOGICAL_EDGES)).toEqual({ right: null, left: 2 });
     expect(lungSides(new Uint8Array(600), 30, 20, RADIOLOGICAL_EDGES)).toEqual({ right: null, left: null });
+  });
+});
+
+describe('lungLabelForSide', () => {
+  it('paints the label the slice already gives that side, in every orientation', () => {
+    for (const o of ALL) {
+      const edges = edgesFromDisplay(o);
+      const sides = lungSides(sideBySide(), 30, 20, edges);
+      if (!sides.right) continue;
+      expect(lungLabelForSide('right', sideBySide(), 30, 20, edges)).toBe(sides.right);
+      expect(lungLabelForSide('left', sideBySide(), 30, 20, edges)).toBe(sides.left);
+    }
+  });
+
+  it('without lungs, takes the label a lung on that side would have (1 on the image left or top, 2 on the right or bottom)', () => {
+    const empty = new Uint8Array(600);
+    // Radiological: the patient's right on the image's left, so lung 1.
+    expect(lungLabelForSide('right', empty, 30, 20, RADIOLOGICAL_EDGES)).toBe(1);
+    expect(lungLabelForSide('left', empty, 30, 20, RADIOLOGICAL_EDGES)).toBe(2);
+    expect(lungLabelForSide('right', empty, 30, 20, { top: 'A', bottom: 'P', left: 'L', right: 'R' })).toBe(2);
+    // One lung known: the other side takes the other label.
+    const single = sideBySide().map((v) => (v === 2 ? 2 : 0));
+    expect(lungLabelForSide('right', single, 30, 20, RADIOLOGICAL_EDGES)).toBe(1);
+    expect(lungLabelForSide('right', empty, 30, 20, { top: '', bottom: '', left: '', right: '' })).toBeNull();
   });
 });

@@ -84,9 +84,12 @@ export class AnnotationStore {
     readonly root: string,
   ) {}
 
-  /** Opens (creating on first use) the store of `datasetRoot` in `workspace`. */
-  static async open(workspace: string, datasetRoot: string): Promise<AnnotationStore> {
-    const dir = annotationStoreDir(workspace, datasetRoot);
+  /**
+   * Opens (creating on first use) the store of `datasetRoot` in `workspace`; `subfolder` names a
+   * second store of the same dataset inside it (the lung-mask corrections, `lung-mask`).
+   */
+  static async open(workspace: string, datasetRoot: string, subfolder?: string): Promise<AnnotationStore> {
+    const dir = subfolder ? join(annotationStoreDir(workspace, datasetRoot), subfolder) : annotationStoreDir(workspace, datasetRoot);
     const root = resolve(datasetRoot);
     try {
       const existing = JSON.parse(await readFile(join(dir, STORE_FILE), 'utf8')) as { root?: string };

@@ -4,6 +4,7 @@ import { measureSlice, type LungCount, type SliceMeasurement } from '../../../sr
 import { groupSlices } from '../datasets/study-groups';
 import type { Dataset, SliceData } from '../datasets/types';
 import { lungMask } from '../imaging/lung-mask';
+import type { LungSource } from '../annotations/lung-corrections';
 
 /** A mask to measure besides the ground truth, e.g. a run's prediction of the slice. */
 export type PredictMask = (slice: SliceData) => Promise<{ mask: Uint8Array; classes: boolean }>;
@@ -32,11 +33,20 @@ export interface MeasurementRow {
    */
   rightLung: number | null;
   leftLung: number | null;
+  /** The lung the figures divide by: computed from the CT, corrected by a person, or (a study) some of each. */
+  lungSource: LungSourceOfRow;
 }
+
+/** A slice's lung source, or `mixed` for a study whose slices have both. */
+export type LungSourceOfRow = LungSource | 'mixed';
+
+/** A slice's corrected lung map (0 outside, 1 and 2 the lungs, source pixels), or undefined where the computed one applies. */
+export type CorrectedLung = (sliceId: string) => Promise<Uint8Array | undefined>;
 
 interface Accumulator {
   m: SliceMeasurement;
   voxelMl: number | null;
+  lungSource: LungSourceOfRow;
 }
 
 const share = (part: number, whole: number) => (whole > 0 ? part / whole : null);
@@ -62,6 +72,7 @@ function row(study: string, slice: string, source: MeasurementRow['source'], acc
     imageRightLung: lungShare(1),
     rightLung: patient(m.rightLung),
     leftLung: patient(m.leftLung),
+    lungSource: acc.lungSource,
   };
 }
 
@@ -88,16 +99,25 @@ function add(total: Accumulator | undefined, next: Accumulator): Accumulator {
   a.leftLung = sum(a.leftLung, b.leftLung);
   a.lungInvolved = share(a.lungs[0]!.lesionPixels + a.lungs[1]!.lesionPixels, a.lungPixels);
   if (total.voxelMl !== next.voxelMl) total.voxelMl = null;
+  if (total.lungSource !== next.lungSource) total.lungSource = 'mixed';
   return total;
 }
 
 /**
  * Lesion measurements of every slice of a dataset and of every study (the sum of its slices), for
- * the ground truth and, with `predict`, a prediction. Lungs come from the CT (imaging/lung-mask.ts).
+ * the ground truth and, with `predict`, a prediction. Lungs come from the CT (imaging/lung-mask.ts),
+ * or from a person's correction where `correctedLung` has one (engine/annotations/lung-corrections.ts).
  */
 export async function measureDataset(
   dataset: Dataset,
-  options: { predict?: PredictMask; onProgress?: (done: number, total: number) => void; /** The dataset's display orientation (PNG slices' sides). */ orientation?: Orientation } = {},
+  options: {
+    predict?: PredictMask;
+    onProgress?: (done: number, total: number) => void;
+    /** The dataset's display orientation (PNG slices' sides). */
+    orientation?: Orientation;
+    /** Lung corrections saved in the workspace: they replace the computed lung of their slices. */
+    correctedLung?: CorrectedLung;
+  } = {},
 ): Promise<MeasurementRow[]> {
   const displayEdges = edgesFromDisplay(options.orientation ?? IDENTITY_ORIENTATION);
   const grouping = groupSlices(
@@ -112,7 +132,10 @@ export async function measureDataset(
     const slice = await dataset.load(ref);
     const study = grouping.groupOf.get(ref.id) ?? ref.id;
     const spacing = slice.spacing ?? null;
-    const lung = lungMask(slice.image, slice.width, slice.height, spacing ? { spacing } : {}).labels;
+    const corrected = await options.correctedLung?.(ref.id);
+    const usable = corrected && corrected.length === slice.width * slice.height ? corrected : undefined;
+    const lung = usable ?? lungMask(slice.image, slice.width, slice.height, spacing ? { spacing } : {}).labels;
+    const lungSource: LungSource = usable ? 'corrected' : 'computed';
     const voxelMl = spacing ? (spacing[0] * spacing[1] * spacing[2]) / 1000 : null;
     const sides = lungSides(lung, slice.width, slice.height, slice.edges ?? displayEdges);
     const sources: [MeasurementRow['source'], SliceMeasurement][] = [['truth', measureSlice({ width: slice.width, height: slice.height, lesion: slice.mask, classes: slice.labels ?? null, lung, spacing, sides })]];
@@ -122,7 +145,7 @@ export async function measureDataset(
     }
     const totals = studies.get(study) ?? {};
     for (const [source, m] of sources) {
-      const acc = { m, voxelMl };
+      const acc = { m, voxelMl, lungSource };
       rows.push(row(study, ref.id, source, acc));
       totals[source] = add(totals[source], acc);
     }
@@ -150,6 +173,7 @@ const COLUMNS: [string, (r: MeasurementRow) => string | number | null][] = [
   ['image_right_lung_involved', (r) => r.imageRightLung],
   ['right_lung_involved', (r) => r.rightLung],
   ['left_lung_involved', (r) => r.leftLung],
+  ['lung_source', (r) => r.lungSource],
 ];
 
 const cell = (value: string | number | null) => {

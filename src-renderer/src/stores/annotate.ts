@@ -1,15 +1,42 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { AnnotationQueueItem, AnnotationSliceState, AnnotationSource, AnnotationStatus, AnnotationVersion, TrainRequest } from '../../../src-shared/contract';
+import type { AnnotationQueueItem, AnnotationSliceState, AnnotationSource, AnnotationStatus, AnnotationVersion, LungMaskSource, TrainRequest } from '../../../src-shared/contract';
+import { edgesFromDisplay, lungLabelForSide } from '../../../src-shared/lung-sides';
+import { IDENTITY_ORIENTATION, type EdgeLabels, type Orientation } from '../../../src-shared/orientation';
+import { addLesionToLung } from '../components/annotate/lung-edit';
 import { LabelHistory } from '../components/annotate/label-history';
 import { diffLabels, type LabelPatch } from '../components/annotate/label-tools';
-import { decodeRuns, EditJournal, encodeRuns } from '../components/annotate/edit-journal';
+import { decodeRuns, EditJournal, encodeRuns, LUNG_JOURNAL_PREFIX } from '../components/annotate/edit-journal';
 import { thresholdPrediction, type HeldPrediction } from '../components/annotate/prediction-labels';
 import { unwrap, useApi } from '../api/app-api';
 import { useDatasetsStore } from './datasets';
 import { useTrainingStore } from './training';
 
 export type AnnotateTool = 'brush' | 'eraser' | 'fill' | 'hole' | 'lasso';
+/** What the tools paint: the lesion labels, or the slice's lung mask (to correct the computed one). */
+export type EditTarget = 'lesion' | 'lung';
+
+/**
+ * The slice's lung mask as edited in this session (source coordinates, 0 outside, 1 and 2 the two
+ * lungs), with its own undo steps and autosave: the workspace's lung-correction store, beside the labels.
+ */
+export interface LungSession {
+  /** The dataset the slice belongs to: a save still in its autosave delay when another dataset opens goes to this one. */
+  datasetId: string;
+  lung: Uint8Array;
+  /** The mask computed from the CT: "reset to computed", and what a lung equal to it saves as. */
+  computed: Uint8Array;
+  history: LabelHistory;
+  version: number;
+  /** What the store holds now (the view shows "corrected by you" or "computed"). */
+  source: LungMaskSource;
+  versions: AnnotationVersion[];
+  edits: number;
+  savedEdits: number;
+  tools: Set<string>;
+  saving: Promise<void> | null;
+  conflict: string | null;
+}
 
 /** One slice as edited in this session: labels in source coordinates, undo steps, save state. */
 export interface SliceSession {
@@ -33,6 +60,9 @@ export interface SliceSession {
   runId?: string;
   saving: Promise<void> | null;
   conflict: string | null;
+  /** Volumes: the anatomical edges of the stored slice (which side is the patient's right). */
+  edges: EdgeLabels | null;
+  lungEdit: LungSession;
 }
 
 /** Milliseconds after the last stroke before it is saved (the brief: within a second). */
@@ -56,6 +86,13 @@ export const useAnnotateStore = defineStore('annotate', () => {
   const states = ref<Map<string, AnnotationSliceState>>(new Map());
   const tool = ref<AnnotateTool>('brush');
   const label = ref<1 | 2>(1);
+  const target = ref<EditTarget>('lesion');
+  /** The patient's lung the brush adds to when the target is the lung. */
+  const lungSide = ref<'right' | 'left'>('right');
+  /** Show the lung outline while painting lesions too. */
+  const showLung = ref(false);
+  /** The dataset's display orientation: PNG slices name the patient's sides by it (src-shared/lung-sides.ts). */
+  const orientation = ref<Orientation>({ ...IDENTITY_ORIENTATION });
   const brushSize = ref(12);
   const threshold = ref({ enabled: false, low: -800, high: 100 });
   const opacity = ref(0.55);
@@ -77,6 +114,8 @@ export const useAnnotateStore = defineStore('annotate', () => {
   const retrainRunId = ref<string | null>(null);
   /** Unsaved edits kept in localStorage on every stroke, so a killed or reloaded tab loses none. */
   const journal = new EditJournal();
+  /** The same for lung corrections: a killed tab's lung strokes are saved again on the next open. */
+  const lungJournal = new EditJournal(globalThis.localStorage, LUNG_JOURNAL_PREFIX);
   /** Why the browser refused to journal the last stroke (storage full or disabled), else null. */
   const journalFailed = ref<string | null>(null);
   /** Slices whose unsaved edits were found in the journal after a reload and saved again. */
@@ -102,9 +141,14 @@ export const useAnnotateStore = defineStore('annotate', () => {
     const cached = sessions.get(id);
     if (cached) return cached;
     const datasetId = datasets.datasetId!;
-    const [pixels, annotation] = await Promise.all([useApi().slices.get({ datasetId, sliceId: id }), useApi().annotations.get({ datasetId, sliceId: id })]);
+    const [pixels, annotation, lungMask] = await Promise.all([
+      useApi().slices.get({ datasetId, sliceId: id }),
+      useApi().annotations.get({ datasetId, sliceId: id }),
+      useApi().annotations.lung({ datasetId, sliceId: id }),
+    ]);
     const got = unwrap(pixels);
     const saved = unwrap(annotation);
+    const lung = unwrap(lungMask);
     const huValues = got.hu ? new Float32Array(decode(got.hu).buffer) : null;
     const session: SliceSession = {
       sliceId: id,
@@ -124,6 +168,21 @@ export const useAnnotateStore = defineStore('annotate', () => {
       source: 'manual',
       saving: null,
       conflict: null,
+      edges: got.edges ?? null,
+      lungEdit: {
+        datasetId,
+        lung: decode(lung.lung),
+        computed: decode(lung.computed),
+        history: new LabelHistory(),
+        version: lung.version,
+        source: lung.source,
+        versions: lung.history,
+        edits: 0,
+        savedEdits: 0,
+        tools: new Set(),
+        saving: null,
+        conflict: null,
+      },
     };
     sessions.set(id, session);
     return session;
@@ -155,6 +214,12 @@ export const useAnnotateStore = defineStore('annotate', () => {
   function commitStroke(patch: LabelPatch | null, toolName: string) {
     const session = current.value;
     if (!session || !patch) return;
+    if (target.value === 'lung') {
+      session.lungEdit.history.push(patch);
+      session.lungEdit.tools.add(toolName);
+      markLungEdited(session);
+      return;
+    }
     session.history.push(patch);
     session.tools.add(toolName);
     markEdited(session);
@@ -197,6 +262,8 @@ export const useAnnotateStore = defineStore('annotate', () => {
     const datasetId = datasets.datasetId;
     if (!datasetId || replayedFor === datasetId) return;
     replayedFor = datasetId;
+    recovered.value = [];
+    recoveredConflicts.value = [];
     const found: SliceSession[] = [];
     for (const entry of await journal.orphans(datasetId)) {
       if (datasets.datasetId !== datasetId || !sliceIds.value.includes(entry.sliceId)) continue;
@@ -218,15 +285,194 @@ export const useAnnotateStore = defineStore('annotate', () => {
       markEdited(session);
       found.push(session);
     }
+    const lungFound = await replayLungJournal(datasetId);
+    if (lungFound.length > 0) {
+      await Promise.all(lungFound.map((session) => saveLung(session)));
+      if (datasets.datasetId !== datasetId) return;
+      recovered.value = [...recovered.value, ...lungFound.filter((s) => !s.lungEdit.conflict).map((s) => `${s.sliceId} (lung)`)];
+      recoveredConflicts.value = [...recoveredConflicts.value, ...lungFound.filter((s) => s.lungEdit.conflict).map((s) => s.sliceId)];
+    }
     if (found.length === 0) return;
     await Promise.all(found.map((session) => saveNow(session)));
     if (datasets.datasetId !== datasetId) return;
-    recovered.value = found.filter((session) => !session.conflict).map((session) => session.sliceId);
-    recoveredConflicts.value = found.filter((session) => session.conflict).map((session) => session.sliceId);
+    recovered.value = [...recovered.value, ...found.filter((session) => !session.conflict).map((session) => session.sliceId)];
+    recoveredConflicts.value = [...recoveredConflicts.value, ...found.filter((session) => session.conflict).map((session) => session.sliceId)];
+  }
+
+  /**
+   * The lung corrections a killed or reloaded tab left in the lung journal, re-applied (one undo step
+   * of the lung) on the version they started from: saved when nothing was saved since, else refused
+   * as "saved elsewhere" and left for the person to choose, as lesion edits are.
+   */
+  async function replayLungJournal(datasetId: string): Promise<SliceSession[]> {
+    const found: SliceSession[] = [];
+    for (const entry of await lungJournal.orphans(datasetId)) {
+      if (datasets.datasetId !== datasetId || !sliceIds.value.includes(entry.sliceId)) continue;
+      const session = await loadSession(entry.sliceId);
+      const lung = decodeRuns(entry.runs, session.width * session.height);
+      const patch = lung && entry.width === session.width ? diffLabels(session.lungEdit.lung, lung) : null;
+      if (!lung || !patch) {
+        lungJournal.remove(datasetId, entry.sliceId);
+        continue;
+      }
+      session.lungEdit.lung.set(lung);
+      session.lungEdit.history.push(patch);
+      session.lungEdit.version = entry.baseVersion;
+      for (const t of entry.tools) session.lungEdit.tools.add(t);
+      session.lungEdit.tools.add('recovered');
+      markLungEdited(session);
+      clearTimeout(lungTimers.get(session.sliceId));
+      found.push(session);
+    }
+    return found;
+  }
+
+  /** The patient's sides of the slice: a volume's affine, else the dataset's display orientation (lung-sides.ts). */
+  function edgesOf(session: SliceSession): EdgeLabels {
+    return session.edges ?? edgesFromDisplay(orientation.value);
+  }
+
+  /** The lung label the brush paints for the chosen side (null when the slice's edges do not say where the right is). */
+  function lungLabel(): 1 | 2 | null {
+    const session = current.value;
+    if (!session) return null;
+    return lungLabelForSide(lungSide.value, session.lungEdit.lung, session.width, session.height, edgesOf(session));
+  }
+
+  function markLungEdited(session: SliceSession) {
+    session.lungEdit.edits++;
+    lungJournal.write({
+      datasetId: session.lungEdit.datasetId,
+      sliceId: session.sliceId,
+      baseVersion: session.lungEdit.version,
+      width: session.width,
+      height: session.height,
+      runs: encodeRuns(session.lungEdit.lung),
+      status: 'corrected',
+      source: 'manual',
+      tools: [...session.lungEdit.tools],
+    });
+    journalFailed.value = journal.failed ?? lungJournal.failed;
+    unsaved.value = new Set(unsaved.value).add(session.sliceId);
+    revision.value++;
+    clearTimeout(lungTimers.get(session.sliceId));
+    lungTimers.set(
+      session.sliceId,
+      setTimeout(() => void saveLung(session), AUTOSAVE_DELAY_MS),
+    );
+  }
+  const lungTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+  /**
+   * Saves the session's lung as a new version of the lung-correction store: a lung equal to the
+   * computed one (reset, or undone back to it) saves as "reset to computed", so the measurements use
+   * the computed mask again; the history keeps every correction.
+   */
+  function saveLung(session: SliceSession): Promise<void> {
+    lungTimers.delete(session.sliceId);
+    const edit = session.lungEdit;
+    const run = (edit.saving ?? Promise.resolve()).then(async () => {
+      if (edit.conflict || edit.edits === edit.savedEdits) return;
+      const edits = edit.edits;
+      const datasetId = edit.datasetId;
+      try {
+        const computed = sameBytes(edit.lung, edit.computed);
+        const saved =
+          computed && edit.source === 'computed'
+            ? null
+            : computed
+              ? unwrap(
+                  await useApi().annotations.resetLung({
+                    datasetId,
+                    sliceId: session.sliceId,
+                    baseVersion: edit.version,
+                    // The reset button says so; strokes undone back to the computed lung name their tools.
+                    tool: edit.tools.has('reset') ? 'reset to computed' : `${[...edit.tools].join('+') || 'undo'} (back to computed)`,
+                  }),
+                )
+              : unwrap(await useApi().annotations.saveLung({ datasetId, sliceId: session.sliceId, baseVersion: edit.version, lung: encode(edit.lung), tool: [...edit.tools].join('+') || 'brush' }));
+        if (saved) {
+          edit.version = saved.version;
+          edit.source = saved.source;
+        }
+        edit.savedEdits = edits;
+        edit.tools.clear();
+        if (edit.edits === edit.savedEdits) lungJournal.remove(datasetId, session.sliceId);
+        if (edit.edits === edit.savedEdits && session.edits === session.savedEdits) {
+          const next = new Set(unsaved.value);
+          next.delete(session.sliceId);
+          unsaved.value = next;
+        }
+        if (saved) edit.versions = unwrap(await useApi().annotations.lung({ datasetId, sliceId: session.sliceId })).history;
+      } catch (e) {
+        const message = (e as Error).message;
+        if (/saved elsewhere/.test(message)) edit.conflict = message;
+        else error.value = `saving the lung of ${session.sliceId} failed: ${message}`;
+      }
+      if (current.value === session) revision.value++;
+    });
+    edit.saving = run.finally(() => {
+      if (edit.saving === guarded) edit.saving = null;
+    });
+    const guarded = edit.saving;
+    return run;
+  }
+
+  /** Replaces the current slice's lung with `next` as one undo step of the lung target. */
+  function replaceLung(next: Uint8Array, toolName: string) {
+    const session = current.value;
+    if (!session) return;
+    const patch = diffLabels(session.lungEdit.lung, next);
+    if (!patch) return;
+    session.lungEdit.lung.set(next);
+    session.lungEdit.history.push(patch);
+    session.lungEdit.tools.add(toolName);
+    markLungEdited(session);
+  }
+
+  /** "Reset to computed": the slice's lung becomes the computed mask again (one undo step; saved at once). */
+  async function resetLungToComputed() {
+    const session = current.value;
+    if (!session) return;
+    replaceLung(session.lungEdit.computed, 'reset');
+    clearTimeout(lungTimers.get(session.sliceId));
+    await saveLung(session);
+  }
+
+  /** "Add lesion to lung": lesion painted outside the lung joins the nearer lung (one undo step). */
+  function addLesionToLungMask() {
+    const session = current.value;
+    if (!session) return;
+    replaceLung(addLesionToLung(session.labels, session.lungEdit.lung, session.width, lungLabel() ?? 1), 'add-lesion');
+  }
+
+  /** Drops this session's unsaved lung edits and loads the correction the other window saved. */
+  async function reloadLungAfterConflict() {
+    const session = current.value;
+    if (!session) return;
+    const got = unwrap(await useApi().annotations.lung({ datasetId: session.lungEdit.datasetId, sliceId: session.sliceId }));
+    Object.assign(session.lungEdit, { lung: decode(got.lung), version: got.version, source: got.source, versions: got.history, history: new LabelHistory(), conflict: null });
+    session.lungEdit.savedEdits = session.lungEdit.edits;
+    lungJournal.remove(session.lungEdit.datasetId, session.sliceId);
+    if (session.edits === session.savedEdits) {
+      const next = new Set(unsaved.value);
+      next.delete(session.sliceId);
+      unsaved.value = next;
+    }
+    revision.value++;
   }
 
   function undo() {
     const session = current.value;
+    if (target.value === 'lung') {
+      if (session?.lungEdit.history.undo(session.lungEdit.lung)) {
+        session.lungEdit.tools.add('undo');
+        markLungEdited(session);
+      }
+      return;
+    }
     if (session?.history.undo(session.labels)) {
       session.tools.add('undo');
       markEdited(session);
@@ -235,6 +481,13 @@ export const useAnnotateStore = defineStore('annotate', () => {
 
   function redo() {
     const session = current.value;
+    if (target.value === 'lung') {
+      if (session?.lungEdit.history.redo(session.lungEdit.lung)) {
+        session.lungEdit.tools.add('redo');
+        markLungEdited(session);
+      }
+      return;
+    }
     if (session?.history.redo(session.labels)) {
       session.tools.add('redo');
       markEdited(session);
@@ -284,7 +537,7 @@ export const useAnnotateStore = defineStore('annotate', () => {
         session.source = 'manual';
         delete session.runId;
         states.value = new Map(states.value).set(session.sliceId, saved);
-        if (session.edits === session.savedEdits) {
+        if (session.edits === session.savedEdits && session.lungEdit.edits === session.lungEdit.savedEdits) {
           const next = new Set(unsaved.value);
           next.delete(session.sliceId);
           unsaved.value = next;
@@ -436,7 +689,12 @@ export const useAnnotateStore = defineStore('annotate', () => {
       const session = sessions.get(id);
       if (session) void save(session);
     }
-    await Promise.all([...sessions.values()].map((s) => s.saving));
+    for (const [id, timer] of lungTimers) {
+      clearTimeout(timer);
+      const session = sessions.get(id);
+      if (session) void saveLung(session);
+    }
+    await Promise.all([...sessions.values()].flatMap((s) => [s.saving, s.lungEdit.saving]));
   }
 
   async function exportCorrected() {
@@ -516,6 +774,11 @@ export const useAnnotateStore = defineStore('annotate', () => {
   async function start() {
     if (!datasets.datasetId) return;
     await refreshStates();
+    try {
+      orientation.value = unwrap(await useApi().datasets.getOrientation({ datasetId: datasets.datasetId }));
+    } catch {
+      orientation.value = { ...IDENTITY_ORIENTATION };
+    }
     if (!sliceId.value || !sliceIds.value.includes(sliceId.value)) {
       const fromUrl = new URLSearchParams(globalThis.location?.search ?? '').get('slice');
       const first = fromUrl && sliceIds.value.includes(fromUrl) ? fromUrl : sliceIds.value[0];
@@ -543,6 +806,14 @@ export const useAnnotateStore = defineStore('annotate', () => {
     states,
     tool,
     label,
+    target,
+    lungSide,
+    showLung,
+    orientation,
+    lungLabel,
+    resetLungToComputed,
+    addLesionToLungMask,
+    reloadLungAfterConflict,
     brushSize,
     threshold,
     opacity,

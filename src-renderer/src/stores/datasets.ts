@@ -36,6 +36,19 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
+  let reportRequest = 0;
+  /**
+   * Asks again for the open dataset's report: its orientation warnings follow the orientation saved
+   * since it was opened (turning the picture clears "looks rotated"). Only the newest answer is kept.
+   */
+  async function refreshReport() {
+    const id = datasetId.value;
+    if (!id) return;
+    const mine = ++reportRequest;
+    const fresh = unwrap(await useApi().datasets.report({ datasetId: id }));
+    if (mine === reportRequest && datasetId.value === id) report.value = fresh;
+  }
+
   /** Runs one open request; returns false when it failed or a newer request superseded it. */
   async function finishOpen(what: string, run: () => Promise<{ id: string; report: DatasetReportView }>): Promise<boolean> {
     const mine = ++newest;
@@ -92,5 +105,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     return unwrap(await useApi().datasets.browse(path === undefined ? {} : { path }));
   }
 
-  return { system, datasetId, report, slices, opening, busy, error, notice, recent, opened, loadSystem, loadRecent, openPath, openSample, pickFolder, restore, browse };
+  return { system, datasetId, report, slices, opening, busy, error, notice, recent, opened, loadSystem, loadRecent, openPath, openSample, pickFolder, restore, browse, refreshReport };
 });

@@ -196,6 +196,8 @@ export const useViewerStore = defineStore('viewer', () => {
     if (!datasets.datasetId) return;
     try {
       unwrap(await useApi().datasets.setOrientation({ datasetId: datasets.datasetId, orientation: next }));
+      // The dataset check's "looks rotated / mirrored" was about the orientation before this one.
+      await datasets.refreshReport();
     } catch (e) {
       error.value = (e as Error).message;
     }

@@ -23,7 +23,8 @@ export interface JournalEntry {
 }
 
 const PREFIX = 'covseg.annotate.pending\n';
-const keyOf = (datasetId: string, sliceId: string) => `${PREFIX}${datasetId}\n${sliceId}`;
+/** The lung-mask corrections' journal (the same entries, the lung map in `runs`). */
+export const LUNG_JOURNAL_PREFIX = 'covseg.annotate.lung-pending\n';
 const TAB_LOCK = 'covseg.annotate.tab:';
 
 /**
@@ -68,9 +69,17 @@ export class EditJournal {
   /** Set when the browser refused a write (storage full or disabled): the view says edits are not journaled. */
   failed: string | null = null;
 
-  constructor(private readonly storage: Storage | undefined = globalThis.localStorage) {
+  constructor(
+    private readonly storage: Storage | undefined = globalThis.localStorage,
+    /** Key prefix: lesion labels by default, {@link LUNG_JOURNAL_PREFIX} for lung corrections. */
+    private readonly prefix = PREFIX,
+  ) {
     // Held until the tab goes away; released by the browser when the tab crashes too.
     void globalThis.navigator?.locks?.request(`${TAB_LOCK}${this.tab}`, () => new Promise<void>(() => {}));
+  }
+
+  private keyOf(datasetId: string, sliceId: string): string {
+    return `${this.prefix}${datasetId}\n${sliceId}`;
   }
 
   get available(): boolean {
@@ -80,7 +89,7 @@ export class EditJournal {
   write(entry: Omit<JournalEntry, 'tab' | 'writtenAt'>): void {
     if (!this.storage) return;
     try {
-      this.storage.setItem(keyOf(entry.datasetId, entry.sliceId), JSON.stringify({ ...entry, tab: this.tab, writtenAt: Date.now() }));
+      this.storage.setItem(this.keyOf(entry.datasetId, entry.sliceId), JSON.stringify({ ...entry, tab: this.tab, writtenAt: Date.now() }));
       this.failed = null;
     } catch (error) {
       this.failed = (error as Error).message;
@@ -88,7 +97,7 @@ export class EditJournal {
   }
 
   remove(datasetId: string, sliceId: string): void {
-    this.storage?.removeItem(keyOf(datasetId, sliceId));
+    this.storage?.removeItem(this.keyOf(datasetId, sliceId));
   }
 
   /** Entries of a dataset left by tabs that are gone: edits to save again. */
@@ -98,7 +107,7 @@ export class EditJournal {
     const found: JournalEntry[] = [];
     for (let k = 0; k < this.storage.length; k++) {
       const key = this.storage.key(k);
-      if (!key?.startsWith(`${PREFIX}${datasetId}\n`)) continue;
+      if (!key?.startsWith(`${this.prefix}${datasetId}\n`)) continue;
       try {
         const entry = JSON.parse(this.storage.getItem(key)!) as JournalEntry;
         if (entry.tab !== this.tab && !held.has(`${TAB_LOCK}${entry.tab}`)) found.push(entry);

@@ -64,6 +64,8 @@ export interface LegendState {
   hasPrediction: boolean;
   /** The prediction is a three-class map. */
   predictedClasses: boolean;
+  /** The slice's lung mask is a person's correction (Annotate, target "Lung"), not the computed one. */
+  lungCorrected?: boolean;
 }
 
 /** The legend of exactly the layers on screen, in drawing order. */
@@ -93,7 +95,7 @@ export function legendEntries(s: LegendState): LegendEntry[] {
       add('diff', 'consolidationAsGroundGlass');
     }
   }
-  if (s.lung) add('lung', 'lung');
+  if (s.lung) add('lung', 'lung', s.lungCorrected ? 'lung: corrected by you' : LABELS.lung);
   return out;
 }
 

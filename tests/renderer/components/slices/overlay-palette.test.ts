@@ -67,5 +67,8 @@ describe('overlay palette', () => {
     expect(legendEntries({ ...none, diff: true, hasPrediction: true }).map((e) => e.colour)).toEqual(['truePositive', 'falsePositive', 'falseNegative']);
     expect(legendEntries({ ...none, diff: true, hasPrediction: true, hasLabels: true, predictedClasses: true })).toHaveLength(6);
     expect(legendEntries({ ...none, lung: true }).map((e) => e.colour)).toEqual(['lung']);
+    // A slice whose lung a person corrected says so (the panel's figures divide by that lung).
+    expect(legendEntries({ ...none, lung: true }).map((e) => e.label)).toEqual(['lung mask (computed)']);
+    expect(legendEntries({ ...none, lung: true, lungCorrected: true }).map((e) => e.label)).toEqual(['lung: corrected by you']);
   });
 });
