@@ -12,6 +12,7 @@ describe('copyRuns', () => {
   it.each([
     ['short runs (element loop)', 3, 7, 500, 5, 3, 40],
     ['long runs (copyWithin)', 0, 300, 4000, 256, 256, 9],
+    ['channel rows (copyWithin)', 5, 48, 3000, 16, 16, 50],
     ['one long run', 10, 0, 2000, 0, 1000, 1],
     ['empty runs', 0, 4, 100, 0, 0, 10],
   ])('%s: equal to an element-by-element copy, nothing else written', (_, from, fromStride, to, toStride, run, count) => {
