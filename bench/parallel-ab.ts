@@ -133,6 +133,15 @@ const scaling = (one: typeof single, both: typeof two) =>
 // always-busy cores would give once V8's helper threads (compiling, collecting) share them too.
 console.log(`scaling 1 -> 2 workers: ${scaling(single, two)}${baseline ? `; baseline ${scaling(samples.get('1 worker, baseline')!, samples.get('2 workers, baseline')!)}` : ''}`);
 if (baseline) {
+  // Per round, each engine's CPU (all threads) against the baseline's in the same round, where both saw
+  // the same load; the median of those ratios drifts less than a ratio of medians.
+  const paired = (name: string) => {
+    const a = samples.get(name)!.total;
+    const b = samples.get(`${name}, baseline`)!.total;
+    const ratios = a.map((v, k) => v / b[k]!);
+    return `${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`;
+  };
+  console.log(`total CPU against the baseline's, per round, median (range): 1 worker ${paired('1 worker')}, 2 workers ${paired('2 workers')}`);
   // Same start, same batches, same arithmetic: the two 2-worker engines must agree bit for bit.
   const flat = (name: string) => tf.tidy(() => tf.concat(models[name]!.getWeights().map((w) => tf.reshape(w, [-1]))).dataSync());
   const a = flat('2 workers');
