@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { stockKernels } from '../kernel-calls';
+import { copyRuns, heapIndex } from './strided-copy';
 
 /**
  * Concat along any axis by block copies on the wasm heap: for every outer row, each input
@@ -21,12 +22,12 @@ export function concat(args: { inputs: tf.TensorInfo[]; backend: BackendWasm; at
   const rowLength = shape[axis]! * inner;
   const out = backend.makeOutput(shape, 'float32');
   // Views after the allocation: an allocation can grow (and move) the heap.
-  const target = backend.typedArrayFromHeap(out);
+  const { heap, at: target } = heapIndex(backend.typedArrayFromHeap(out) as Float32Array);
   let offset = 0;
   for (const input of inputs) {
-    const source = backend.typedArrayFromHeap(input);
+    const source = heapIndex(backend.typedArrayFromHeap(input) as Float32Array).at;
     const run = input.shape[axis]! * inner;
-    for (let r = 0; r < outer; r++) target.set(source.subarray(r * run, (r + 1) * run), r * rowLength + offset);
+    copyRuns(heap, source, run, target + offset, rowLength, run, outer);
     offset += run;
   }
   return out;
