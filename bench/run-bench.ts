@@ -206,6 +206,7 @@ if (backend.adapter?.software) console.log('software WebGPU adapter (CPU emulati
 console.log(`train 128 px: ${result.train128.msPerStep} ms/step (${result.train128.imagesPerSecond} images/s)`);
 console.log(`train 256 px: ${result.train256.msPerStep} ms/step (${result.train256.imagesPerSecond} images/s)`);
 if (ceiling) console.log(`two independent batch-2 replicas at once: ${ceiling.togetherMs} ms vs ${ceiling.aloneMs} ms alone, so this machine caps data-parallel speed-up at ${ceiling.ceiling}x`);
+if (ceiling?.perCpuMs) console.log(`the same batch-2 step pinned to each vCPU: ${ceiling.perCpuMs.map((ms, cpu) => `cpu${cpu} ${ms} ms`).join(', ')}; an even 2 + 2 split against one worker on the fastest vCPU caps at ${ceiling.evenSplitCeiling}x`);
 if (parallel128 && parallel256) console.log(`train, 2 workers: 128 px ${Math.round(parallel128)} ms/step (${(train128 / parallel128).toFixed(2)}x of ideal 2x), 256 px ${Math.round(parallel256)} ms/step (${(train256 / parallel256).toFixed(2)}x)`);
 console.log(`inference 256 px: ${result.inference256.msPerSlice} ms/slice`);
 if (onnx1 && onnx2) {

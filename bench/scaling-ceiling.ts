@@ -1,9 +1,12 @@
 // The data-parallel ceiling of this machine: one U-Net training step of batch 2 at 128 px (what each
 // of two workers computes) timed in one process alone, then in two processes at once. Two replicas
 // can go no faster than `2 * alone / together`: below 2x where the two vCPUs share a physical core,
-// memory bandwidth or cache, whatever the engine does. Run by `npm run bench`, or alone:
-// `npx tsx bench/scaling-ceiling.ts`.
-import { spawn } from 'node:child_process';
+// memory bandwidth or cache, whatever the engine does. Where `taskset` exists, the same step is also
+// timed pinned to each vCPU alone: a VM's vCPUs need not be equally fast (a busy host sibling
+// thread), and with batch 4 split 2 + 2 the slower one sets the two-worker step's pace. Run by
+// `npm run bench`, or alone: `npx tsx bench/scaling-ceiling.ts`.
+import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const STEPS = 6;
@@ -31,9 +34,11 @@ async function child(): Promise<void> {
   console.log(JSON.stringify({ ms: times.sort((a, b) => a - b)[STEPS >> 1] }));
 }
 
-function runChild(): Promise<number> {
+function runChild(cpu?: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const node = [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), '--child'];
+    const [command, ...args] = cpu === undefined ? node : ['taskset', '-c', String(cpu), ...node];
+    const proc = spawn(command!, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     proc.on('error', reject);
@@ -45,12 +50,32 @@ function runChild(): Promise<number> {
   });
 }
 
-/** Median step of one replica alone and of two at once; `ceiling = 2 * alone / together`. */
-export async function scalingCeiling(): Promise<{ aloneMs: number; togetherMs: number; ceiling: number }> {
+export interface ScalingCeiling {
+  aloneMs: number;
+  togetherMs: number;
+  ceiling: number;
+  /** The step pinned to each vCPU in turn (alone), when `taskset` is present and there are 2 or more. */
+  perCpuMs?: number[];
+  /** `2 * fastest / slowest` of `perCpuMs`: the two-worker ceiling against one worker on the fastest vCPU. */
+  evenSplitCeiling?: number;
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** Median step of one replica alone and of two at once (`ceiling = 2 * alone / together`), and per vCPU. */
+export async function scalingCeiling(): Promise<ScalingCeiling> {
   const aloneMs = await runChild();
   const together = await Promise.all([runChild(), runChild()]);
   const togetherMs = Math.max(...together);
-  return { aloneMs: Math.round(aloneMs), togetherMs: Math.round(togetherMs), ceiling: Math.round(((2 * aloneMs) / togetherMs) * 100) / 100 };
+  const result: ScalingCeiling = { aloneMs: Math.round(aloneMs), togetherMs: Math.round(togetherMs), ceiling: round2((2 * aloneMs) / togetherMs) };
+  const cpus = availableParallelism();
+  if (cpus >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0) {
+    const perCpuMs: number[] = [];
+    for (let cpu = 0; cpu < cpus; cpu++) perCpuMs.push(Math.round(await runChild(cpu)));
+    result.perCpuMs = perCpuMs;
+    result.evenSplitCeiling = round2((2 * Math.min(...perCpuMs)) / Math.max(...perCpuMs));
+  }
+  return result;
 }
 
 if (process.argv.includes('--child')) await child();
