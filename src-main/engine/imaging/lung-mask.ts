@@ -26,7 +26,8 @@ import { borderConnectedZeros } from '../../../src-shared/border-background';
  *    lungs when either meets its ribs, with the thinner of their usual gaps.
  * 7. Aerated islands (air bronchograms, aerated pockets) left apart by consolidation join the lung
  *    they touch, with the tissue around them; none toward the other lung, where the trachea, main
- *    bronchi and oesophagus lie ({@link joinAeratedIslands}).
+ *    bronchi and oesophagus lie ({@link joinAeratedIslands}). The rib-cage prior then runs again from
+ *    the lungs with their islands.
  *
  * Known limit: a lung nearly filled with consolidation leaves too little aerated lung to start from
  * (README, "The lung mask"). Masks are `[height, width]` row-major 0/1 bytes.
@@ -314,24 +315,29 @@ export function lungMask(image: ArrayLike<number>, width: number, height: number
   // The rib-cage prior (step 6). The chest wall is as thick on both sides: when one lung meets its
   // ribs where it is healthy, the prior holds for the patient, and the thinner lung-to-rib gap of the
   // two is the chest wall's own (a lung consolidated along its whole costal surface meets no rib).
-  const othersOf = grown.map((_, k) => {
+  const lungsOf = (labelled: Uint8Array) => centroids.map((_, k) => Uint8Array.from(labelled, (v) => (v === k + 1 ? 1 : 0)));
+  const othersOf = (lungs: Uint8Array[], k: number) => {
     const others = new Uint8Array(n);
-    grown.forEach((g, j) => {
+    lungs.forEach((g, j) => {
       if (j !== k) for (let i = 0; i < n; i++) if (g[i]) others[i] = 1;
     });
     return others;
-  });
-  const casts = centroids.map((c, k) =>
-    castRibRays(grown[k]!, othersOf[k]!, bone, inBody, c, centroids.find((o) => o !== c), width, height, RIB_GAP_MM / mm),
-  );
+  };
+  const castFrom = (lungs: Uint8Array[], k: number, others: Uint8Array) =>
+    castRibRays(lungs[k]!, others, bone, inBody, centroids[k]!, centroids.find((o) => o !== centroids[k]), width, height, RIB_GAP_MM / mm);
+  const casts = grown.map((_, k) => castFrom(grown, k, othersOf(grown, k)));
   const withRibs = casts.filter((cast) => cast.gaps.length > 0);
   const priorHolds = withRibs.some((cast) => meetsRibs(cast, CONTACT_MM / mm));
   const usual = priorHolds ? Math.min(...withRibs.map(usualGap)) : 0;
-  centroids.forEach((_, k) => {
-    const cavity = priorHolds
-      ? fillRibCavity(grown[k]!, casts[k]!, usual, othersOf[k]!, bone, inBody, width, height, RIB_SPACE_MM / 2 / mm, THIN_BAND_MM / 2 / mm)
-      : grown[k]!;
+  /** Adds lung `k`'s rib-bounded cavity to `lungLabels`, from the lungs as they are there. */
+  const fillCavity = (k: number, lungs: Uint8Array[], cast?: RibRays) => {
+    const others = othersOf(lungs, k);
+    const cavity = fillRibCavity(lungs[k]!, cast ?? castFrom(lungs, k, others), usual, others, bone, inBody, width, height, RIB_SPACE_MM / 2 / mm, THIN_BAND_MM / 2 / mm);
     for (let i = 0; i < n; i++) if (cavity[i] && !lungLabels[i]) lungLabels[i] = k + 1;
+  };
+  grown.forEach((lung, k) => {
+    if (priorHolds) fillCavity(k, grown, casts[k]);
+    else for (let i = 0; i < n; i++) if (lung[i] && !lungLabels[i]) lungLabels[i] = k + 1;
   });
   // Aerated islands (step 7): dark components left out of the lungs, next to one.
   const islands = new Uint8Array(n);
@@ -340,7 +346,12 @@ export function lungMask(image: ArrayLike<number>, width: number, height: number
     const label = labels[i]!;
     if (label && !isLung.has(label) && !seeds[i] && sizes[label]! >= ISLAND_MIN_MM2 / (mm * mm) && insideHull[label]! >= 0.5 * sizes[label]!) islands[i] = 1;
   }
-  joinAeratedIslands(lungLabels, islands, centroids, bone, inBody, width, height, ISLAND_TOUCH_MM / mm, radius);
+  const joined = joinAeratedIslands(lungLabels, islands, centroids, bone, inBody, width, height, ISLAND_TOUCH_MM / mm, radius);
+  // The rib cage bounds the lung with its islands too: the rays start again from the islands' outer edge.
+  if (priorHolds && joined.length > 0) {
+    const lungs = lungsOf(lungLabels);
+    for (const k of joined) fillCavity(k, lungs);
+  }
   const mask = new Uint8Array(n);
   const counts = centroids.map(() => 0);
   for (let i = 0; i < n; i++) {
@@ -414,7 +425,8 @@ const ISLAND_TOUCH_MM = 3;
  * lung's closing radius and its holes filled, near the islands only: the consolidation around them.
  * The trachea, main bronchi and oesophagus lie in the mediastinum, between the lungs: an island
  * toward the other lung (within the medial cone, as for the rib rays) does not join. Writes into
- * `lungLabels` (1-based lung index per pixel), never over another lung, bone or outside the body.
+ * `lungLabels` (1-based lung index per pixel), never over another lung, bone or outside the body;
+ * returns the indices of the lungs that islands joined.
  */
 function joinAeratedIslands(
   lungLabels: Uint8Array,
@@ -426,10 +438,11 @@ function joinAeratedIslands(
   height: number,
   touch: number,
   radius: number,
-): void {
+): number[] {
   const n = width * height;
   const parts = connectedComponents(islands, width, height);
-  if (parts.sizes.length <= 1) return;
+  if (parts.sizes.length <= 1) return [];
+  const joinedLungs: number[] = [];
   const centres = parts.sizes.map(() => ({ cx: 0, cy: 0 }));
   for (let i = 0; i < n; i++) {
     const part = parts.labels[i]!;
@@ -446,6 +459,7 @@ function joinAeratedIslands(
       if (part && near[i]! <= touch && !joining.has(part) && !(away && withinMedialCone(c, away, centres[part]!))) joining.add(part);
     }
     if (joining.size === 0) return;
+    joinedLungs.push(k);
     const joined = Uint8Array.from(lungLabels, (v) => (v === k + 1 ? 1 : 0));
     const joinedIslands = new Uint8Array(n);
     for (let i = 0; i < n; i++) if (joining.has(parts.labels[i]!)) joined[i] = joinedIslands[i] = 1;
@@ -453,6 +467,7 @@ function joinAeratedIslands(
     const nearIsland = distanceTo(joinedIslands, width, height);
     for (let i = 0; i < n; i++) if (closed[i] && !lungLabels[i] && inBody[i] && !bone[i] && nearIsland[i]! <= radius) lungLabels[i] = k + 1;
   });
+  return joinedLungs;
 }
 
 /** Largest half-width of the neck at which one dark component is split into two lungs. */

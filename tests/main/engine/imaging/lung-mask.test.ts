@@ -148,7 +148,7 @@ describe('lung mask from the CT', () => {
   // Issue #16 asks for >= 90 % of the lesion inside the lungs on EVERY slice. Where that is not met this
   // guards what is reached (exact floors of v4) (README, "The lung mask", names the slices below it and why).
   it.skipIf(!HAVE_REAL_DATA)(
-    'on the real MedSeg slices: lesion pixels fall inside the lungs found (>= 90 % on 40 of 50 slices, worst 36 %, mean 92.9 %), the mask stays out of the mediastinum (bright non-lesion tissue under 40 % of it on every slice, 15 % on tr043 whose lungs meet; the vertebral body outside it) and the lungs lie above each other (they are turned)',
+    'on the real MedSeg slices: lesion pixels fall inside the lungs found (>= 90 % on 42 of 50 slices, worst 36 %, mean 93.3 %), the mask stays out of the mediastinum (bright non-lesion tissue under 40 % of it on every slice, 15 % on tr043 whose lungs meet; the vertebral body outside it) and the lungs lie above each other (they are turned)',
     async () => {
       let stacked = 0;
       const coverage: number[] = [];
@@ -203,9 +203,9 @@ describe('lung mask from the CT', () => {
       );
       const below = files.flatMap((file, k) => (coverage[k]! < 0.9 ? [`${file} ${(100 * coverage[k]!).toFixed(0)} %`] : []));
       console.log(`[lung mask] below 90 %: ${below.join(', ')}`);
-      expect(coverage.filter((c) => c >= 0.9).length).toBeGreaterThanOrEqual(40);
+      expect(coverage.filter((c) => c >= 0.9).length).toBeGreaterThanOrEqual(42);
       expect(Math.min(...coverage)).toBeGreaterThanOrEqual(0.36);
-      expect(mean(coverage)).toBeGreaterThanOrEqual(0.929);
+      expect(mean(coverage)).toBeGreaterThanOrEqual(0.933);
       // Not by growing the mask: it stays near v3's 58 % of the slice on average.
       expect(mean(area)).toBeLessThan(0.62);
       expect(vertebrae).toBeGreaterThanOrEqual(35);
@@ -216,5 +216,7 @@ describe('lung mask from the CT', () => {
       expect(lungCounts[junction]).toBe(2);
       expect(stacked).toBeGreaterThan(0.8 * files.length);
     },
+    // 50 slices at about 0.8 s of CPU each (v4's islands and second rib pass), slower on a busy machine.
+    240_000,
   );
 });
