@@ -63,6 +63,8 @@ export interface AnatomicalOrientation {
    * the lung at high s is the patient's left).
    */
   cues?: { bone: number; heart: number; lungs: number };
+  /** The vertebral body's centre in image pixels (of its part between the lungs) and its size there, when found: the lung mask must stay out of it. */
+  vertebra?: { x: number; y: number; pixels: number };
 }
 
 /** Below this confidence a cue does not decide. */
@@ -150,6 +152,7 @@ export function estimateAnatomicalOrientation(image: ArrayLike<number>, width: n
   if (!vertebra) return abstain('no bone between the lungs');
   const posteriorHigh = high > low;
   if (posteriorHigh !== vertebra.t > t0) return abstain('the largest bone between the lungs lies on the side with less bone');
+  const vertebraAt = { pixels: vertebra.pixels, ...(arrangement === 'side-by-side' ? { x: vertebra.s, y: vertebra.t } : { x: vertebra.t, y: vertebra.s }) };
   const posterior: CueReading = { edge: frame.tEdges[posteriorHigh ? 1 : 0], confidence: ramp(Math.abs(high - low) / (high + low), 0.2, 0.6) };
 
   // The soft tissue between the lungs, line by line across the lungs' axis: its mean offset from the
@@ -178,7 +181,7 @@ export function estimateAnatomicalOrientation(image: ArrayLike<number>, width: n
   }
   // Without tissue between the lungs (a slice through the liver dome or the apices) lung size alone
   // would decide, and there the right lung is often the smaller: no answer.
-  if (mediastinum === 0) return abstain('no soft tissue between the lungs', posterior);
+  if (mediastinum === 0) return { ...abstain('no soft tissue between the lungs', posterior), vertebra: vertebraAt };
   const heart = offset / mediastinum / half;
   // The right lung is the larger: a positive share says lung a (low s) is the right one.
   const larger = (a.pixels - b.pixels) / (a.pixels + b.pixels);
@@ -187,15 +190,15 @@ export function estimateAnatomicalOrientation(image: ArrayLike<number>, width: n
 
   const cues = { bone: (high - low) / (high + low), heart, lungs: larger };
   const confidence = Math.min(posterior.confidence, left.confidence);
-  if (posterior.confidence < MIN_CONFIDENCE) return { ...abstain('the spine is not clearly on one side', posterior, left), cues };
-  if (left.confidence < MIN_CONFIDENCE) return { ...abstain('the heart is not clearly on one side', posterior, left), cues };
+  if (posterior.confidence < MIN_CONFIDENCE) return { ...abstain('the spine is not clearly on one side', posterior, left), cues, vertebra: vertebraAt };
+  if (left.confidence < MIN_CONFIDENCE) return { ...abstain('the heart is not clearly on one side', posterior, left), cues, vertebra: vertebraAt };
   const edges: EdgeLabels = { top: '', bottom: '', left: '', right: '' };
   const opposite: Record<Edge, Edge> = { top: 'bottom', bottom: 'top', left: 'right', right: 'left' };
   edges[posterior.edge!] = 'P';
   edges[opposite[posterior.edge!]] = 'A';
   edges[left.edge!] = 'L';
   edges[opposite[left.edge!]] = 'R';
-  return { orientation: orientationShowing(edges)!, confidence, posterior, left, cues };
+  return { orientation: orientationShowing(edges)!, confidence, posterior, left, cues, vertebra: vertebraAt };
 }
 
 /** A dataset-level majority over sampled slices' estimates. */

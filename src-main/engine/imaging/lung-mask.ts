@@ -21,7 +21,13 @@ import { borderConnectedZeros } from '../../../src-shared/border-background';
  *    the heart's notch and the mediastinum lie deeper.
  * 6. Dense lung between the aerated lung and the rib cage (consolidation in the dependent lung and
  *    the paravertebral gutters): along rays from each lung's centroid, what lies between the lung
- *    and the ribs, beyond the chest wall's usual thickness, is lung ({@link ribBoundedCavity}).
+ *    and the ribs, beyond the chest wall's usual thickness, is lung ({@link castRibRays},
+ *    {@link fillRibCavity}). The chest wall is as thick on both sides, so the prior holds for both
+ *    lungs when either meets its ribs, with the thinner of their usual gaps.
+ * 7. Aerated islands (air bronchograms, aerated pockets) left apart by consolidation join the lung
+ *    they touch, with the tissue around them; none toward the other lung, where the trachea, main
+ *    bronchi and oesophagus lie ({@link joinAeratedIslands}). The rib-cage prior then runs again from
+ *    the lungs with their islands.
  *
  * Known limit: a lung nearly filled with consolidation leaves too little aerated lung to start from
  * (README, "The lung mask"). Masks are `[height, width]` row-major 0/1 bytes.
@@ -306,16 +312,46 @@ export function lungMask(image: ArrayLike<number>, width: number, height: number
     for (let i = 0; i < n; i++) if (hull[i] && !filled[i] && inBody[i] && depth[i]! <= costal && (seeds[i] === 0 || seeds[i] === c.seed)) filled[i] = 1;
     grown.push(filled);
   });
-  centroids.forEach((c, k) => {
-    const filled = grown[k]!;
+  // The rib-cage prior (step 6). The chest wall is as thick on both sides: when one lung meets its
+  // ribs where it is healthy, the prior holds for the patient, and the thinner lung-to-rib gap of the
+  // two is the chest wall's own (a lung consolidated along its whole costal surface meets no rib).
+  const lungsOf = (labelled: Uint8Array) => centroids.map((_, k) => Uint8Array.from(labelled, (v) => (v === k + 1 ? 1 : 0)));
+  const othersOf = (lungs: Uint8Array[], k: number) => {
     const others = new Uint8Array(n);
-    grown.forEach((g, j) => {
+    lungs.forEach((g, j) => {
       if (j !== k) for (let i = 0; i < n; i++) if (g[i]) others[i] = 1;
     });
-    const away = centroids.find((o) => o !== c);
-    const cavity = ribBoundedCavity(filled, others, bone, inBody, c, away, width, height, RIB_GAP_MM / mm, RIB_SPACE_MM / 2 / mm, THIN_BAND_MM / 2 / mm, CONTACT_MM / mm);
+    return others;
+  };
+  const castFrom = (lungs: Uint8Array[], k: number, others: Uint8Array) =>
+    castRibRays(lungs[k]!, others, bone, inBody, centroids[k]!, centroids.find((o) => o !== centroids[k]), width, height, RIB_GAP_MM / mm);
+  const casts = grown.map((_, k) => castFrom(grown, k, othersOf(grown, k)));
+  const withRibs = casts.filter((cast) => cast.gaps.length > 0);
+  const priorHolds = withRibs.some((cast) => meetsRibs(cast, CONTACT_MM / mm));
+  const usual = priorHolds ? Math.min(...withRibs.map(usualGap)) : 0;
+  /** Adds lung `k`'s rib-bounded cavity to `lungLabels`, from the lungs as they are there. */
+  const fillCavity = (k: number, lungs: Uint8Array[], cast?: RibRays) => {
+    const others = othersOf(lungs, k);
+    const cavity = fillRibCavity(lungs[k]!, cast ?? castFrom(lungs, k, others), usual, others, bone, inBody, width, height, RIB_SPACE_MM / 2 / mm, THIN_BAND_MM / 2 / mm);
     for (let i = 0; i < n; i++) if (cavity[i] && !lungLabels[i]) lungLabels[i] = k + 1;
+  };
+  grown.forEach((lung, k) => {
+    if (priorHolds) fillCavity(k, grown, casts[k]);
+    else for (let i = 0; i < n; i++) if (lung[i] && !lungLabels[i]) lungLabels[i] = k + 1;
   });
+  // Aerated islands (step 7): dark components left out of the lungs, next to one.
+  const islands = new Uint8Array(n);
+  const isLung = new Set(kept);
+  for (let i = 0; i < n; i++) {
+    const label = labels[i]!;
+    if (label && !isLung.has(label) && !seeds[i] && sizes[label]! >= ISLAND_MIN_MM2 / (mm * mm) && insideHull[label]! >= 0.5 * sizes[label]!) islands[i] = 1;
+  }
+  const joined = joinAeratedIslands(lungLabels, islands, centroids, bone, inBody, width, height, ISLAND_TOUCH_MM / mm, radius);
+  // The rib cage bounds the lung with its islands too: the rays start again from the islands' outer edge.
+  if (priorHolds && joined.length > 0) {
+    const lungs = lungsOf(lungLabels);
+    for (const k of joined) fillCavity(k, lungs);
+  }
   const mask = new Uint8Array(n);
   const counts = centroids.map(() => 0);
   for (let i = 0; i < n; i++) {
@@ -376,6 +412,64 @@ function boneMask(image: ArrayLike<number>, width: number, height: number, thres
   return bone;
 }
 
+/** Dark components at least this large (mm²) can be aerated islands of a lung. */
+const ISLAND_MIN_MM2 = 20;
+/** An island this close to a lung joins it. */
+const ISLAND_TOUCH_MM = 3;
+
+/**
+ * Aerated islands: air bronchograms and pockets of aerated lung inside consolidation are lung (the
+ * air bronchogram is the sign of consolidated lung: Hansell et al., Fleischner Society glossary,
+ * Radiology 2008), but the threshold leaves them as dark components apart from the two lungs. Each
+ * island within `touch` pixels of a lung joins it, and the lung with its islands is closed with the
+ * lung's closing radius and its holes filled, near the islands only: the consolidation around them.
+ * The trachea, main bronchi and oesophagus lie in the mediastinum, between the lungs: an island
+ * toward the other lung (within the medial cone, as for the rib rays) does not join. Writes into
+ * `lungLabels` (1-based lung index per pixel), never over another lung, bone or outside the body;
+ * returns the indices of the lungs that islands joined.
+ */
+function joinAeratedIslands(
+  lungLabels: Uint8Array,
+  islands: Uint8Array,
+  centroids: readonly { cx: number; cy: number }[],
+  bone: Uint8Array,
+  inBody: Uint8Array,
+  width: number,
+  height: number,
+  touch: number,
+  radius: number,
+): number[] {
+  const n = width * height;
+  const parts = connectedComponents(islands, width, height);
+  if (parts.sizes.length <= 1) return [];
+  const joinedLungs: number[] = [];
+  const centres = parts.sizes.map(() => ({ cx: 0, cy: 0 }));
+  for (let i = 0; i < n; i++) {
+    const part = parts.labels[i]!;
+    if (!part) continue;
+    centres[part]!.cx += (i % width) / parts.sizes[part]!;
+    centres[part]!.cy += Math.floor(i / width) / parts.sizes[part]!;
+  }
+  centroids.forEach((c, k) => {
+    const near = distanceTo(Uint8Array.from(lungLabels, (v) => (v === k + 1 ? 1 : 0)), width, height);
+    const away = centroids.find((o) => o !== c);
+    const joining = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      const part = parts.labels[i]!;
+      if (part && near[i]! <= touch && !joining.has(part) && !(away && withinMedialCone(c, away, centres[part]!))) joining.add(part);
+    }
+    if (joining.size === 0) return;
+    joinedLungs.push(k);
+    const joined = Uint8Array.from(lungLabels, (v) => (v === k + 1 ? 1 : 0));
+    const joinedIslands = new Uint8Array(n);
+    for (let i = 0; i < n; i++) if (joining.has(parts.labels[i]!)) joined[i] = joinedIslands[i] = 1;
+    const closed = fillHoles(closeMask(joined, width, height, radius), width, height);
+    const nearIsland = distanceTo(joinedIslands, width, height);
+    for (let i = 0; i < n; i++) if (closed[i] && !lungLabels[i] && inBody[i] && !bone[i] && nearIsland[i]! <= radius) lungLabels[i] = k + 1;
+  });
+  return joinedLungs;
+}
+
 /** Largest half-width of the neck at which one dark component is split into two lungs. */
 export const JUNCTION_MM = 6;
 /** Largest gap between the aerated lung and a rib that is taken for dense lung (consolidation, effusion aside). */
@@ -393,6 +487,13 @@ const RIB_SPACE_MM = 24;
 const MEDIAL_CONE_DEG = 40;
 /** The percentile of the lung-to-rib gaps taken as the chest wall's own thickness. */
 const USUAL_GAP_PERCENTILE = 0.1;
+
+/** Whether `p` lies, seen from the lung centroid `c`, within MEDIAL_CONE_DEG of the direction to the other lung's centroid. */
+function withinMedialCone(c: { cx: number; cy: number }, away: { cx: number; cy: number }, p: { cx: number; cy: number }): boolean {
+  let diff = Math.abs(Math.atan2(p.cy - c.cy, p.cx - c.cx) - Math.atan2(away.cy - c.cy, away.cx - c.cx)) % (2 * Math.PI);
+  if (diff > Math.PI) diff = 2 * Math.PI - diff;
+  return diff < (MEDIAL_CONE_DEG * Math.PI) / 180;
+}
 
 /** Centroids of the seeds 1..count, left to right in the image. */
 function centroidsOf(seeds: Uint8Array, count: number, width: number): { seed: number; cx: number; cy: number }[] {
@@ -481,20 +582,24 @@ export function splitAtJunction(
   return undefined;
 }
 
+/** What the rays from one lung's centroid found (see {@link castRibRays}). */
+interface RibRays {
+  rays: number;
+  /** Per ray: the nearest rib of its neighbours (Infinity when none), the pixels beyond the lung with their distances. */
+  cage: Float64Array;
+  segments: { pixels: number[]; dist: number[] }[];
+  /** The lung-to-rib gaps of the rays that met a rib, ascending. */
+  gaps: number[];
+}
+
 /**
- * Dense lung between the aerated lung and the rib cage (after Prasad et al., Acad Radiol 2008, who
- * make the lung border follow the ribs): the rib cage bounds each lung laterally and posteriorly,
- * so tissue between the aerated lung and the ribs is consolidated lung, not chest wall, once it is
- * thicker than the chest wall's own layers. Rays leave the lung's centroid (none within 40 degrees
- * of the other lung: the mediastinum lies there); on each, the gap from the outermost lung pixel to
- * the first bone within `maxGap` pixels is measured, and the cage at a ray is the nearest bone of
- * its neighbours within 6 degrees (a ray through an intercostal space meets no rib, or the scapula).
- * Then, only for a lung that meets its ribs within `contact` on at least a fifth of its rays (it
- * fills its cavity where healthy; the synthetic sample's lungs do not), each ray's gap beyond the
- * usual one (the 10th percentile) is lung. Bands thinner than `thinBand * 2` are chest wall and
- * are opened away; gaps between rays are closed. Returns the lung with what was added.
+ * Rays from one lung's centroid toward its rib cage (after Prasad et al., Acad Radiol 2008, who make
+ * the lung border follow the ribs). None within 40 degrees of the other lung: the mediastinum lies
+ * there. On each, the gap from the outermost lung pixel to the first bone within `maxGap` pixels is
+ * measured, and the cage at a ray is the nearest bone of its neighbours within 6 degrees (a ray
+ * through an intercostal space meets no rib, or the scapula).
  */
-function ribBoundedCavity(
+function castRibRays(
   filled: Uint8Array,
   others: Uint8Array,
   bone: Uint8Array,
@@ -504,17 +609,10 @@ function ribBoundedCavity(
   width: number,
   height: number,
   maxGap: number,
-  ribGapClose: number,
-  thinBand: number,
-  contact: number,
-): Uint8Array {
-  const n = width * height;
-  const out = Uint8Array.from(filled);
-  const added = new Uint8Array(n);
+): RibRays {
   const reach = Math.hypot(width, height);
   // About one ray per pixel of arc at the image's half-diagonal.
   const rays = Math.min(2048, Math.ceil(Math.PI * reach));
-  const medial = away ? Math.atan2(away.cy - c.cy, away.cx - c.cx) : undefined;
   // Per ray: its distance from the centroid to the outermost lung pixel, to the first bone beyond it
   // (Infinity when none within maxGap), and the pixels in between with their distances.
   const rayLung = new Float64Array(rays).fill(NaN);
@@ -524,13 +622,9 @@ function ribBoundedCavity(
   for (let r = 0; r < rays; r++) {
     segments.push({ pixels: [], dist: [] });
     const angle = (2 * Math.PI * r) / rays;
-    if (medial !== undefined) {
-      let diff = Math.abs(angle - medial) % (2 * Math.PI);
-      if (diff > Math.PI) diff = 2 * Math.PI - diff;
-      if (diff < (MEDIAL_CONE_DEG * Math.PI) / 180) continue;
-    }
     const dx = Math.cos(angle) * 0.7;
     const dy = Math.sin(angle) * 0.7;
+    if (away && withinMedialCone(c, away, { cx: c.cx + dx, cy: c.cy + dy })) continue;
     path.length = 0;
     let last = -1;
     for (let s = 0; ; s++) {
@@ -568,21 +662,46 @@ function ribBoundedCavity(
     if (Number.isNaN(rayLung[r]!)) continue;
     for (let k = -window; k <= window; k++) cage[r] = Math.min(cage[r]!, rayBone[(r + k + rays) % rays]!);
   }
-  const gapsSeen: number[] = [];
-  for (let r = 0; r < rays; r++) if (Number.isFinite(rayBone[r]!)) gapsSeen.push(rayBone[r]! - rayLung[r]!);
-  if (gapsSeen.length === 0) return out;
-  // Where the lung is healthy it meets the ribs but for pleura and intercostal muscle: the usual gap,
-  // a low percentile over the rays, is chest wall and stays out; only the excess is dense lung.
-  gapsSeen.sort((a, b) => a - b);
-  const usual = gapsSeen[Math.floor(USUAL_GAP_PERCENTILE * (gapsSeen.length - 1))]!;
-  // The prior holds only for a lung that fills its cavity where it is healthy: some of it must meet the ribs.
-  if (gapsSeen[Math.floor(CONTACT_SHARE * (gapsSeen.length - 1))]! > contact) return out;
+  const gaps: number[] = [];
+  for (let r = 0; r < rays; r++) if (Number.isFinite(rayBone[r]!)) gaps.push(rayBone[r]! - rayLung[r]!);
+  gaps.sort((a, b) => a - b);
+  return { rays, cage, segments, gaps };
+}
+
+/** The chest wall's own thickness between lung and rib: the usual (10th-percentile) gap of the rays. */
+const usualGap = (cast: RibRays) => cast.gaps[Math.floor(USUAL_GAP_PERCENTILE * (cast.gaps.length - 1))]!;
+/** Whether a lung meets its ribs on at least CONTACT_SHARE of the rays that found a rib. */
+const meetsRibs = (cast: RibRays, contact: number) => cast.gaps.length > 0 && cast.gaps[Math.floor(CONTACT_SHARE * (cast.gaps.length - 1))]! <= contact;
+
+/**
+ * Dense lung between the aerated lung and the rib cage: the rib cage bounds each lung laterally and
+ * posteriorly, so tissue between the aerated lung and the ribs is consolidated lung, not chest wall,
+ * once it is thicker than the chest wall's own layers (`usual`). Each ray's gap beyond `usual` is
+ * lung; bands thinner than `thinBand * 2` are chest wall and are opened away; gaps between rays are
+ * closed. Returns the lung with what was added.
+ */
+function fillRibCavity(
+  filled: Uint8Array,
+  cast: RibRays,
+  usual: number,
+  others: Uint8Array,
+  bone: Uint8Array,
+  inBody: Uint8Array,
+  width: number,
+  height: number,
+  ribGapClose: number,
+  thinBand: number,
+): Uint8Array {
+  const n = width * height;
+  const out = Uint8Array.from(filled);
+  const added = new Uint8Array(n);
   let any = false;
-  for (let r = 0; r < rays; r++) {
-    if (!Number.isFinite(cage[r]!)) continue;
-    const segment = segments[r]!;
+  for (let r = 0; r < cast.rays; r++) {
+    const cage = cast.cage[r]!;
+    if (!Number.isFinite(cage)) continue;
+    const segment = cast.segments[r]!;
     for (let k = 0; k < segment.pixels.length; k++) {
-      if (segment.dist[k]! > cage[r]! - usual) break;
+      if (segment.dist[k]! > cage - usual) break;
       added[segment.pixels[k]!] = 1;
       any = true;
     }

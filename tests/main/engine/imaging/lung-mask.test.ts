@@ -5,6 +5,7 @@ import { windowHu } from '../../../../src-main/engine/datasets/hu-window';
 import { sampleLesionSites } from '../../../../src-main/engine/datasets/synthetic/lesion-sites';
 import { samplePatientAnatomy, type PatientAnatomy } from '../../../../src-main/engine/datasets/synthetic/patient-anatomy';
 import { renderChestSlice } from '../../../../src-main/engine/datasets/synthetic/render-chest';
+import { estimateAnatomicalOrientation } from '../../../../src-main/engine/imaging/anatomical-orientation';
 import { closeMask, fillHoles, lungArrangement, lungMask, otsuThreshold } from '../../../../src-main/engine/imaging/lung-mask';
 import { createRandom } from '../../../../src-main/engine/random/seeded-random';
 import { HAVE_REAL_DATA, REAL_DATA_DIR } from '../../../fixtures/real-data';
@@ -145,14 +146,16 @@ describe('lung mask from the CT', () => {
   });
 
   // Issue #16 asks for >= 90 % of the lesion inside the lungs on EVERY slice. Where that is not met this
-  // guards what is reached (README, "The lung mask", names the slices below it and why).
+  // guards what is reached (exact floors of v4) (README, "The lung mask", names the slices below it and why).
   it.skipIf(!HAVE_REAL_DATA)(
-    'on the real MedSeg slices: lesion pixels fall inside the lungs found (>= 90 % on 36 of 50 slices, worst 16 %, mean 89 %), the mask stays out of the mediastinum (bright non-lesion tissue under 40 % of it on every slice, 15 % on tr043 whose lungs meet), and the lungs lie above each other (they are turned)',
+    'on the real MedSeg slices: lesion pixels fall inside the lungs found (>= 90 % on 42 of 50 slices, worst 36 %, mean 93.3 %), the mask stays out of the mediastinum (bright non-lesion tissue under 40 % of it on every slice, 15 % on tr043 whose lungs meet; the vertebral body outside it) and the lungs lie above each other (they are turned)',
     async () => {
       let stacked = 0;
       const coverage: number[] = [];
       const soft: number[] = [];
       const lungCounts: number[] = [];
+      const area: number[] = [];
+      let vertebrae = 0;
       const files = readdirSync(`${REAL_DATA_DIR}/frames`).sort();
       expect(files.length).toBe(50);
       for (const file of files) {
@@ -173,6 +176,20 @@ describe('lung mask from the CT', () => {
           } else if (found.mask[i] && data[i]! > 150) bright++;
         }
         coverage.push(inside / lesion);
+        area.push(lung / mask.length);
+        // The vertebral body (found by the orientation estimate, the largest bone between the lungs)
+        // is never lung: a mask grown over the mediastinum to cover lesion would take it. Checked over
+        // a disc of half its radius about its centre.
+        const { vertebra } = estimateAnatomicalOrientation(data, info.width, info.height, found);
+        if (vertebra) {
+          vertebrae++;
+          const r = Math.max(1, Math.sqrt(vertebra.pixels / Math.PI) / 2);
+          let taken = 0;
+          for (let y = Math.ceil(vertebra.y - r); y <= vertebra.y + r; y++) {
+            for (let x = Math.ceil(vertebra.x - r); x <= vertebra.x + r; x++) if ((x - vertebra.x) ** 2 + (y - vertebra.y) ** 2 <= r * r) taken += found.mask[y * info.width + x]!;
+          }
+          expect(taken, `${file}: vertebral body pixels in the lung mask`).toBe(0);
+        }
         // Guard against a mask that is simply the body (these slices are cropped to it): never nearly all of it.
         expect(lung / mask.length, file).toBeLessThan(0.9);
         // Bright tissue that is not lesion: heart, great vessels, chest wall, bone taken for lung (and
@@ -182,13 +199,16 @@ describe('lung mask from the CT', () => {
       const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
       const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
       console.log(
-        `[lung mask] real slices: lesion pixels inside the computed lungs min ${pct(Math.min(...coverage))}, mean ${pct(mean(coverage))}, >= 90 % on ${coverage.filter((c) => c >= 0.9).length} of 50; bright non-lesion share of the mask mean ${pct(mean(soft))}, max ${pct(Math.max(...soft))}`,
+        `[lung mask] real slices: lesion pixels inside the computed lungs min ${pct(Math.min(...coverage))}, mean ${pct(mean(coverage))}, >= 90 % on ${coverage.filter((c) => c >= 0.9).length} of 50; bright non-lesion share of the mask mean ${pct(mean(soft))}, max ${pct(Math.max(...soft))}; mask mean ${pct(mean(area))} of the slice; vertebral body found and outside the mask on ${vertebrae}`,
       );
       const below = files.flatMap((file, k) => (coverage[k]! < 0.9 ? [`${file} ${(100 * coverage[k]!).toFixed(0)} %`] : []));
       console.log(`[lung mask] below 90 %: ${below.join(', ')}`);
-      expect(coverage.filter((c) => c >= 0.9).length).toBeGreaterThanOrEqual(36);
-      expect(Math.min(...coverage)).toBeGreaterThanOrEqual(0.16);
-      expect(mean(coverage)).toBeGreaterThanOrEqual(0.89);
+      expect(coverage.filter((c) => c >= 0.9).length).toBeGreaterThanOrEqual(42);
+      expect(Math.min(...coverage)).toBeGreaterThanOrEqual(0.36);
+      expect(mean(coverage)).toBeGreaterThanOrEqual(0.933);
+      // Not by growing the mask: it stays near v3's 58 % of the slice on average.
+      expect(mean(area)).toBeLessThan(0.62);
+      expect(vertebrae).toBeGreaterThanOrEqual(35);
       for (const [k, file] of files.entries()) expect(soft[k], `${file}: bright non-lesion share of the mask`).toBeLessThan(0.4);
       // tr043: the lungs meet at the anterior junction; taken as one, the mask took the mediastinum (24 %).
       const junction = files.indexOf('medseg_tr043.png');
@@ -196,5 +216,7 @@ describe('lung mask from the CT', () => {
       expect(lungCounts[junction]).toBe(2);
       expect(stacked).toBeGreaterThan(0.8 * files.length);
     },
+    // 50 slices at about 0.8 s of CPU each (v4's islands and second rib pass), slower on a busy machine.
+    240_000,
   );
 });
