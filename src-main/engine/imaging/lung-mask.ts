@@ -210,15 +210,35 @@ export function closeMask(mask: Uint8Array, width: number, height: number, radiu
 
 /** Morphological opening with a disc of `radius` pixels: removes parts narrower than the disc, keeps the rest as it was. */
 export function openMask(mask: Uint8Array, width: number, height: number, radius: number): Uint8Array {
-  const toOutside = distanceTo(Uint8Array.from(mask, (v) => 1 - v), width, height);
-  const eroded = Uint8Array.from(toOutside, (d) => (d > radius ? 1 : 0));
+  const toOutside = distanceTo(inverted(mask), width, height);
+  const eroded = new Uint8Array(mask.length);
+  for (let i = 0; i < mask.length; i++) eroded[i] = toOutside[i]! > radius ? 1 : 0;
   const toCore = distanceTo(eroded, width, height);
-  return Uint8Array.from(mask, (v, i) => (v && toCore[i]! <= radius ? 1 : 0));
+  const opened = new Uint8Array(mask.length);
+  for (let i = 0; i < mask.length; i++) opened[i] = mask[i] && toCore[i]! <= radius ? 1 : 0;
+  return opened;
+}
+
+// The per-pixel maps below are plain loops: `Uint8Array.from(source, callback)` goes through the
+// iterator protocol and a call per pixel, and was half of the lung mask's time.
+
+/** 1 where `mask` is 0 and 0 elsewhere. */
+function inverted(mask: Uint8Array): Uint8Array {
+  const out = new Uint8Array(mask.length);
+  for (let i = 0; i < mask.length; i++) out[i] = mask[i] ? 0 : 1;
+  return out;
+}
+
+/** 1 where `labels` equals `label`. */
+function labelled(labels: Uint8Array, label: number): Uint8Array {
+  const out = new Uint8Array(labels.length);
+  for (let i = 0; i < labels.length; i++) out[i] = labels[i] === label ? 1 : 0;
+  return out;
 }
 
 /** Fills holes: background pixels not connected to the image border become foreground. */
 export function fillHoles(mask: Uint8Array, width: number, height: number): Uint8Array {
-  return Uint8Array.from(borderConnectedZeros(mask, width, height), (o) => (o ? 0 : 1));
+  return inverted(borderConnectedZeros(mask, width, height));
 }
 
 export interface LungMaskOptions {
@@ -274,7 +294,7 @@ export function lungMask(image: ArrayLike<number>, width: number, height: number
   // Both lungs in one component (they touch at the anterior or posterior junction line): no second
   // lung-sized component. Split it at its narrowest neck.
   if (kept.length >= 1 && (kept.length < 2 || sizes[kept[1]!]! < 0.25 * largest)) {
-    const one = Uint8Array.from(seeds, (v) => (v === 1 ? 1 : 0));
+    const one = labelled(seeds, 1);
     const halves = splitAtJunction(one, image, width, height, lungLevel, darkMean, JUNCTION_MM / mm);
     if (halves) {
       seeds.fill(0);
@@ -285,7 +305,7 @@ export function lungMask(image: ArrayLike<number>, width: number, height: number
   for (let i = 0; i < n; i++) if (seeds[i]) inBody[i] = 1;
   const centroids = centroidsOf(seeds, seedCount, width);
   // Depth of each pixel below the body surface (the image edge counts as surface: slices cropped to the body).
-  const outside = Uint8Array.from(inBody, (v) => 1 - v);
+  const outside = inverted(inBody);
   const depth = distanceTo(outside, width, height);
   for (let i = 0; i < n; i++) {
     const x = i % width;
@@ -315,7 +335,7 @@ export function lungMask(image: ArrayLike<number>, width: number, height: number
   // The rib-cage prior (step 6). The chest wall is as thick on both sides: when one lung meets its
   // ribs where it is healthy, the prior holds for the patient, and the thinner lung-to-rib gap of the
   // two is the chest wall's own (a lung consolidated along its whole costal surface meets no rib).
-  const lungsOf = (labelled: Uint8Array) => centroids.map((_, k) => Uint8Array.from(labelled, (v) => (v === k + 1 ? 1 : 0)));
+  const lungsOf = (labelledMap: Uint8Array) => centroids.map((_, k) => labelled(labelledMap, k + 1));
   const othersOf = (lungs: Uint8Array[], k: number) => {
     const others = new Uint8Array(n);
     lungs.forEach((g, j) => {
@@ -451,7 +471,7 @@ function joinAeratedIslands(
     centres[part]!.cy += Math.floor(i / width) / parts.sizes[part]!;
   }
   centroids.forEach((c, k) => {
-    const near = distanceTo(Uint8Array.from(lungLabels, (v) => (v === k + 1 ? 1 : 0)), width, height);
+    const near = distanceTo(labelled(lungLabels, k + 1), width, height);
     const away = centroids.find((o) => o !== c);
     const joining = new Set<number>();
     for (let i = 0; i < n; i++) {
@@ -460,7 +480,7 @@ function joinAeratedIslands(
     }
     if (joining.size === 0) return;
     joinedLungs.push(k);
-    const joined = Uint8Array.from(lungLabels, (v) => (v === k + 1 ? 1 : 0));
+    const joined = labelled(lungLabels, k + 1);
     const joinedIslands = new Uint8Array(n);
     for (let i = 0; i < n; i++) if (joining.has(parts.labels[i]!)) joined[i] = joinedIslands[i] = 1;
     const closed = fillHoles(closeMask(joined, width, height, radius), width, height);
@@ -539,7 +559,7 @@ export function splitAtJunction(
   for (let step = 0; step <= steps; step++) {
     const cut = level - ((level - darkest) * step) / (steps + 2);
     const dark = Uint8Array.from(component, (v, i) => (v && image[i]! <= cut ? 1 : 0));
-    const inside = distanceTo(Uint8Array.from(dark, (v) => 1 - v), width, height);
+    const inside = distanceTo(inverted(dark), width, height);
     for (let t = 0; t <= maxHalfWidth; t++) {
       const core = Uint8Array.from(inside, (d, i) => (dark[i] && d > t ? 1 : 0));
       const { labels, sizes } = connectedComponents(core, width, height);
