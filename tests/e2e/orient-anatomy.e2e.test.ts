@@ -1,14 +1,12 @@
 /// <reference lib="dom" />
-import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDatasetOrientation } from '../../src-main/engine/datasets/dataset-orientation';
-import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
 import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { SHOTS } from '../fixtures/screenshots';
+import { writeTurnedSample } from '../fixtures/turned-sample';
 
 async function openFolder(page: Page, path: string, slices: number): Promise<void> {
   await page.click('[data-tab="datasets"]');
@@ -29,13 +27,8 @@ describe.skipIf(!HAVE_CHROMIUM)('orientation from anatomy in Chromium against co
   beforeAll(async () => {
     workspace = await e2eWorkspace('covseg-e2e-orient-');
     // A synthetic sample stored turned a quarter clockwise (as a scanner export might): the anatomy says rot270.
-    const upright = join(workspace, 'upright');
-    await writeSyntheticSample(upright, { count: 12, size: 160, seed: 3 });
     turned = join(workspace, 'data', 'turned');
-    for (const folder of ['frames', 'masks', 'labels']) {
-      await mkdir(join(turned, folder), { recursive: true });
-      for (const name of await readdir(join(upright, folder))) await sharp(join(upright, folder, name)).rotate(90).toFile(join(turned, folder, name));
-    }
+    await writeTurnedSample(join(workspace, 'upright'), turned, { count: 12, size: 160, seed: 3 });
     ({ server, browser, page } = await openApp({ workspace, dataRoots: [join(workspace, 'data')], viewport: { width: 1280, height: 720 } }));
   }, 120_000);
 

@@ -1,13 +1,11 @@
 /// <reference lib="dom" />
-import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSyntheticSample } from '../../src-main/engine/datasets/synthetic/write-sample';
 import { closeApp, e2eWorkspace, openApp, type Served } from '../fixtures/app-in-browser';
 import { HAVE_CHROMIUM } from '../fixtures/browser';
 import { SHOTS } from '../fixtures/screenshots';
+import { writeTurnedSample } from '../fixtures/turned-sample';
 
 const warnings = async (page: Page) => (await page.getByTestId('slices-dataset-warning').allTextContents()).map((t) => t.trim());
 
@@ -21,13 +19,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the dataset check\'s orientation warning follow
   beforeAll(async () => {
     workspace = await e2eWorkspace('covseg-e2e-orient-warning-', { builtInSample: false });
     // A small synthetic sample stored turned a quarter clockwise: opened, it "looks rotated".
-    const upright = join(workspace, 'upright');
-    await writeSyntheticSample(upright, { count: 8, size: 128, seed: 3 });
     turned = join(workspace, 'data', 'turned');
-    for (const folder of ['frames', 'masks', 'labels']) {
-      await mkdir(join(turned, folder), { recursive: true });
-      for (const name of await readdir(join(upright, folder))) await sharp(join(upright, folder, name)).rotate(90).toFile(join(turned, folder, name));
-    }
+    await writeTurnedSample(join(workspace, 'upright'), turned, { count: 8, size: 128, seed: 3 });
     ({ server, browser, page } = await openApp({ workspace, dataRoots: [join(workspace, 'data')], viewport: { width: 1280, height: 800 } }));
   }, 120_000);
 
