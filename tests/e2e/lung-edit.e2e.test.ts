@@ -141,7 +141,8 @@ describe.skipIf(!HAVE_CHROMIUM)('correcting the lung mask in Chromium against co
 
     // Reset to computed in Annotate: the slice browser measures with the computed lung again.
     await openInAnnotate();
-    expect(await page.textContent('[data-testid="lung-source"]')).toContain('corrected by you');
+    // The Annotate panel reads the slice's lung state after it opens (CI once read it before).
+    await expect.poll(() => page.textContent('[data-testid="lung-source"]')).toContain('corrected by you');
     await page.click('[data-testid="lung-reset"]');
     await expect.poll(() => page.textContent('[data-testid="lung-source"]')).toContain('computed from the CT');
     expect(await (await LungCorrections.read(workspace, sampleRoot)).corrected(target.id)).toBeUndefined();
