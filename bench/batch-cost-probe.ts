@@ -2,7 +2,6 @@
 // batch-4 step on one thread (the two halves of a 2-worker step against the 1-worker step), per kernel
 // (wall time inside each top-level kernel call: run it on a quiet machine), the whole step in this
 // thread's CPU time (/proc/thread-self/schedstat): which kernels' cost does not halve.
-import * as tf from '@tensorflow/tfjs-core';
 import { threadMoment } from '../src-main/engine/concurrency/thread-clock';
 import { selectBackend } from '../src-main/engine/backend/select-backend';
 import { createLoss } from '../src-main/engine/losses/segmentation-losses';
@@ -10,6 +9,7 @@ import { buildUnet } from '../src-main/engine/models/unet/unet';
 import { createAdamState } from '../src-main/engine/training/adam';
 import { batchArrays } from '../src-main/engine/training/slice-cache';
 import { singleStepEngine } from '../src-main/engine/training/step-engine';
+import { timeTopLevelKernels, wallClock } from './kernel-timer';
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -26,27 +26,17 @@ const engines = counts.map((n) => {
   return { n, batch: batchOf(n), engine: singleStepEngine(model, createAdamState(model.trainableWeights.map((w) => w.read().size)), size, createLoss('bce')) };
 });
 for (const e of engines) await e.engine.step(e.batch, 1e-3);
-let acc = new Map<string, [number, number]>();
-let depth = 0;
-for (const k of tf.getKernelsForBackend('wasm')) {
-  tf.unregisterKernel(k.kernelName, 'wasm');
-  tf.registerKernel({ ...k, kernelFunc: (args) => {
-    if (depth > 0) return k.kernelFunc(args);
-    depth++;
-    const t = performance.now();
-    try { return k.kernelFunc(args); } finally { depth--; const u = performance.now() - t; const e = acc.get(k.kernelName) ?? [0, 0]; acc.set(k.kernelName, [e[0] + u, e[1] + 1]); }
-  } });
-}
+const takeKernelTimes = timeTopLevelKernels(wallClock);
 const per = new Map<number, { total: number[]; kernels: Map<string, [number, number]> }>(counts.map((n) => [n, { total: [], kernels: new Map() }]));
 for (let r = 0; r < rounds; r++) {
   for (const e of engines) {
     await e.engine.step(e.batch, 1e-3);
-    acc = new Map();
+    takeKernelTimes();
     const t = threadMoment().cpu;
     await e.engine.step(e.batch, 1e-3);
     const s = per.get(e.n)!;
     s.total.push(threadMoment().cpu - t);
-    for (const [k, [ms, c]] of acc) { const o = s.kernels.get(k) ?? [0, 0]; s.kernels.set(k, [o[0] + ms / rounds, o[1] + c / rounds]); }
+    for (const [k, [ms, c]] of takeKernelTimes()) { const o = s.kernels.get(k) ?? [0, 0]; s.kernels.set(k, [o[0] + ms / rounds, o[1] + c / rounds]); }
   }
 }
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
