@@ -68,24 +68,12 @@ export class AnnotationService {
 
   private store(datasetId: string): Promise<AnnotationStore> {
     const root = this.datasets.entry(datasetId).dataset.root;
-    let store = this.stores.get(root);
-    if (!store) {
-      store = AnnotationStore.open(this.workspace, root);
-      store.catch(() => this.stores.delete(root));
-      this.stores.set(root, store);
-    }
-    return store;
+    return openOnce(this.stores, root, () => AnnotationStore.open(this.workspace, root));
   }
 
   /** The lung corrections of a dataset root (the store opens on first use). */
   lungCorrections(root: string): Promise<LungCorrections> {
-    let store = this.lungStores.get(root);
-    if (!store) {
-      store = LungCorrections.open(this.workspace, root);
-      store.catch(() => this.lungStores.delete(root));
-      this.lungStores.set(root, store);
-    }
-    return store;
+    return openOnce(this.lungStores, root, () => LungCorrections.open(this.workspace, root));
   }
 
   /** The slice's lung mask as measurements use it (correction, else computed), the computed one and the history. */
@@ -233,4 +221,15 @@ export class AnnotationService {
       throw error;
     }
   }
+}
+
+/** The store opened for `key`, opened on first use; a failed open is forgotten so that the next call tries again. */
+function openOnce<T>(opened: Map<string, Promise<T>>, key: string, open: () => Promise<T>): Promise<T> {
+  let store = opened.get(key);
+  if (!store) {
+    store = open();
+    store.catch(() => opened.delete(key));
+    opened.set(key, store);
+  }
+  return store;
 }
