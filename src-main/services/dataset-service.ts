@@ -4,7 +4,7 @@ import type { DatasetOpenProgress, DatasetReportView, OpenedDataset, SliceListIt
 import { inspectDataset } from '../engine/datasets/check-dataset';
 import { orientationProblem, type DatasetAnatomy } from '../engine/datasets/rotation-check';
 import type { SliceSummary } from '../engine/datasets/scan-dataset';
-import type { Dataset, SliceRef } from '../engine/datasets/types';
+import type { Dataset, SliceData, SliceRef } from '../engine/datasets/types';
 import { CovsegError } from '../engine/errors';
 import { lungMask } from '../engine/imaging/lung-mask';
 import { resizeGray } from '../engine/imaging/resize';
@@ -33,12 +33,21 @@ const ORIENTATION_CODES = new Set(['looks-rotated', 'looks-mirrored', 'looks-ups
 /** Open progress is pushed at most this often (plus the last). */
 const PROGRESS_INTERVAL_MS = 125;
 
+/** Computed lung masks kept per open dataset (a 512 x 512 slice's is 256 KB). */
+const COMPUTED_LUNGS_KEPT = 16;
+
 const toBase64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 /** Datasets the app has open, their slices, pixels and thumbnails. */
 export class DatasetService {
   private readonly open = new Map<string, OpenEntry>();
   private readonly thumbnails = new Map<string, string>();
+  /**
+   * The computed lungs of the slices viewed last, per open dataset: Annotate asks for a slice
+   * (slices:get) and its lung (annotations:lung) at once, and paging back comes to the same slices;
+   * the mask takes a fifth of a second on a real slice.
+   */
+  private readonly computedLungs = new WeakMap<OpenEntry, Map<string, Uint8Array>>();
 
   constructor(
     private readonly access: FileAccess,
@@ -137,15 +146,28 @@ export class DatasetService {
     if (slice.spacing) out.spacing = slice.spacing;
     const corrected = await this.correctedLung(this.entry(datasetId).dataset.root, sliceId);
     const usable = corrected && corrected.length === slice.width * slice.height ? corrected : undefined;
-    out.lung = toBase64(usable ?? lungMask(slice.image, slice.width, slice.height, { spacing: slice.spacing ?? null }).labels);
+    out.lung = toBase64(usable ?? this.computedLungOf(this.entry(datasetId), slice));
     out.lungSource = usable ? 'corrected' : 'computed';
     return out;
   }
 
   /** The lung mask computed from the slice's CT (engine/imaging/lung-mask.ts), whatever correction exists. */
   async computedLung(datasetId: string, sliceId: string): Promise<{ width: number; height: number; labels: Uint8Array }> {
-    const slice = await this.entry(datasetId).dataset.load(this.ref(datasetId, sliceId));
-    return { width: slice.width, height: slice.height, labels: lungMask(slice.image, slice.width, slice.height, { spacing: slice.spacing ?? null }).labels };
+    const entry = this.entry(datasetId);
+    const slice = await entry.dataset.load(this.ref(datasetId, sliceId));
+    return { width: slice.width, height: slice.height, labels: this.computedLungOf(entry, slice) };
+  }
+
+  private computedLungOf(entry: OpenEntry, slice: SliceData): Uint8Array {
+    let bySlice = this.computedLungs.get(entry);
+    if (!bySlice) this.computedLungs.set(entry, (bySlice = new Map()));
+    let labels = bySlice.get(slice.id);
+    if (!labels) {
+      labels = lungMask(slice.image, slice.width, slice.height, { spacing: slice.spacing ?? null }).labels;
+      if (bySlice.size >= COMPUTED_LUNGS_KEPT) bySlice.delete(bySlice.keys().next().value!);
+      bySlice.set(slice.id, labels);
+    }
+    return labels;
   }
 
   async thumbnail(datasetId: string, sliceId: string, size: number): Promise<string> {
